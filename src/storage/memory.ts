@@ -1,0 +1,94 @@
+import type { KeyValueStore } from './types.js'
+
+interface Entry {
+  json: string
+  expiresAt: number
+}
+
+export interface MemoryStoreOptions {
+  /** Injected clock (ms), for tests that move time. */
+  now?: () => number
+  /** Upper bound on entries; the oldest-inserted are evicted first. Default 100 000. */
+  maxEntries?: number
+}
+
+/**
+ * In-process store: the default for one process and the fallback when Redis is down.
+ * Values are kept as JSON so callers never share mutable objects with the store.
+ */
+export class MemoryStore implements KeyValueStore {
+  readonly kind = 'memory'
+  private readonly map = new Map<string, Entry>()
+  private readonly now: () => number
+  private readonly maxEntries: number
+  private sweepAt = 0
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now
+    this.maxEntries = options.maxEntries ?? 100_000
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    const entry = this.live(key)
+    return entry === undefined ? undefined : (JSON.parse(entry.json) as T)
+  }
+
+  async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    this.put(key, value, ttlMs)
+  }
+
+  async delete(key: string): Promise<void> {
+    this.map.delete(key)
+  }
+
+  async add(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
+    if (this.live(key) !== undefined) return false
+    this.put(key, value, ttlMs)
+    return true
+  }
+
+  async deleteIf(key: string, expected: unknown): Promise<boolean> {
+    const entry = this.live(key)
+    if (entry === undefined || entry.json !== JSON.stringify(expected)) return false
+    this.map.delete(key)
+    return true
+  }
+
+  async close(): Promise<void> {
+    this.map.clear()
+  }
+
+  async ping(): Promise<void> {}
+
+  private live(key: string): Entry | undefined {
+    const entry = this.map.get(key)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt <= this.now()) {
+      this.map.delete(key)
+      return undefined
+    }
+    return entry
+  }
+
+  private put(key: string, value: unknown, ttlMs: number | undefined): void {
+    const json = JSON.stringify(value)
+    if (json === undefined) throw new TypeError(`store value for ${key} is not JSON-serialisable`)
+    this.map.delete(key) // re-insert so Map order tracks insertion for eviction
+    this.map.set(key, { json, expiresAt: ttlMs === undefined ? Infinity : this.now() + ttlMs })
+    this.maybeSweep()
+  }
+
+  /** Expired entries are dropped lazily on read; this bounds memory for keys never read again. */
+  private maybeSweep(): void {
+    const now = this.now()
+    if (this.map.size > this.maxEntries) {
+      for (const key of this.map.keys()) {
+        this.map.delete(key)
+        if (this.map.size <= this.maxEntries) break
+      }
+    }
+    if (now < this.sweepAt) return
+    this.sweepAt = now + 10_000
+    for (const [key, entry] of this.map) if (entry.expiresAt <= now) this.map.delete(key)
+  }
+}
