@@ -1,0 +1,26 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { checkSignature, safeEqualHex, sha1Sorted } from './signature.js'
+
+test('official worked example: Token AAAAA', () => {
+  assert.equal(sha1Sorted(['AAAAA', '1714037059', '486452656']), '899cf89e464efb63f54ddac96b0a0a235f53aa78')
+})
+
+test('real captured GET verification (token GreedIsGood)', () => {
+  assert.ok(checkSignature('GreedIsGood', '1668869433', '977789310', '37cc4891f809493628677ae2b592e63c938c0b03'))
+})
+
+test('sorting is by string, not by number', () => {
+  // numeric order would put 977789310 before 1668869433
+  assert.equal(sha1Sorted(['977789310', '1668869433', 'GreedIsGood']), sha1Sorted(['GreedIsGood', '1668869433', '977789310']))
+})
+
+test('a forged, truncated, missing or non-hex signature is rejected', () => {
+  const good = sha1Sorted(['t', '1', '2'])
+  assert.ok(checkSignature('t', '1', '2', good))
+  assert.ok(checkSignature('t', '1', '2', good.toUpperCase()))
+  assert.ok(!checkSignature('t', '1', '2', good.slice(0, 39)))
+  assert.ok(!checkSignature('t', '1', '2', undefined))
+  assert.ok(!checkSignature('t', '1', '2', good.replace(/.$/, (c) => (c === '0' ? '1' : '0'))))
+  assert.ok(!safeEqualHex(good, 'é'.repeat(40)))
+})
