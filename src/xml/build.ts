@@ -1,0 +1,52 @@
+/**
+ * Building WeChat XML. Strings go in CDATA, with "]]>" split across two sections so user or
+ * LLM text can never end the section early; characters XML 1.0 forbids (most C0 controls,
+ * lone surrogates, U+FFFE/U+FFFF) are removed, because one of them makes the whole reply
+ * unparseable and WeChat then shows "该公众号暂时无法提供服务".
+ */
+
+// eslint-disable-next-line no-control-regex
+const ILLEGAL_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+export function stripIllegalXmlChars(text: string): string {
+  return text.replace(ILLEGAL_XML_CHARS, '')
+}
+
+/** `<![CDATA[text]]>`, safe for any input. */
+export function cdata(text: string): string {
+  return '<![CDATA[' + stripIllegalXmlChars(text).replaceAll(']]>', ']]]]><![CDATA[>') + ']]>'
+}
+
+/**
+ * A document element value: text (CDATA), a number or bigint (bare, as WeChat writes
+ * CreateTime and 64-bit MsgIds), nested elements, or repeated items.
+ */
+export type XmlNode = string | number | bigint | XmlElements | XmlNode[]
+export interface XmlElements {
+  [name: string]: XmlNode | undefined
+}
+
+/** Serialises elements in key order; `undefined` values are skipped; arrays repeat the element. */
+export function buildElements(elements: XmlElements): string {
+  let out = ''
+  for (const [name, value] of Object.entries(elements)) {
+    if (value === undefined) continue
+    if (!/^[A-Za-z_][\w.-]*$/.test(name)) throw new TypeError(`invalid XML element name: ${JSON.stringify(name)}`)
+    const values = Array.isArray(value) ? value : [value]
+    for (const one of values) out += `<${name}>${nodeContent(one)}</${name}>`
+  }
+  return out
+}
+
+function nodeContent(value: XmlNode): string {
+  if (typeof value === 'string') return cdata(value)
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : cdata(String(value))
+  if (typeof value === 'bigint') return value.toString()
+  if (Array.isArray(value)) return value.map(nodeContent).join('')
+  return buildElements(value)
+}
+
+/** A whole `<xml>…</xml>` document. */
+export function buildXml(elements: XmlElements): string {
+  return '<xml>' + buildElements(elements) + '</xml>'
+}

@@ -1,0 +1,82 @@
+import { SaxesParser } from 'saxes'
+import { WxmpError } from '../errors.js'
+
+/** A parsed element: its text, or its children by name (a repeated name becomes an array). */
+export type XmlValue = string | XmlObject | XmlValue[]
+export interface XmlObject {
+  [name: string]: XmlValue
+}
+
+export interface ParseXmlOptions {
+  /** Deepest element nesting accepted; WeChat documents go four levels deep. Default 16. */
+  maxDepth?: number
+}
+
+interface Frame {
+  name: string
+  children: XmlObject | undefined
+  text: string
+}
+
+/**
+ * Parses a WeChat callback document with a strict, well-formedness-checking parser (saxes).
+ * Text and CDATA are kept verbatim (no trimming: real Labels start with a space); entity
+ * references are limited to XML's predefined and numeric ones; any DOCTYPE is refused, so
+ * neither XXE nor entity expansion ("billion laughs") can happen. Attributes are ignored:
+ * WeChat documents have none. Returns the root element's children.
+ *
+ * @example parseXml('<xml><MsgType><![CDATA[text]]></MsgType></xml>') // { MsgType: 'text' }
+ */
+export function parseXml(xml: string, options: ParseXmlOptions = {}): XmlObject {
+  const maxDepth = options.maxDepth ?? 16
+  const parser = new SaxesParser()
+  const stack: Frame[] = []
+  let root: Frame | undefined
+
+  parser.on('doctype', () => {
+    throw new WxmpError('WX_ERR_XML_DOCTYPE', 'XML with a DOCTYPE is refused (no DTDs or entity declarations are accepted in callbacks)')
+  })
+  parser.on('opentag', (tag) => {
+    if (stack.length >= maxDepth) {
+      throw new WxmpError('WX_ERR_XML_TOO_DEEP', `XML nested deeper than ${maxDepth} levels`)
+    }
+    stack.push({ name: tag.name, children: undefined, text: '' })
+  })
+  const onText = (text: string) => {
+    const top = stack[stack.length - 1]
+    if (top !== undefined) top.text += text
+  }
+  parser.on('text', onText)
+  parser.on('cdata', onText)
+  parser.on('closetag', () => {
+    const frame = stack.pop()
+    if (frame === undefined) return
+    const parent = stack[stack.length - 1]
+    if (parent === undefined) {
+      root = frame
+      return
+    }
+    const value: XmlValue = frame.children ?? frame.text
+    const siblings = (parent.children ??= {})
+    const existing = siblings[frame.name]
+    if (existing === undefined) siblings[frame.name] = value
+    // a child value is never an array itself, so an array here means "already repeated"
+    else if (Array.isArray(existing)) existing.push(value)
+    else siblings[frame.name] = [existing, value]
+  })
+
+  try {
+    parser.write(xml).close()
+  } catch (err) {
+    if (err instanceof WxmpError) throw err
+    throw new WxmpError('WX_ERR_XML_MALFORMED', `body is not well-formed XML: ${(err as Error).message}`, { cause: err })
+  }
+  if (root === undefined) throw new WxmpError('WX_ERR_XML_MALFORMED', 'body is not well-formed XML: no root element')
+  return root.children ?? {}
+}
+
+/** The text of a child element, or undefined when absent or not a leaf. */
+export function textOf(node: XmlObject, name: string): string | undefined {
+  const value = node[name]
+  return typeof value === 'string' ? value : undefined
+}
