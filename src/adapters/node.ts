@@ -1,0 +1,107 @@
+/**
+ * node:http adapter (also Express and Connect: their req/res are node's). It translates the
+ * request to InboundRequest and the OutboundResponse back; all policy lives in `bot.handle`.
+ *
+ * @example
+ * import { serve } from 'wxmp/node'
+ * await serve(bot, { port: 3000, path: '/wechat' })
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Bot } from '../bot.js'
+import { DEFAULTS } from '../bot-options.js'
+import type { OutboundResponse } from '../pipeline/request.js'
+import { readBody } from './read-body.js'
+
+type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
+
+/** A request listener for the webhook: `http.createServer(webhookCallback(bot))` or `app.all('/wechat', …)`. */
+export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const remoteAddress = req.socket.remoteAddress
+    let body: Buffer | string | undefined
+    const parsed = (req as { body?: unknown }).body // set when a body parser ran before us
+    try {
+      if (req.method === 'POST') body = parsed !== undefined ? (parsed as Buffer | string) : await readBody(req, limit)
+    } catch (err) {
+      // body errors still go through the core, so the status and log line are the core's
+      return send(res, bot.handleError(err, { method: req.method ?? 'POST', query: url.searchParams, ...(remoteAddress ? { remoteAddress } : {}) }), true)
+    }
+    const response = await bot.handle({
+      method: req.method ?? 'GET',
+      query: url.searchParams,
+      headers: req.headers,
+      ...(body === undefined ? {} : { body }),
+      ...(remoteAddress ? { remoteAddress } : {}),
+    })
+    send(res, response, false)
+  }
+}
+
+export function send(res: ServerResponse, response: OutboundResponse, close: boolean): void {
+  if (res.headersSent) return
+  const body = Buffer.from(response.body, 'utf8')
+  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.length), ...(close ? { connection: 'close' } : {}) })
+  res.end(body)
+}
+
+export interface ServeOptions {
+  port?: number
+  host?: string
+  /** Webhook path; other paths get 404. Default /wechat. */
+  path?: string
+  /** Extra routes (health, metrics) tried before the 404; return true when handled. */
+  routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>
+  /** Slow-client limits (ms): headers must arrive within headersTimeoutMs, the whole request within requestTimeoutMs. */
+  headersTimeoutMs?: number
+  requestTimeoutMs?: number
+}
+
+export interface RunningServer {
+  server: Server
+  /** e.g. http://127.0.0.1:3000/wechat */
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+/** Starts a node:http server with the webhook at `path`. Resolves once listening. */
+export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningServer> {
+  const path = options.path ?? '/wechat'
+  const webhook = webhookCallback(bot)
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      if (url.pathname === path || url.pathname === path + '/') return await webhook(req, res)
+      if (options.routes !== undefined && (await options.routes(req, res, url))) return
+      req.resume()
+      send(res, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'WX_ERR_NOT_FOUND\n' }, false)
+    } catch {
+      // only a bug can land here (bot.handle never throws); answer without crashing the process
+      send(res, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'WX_ERR_INTERNAL\n' }, true)
+    }
+  })
+  server.headersTimeout = options.headersTimeoutMs ?? 10_000
+  server.requestTimeout = options.requestTimeoutMs ?? 15_000
+  server.keepAliveTimeout = 5_000
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 3000, options.host ?? '0.0.0.0', () => {
+      server.off('error', reject)
+      const port = (server.address() as AddressInfo).port
+      const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host
+      resolve({
+        server,
+        port,
+        url: `http://${host}:${port}${path}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            server.closeIdleConnections()
+          }),
+      })
+    })
+  })
+}

@@ -1,0 +1,164 @@
+/**
+ * The middleware engine and its routing sugar (after grammY's composer): a handful of
+ * primitives — run a list in order, pass through, branch — and each route method is a few
+ * lines over them. Composers nest: `bot.use(router)`.
+ */
+import type { Context } from './context.js'
+import { matchFilter, type FilterQuery, type MessageFor } from './filter.js'
+
+export type NextFunction = () => Promise<void>
+export type MiddlewareFn<C> = (ctx: C, next: NextFunction) => unknown
+export interface MiddlewareObj<C> {
+  middleware(): MiddlewareFn<C>
+}
+export type Middleware<C> = MiddlewareFn<C> | MiddlewareObj<C>
+
+/** The context type after a filter: `ctx.message` narrowed to what the filter admits. */
+export type Filtered<C extends Context, Q extends FilterQuery> = C & { message: MessageFor<Q> }
+
+const pass: MiddlewareFn<unknown> = (_ctx, next) => next()
+
+function flatten<C>(mw: Middleware<C>): MiddlewareFn<C> {
+  return typeof mw === 'function' ? mw : (ctx, next) => mw.middleware()(ctx, next)
+}
+
+/** Runs `first`, whose `next` runs `second`, whose `next` is the outer `next`. */
+function concat<C>(first: MiddlewareFn<C>, second: MiddlewareFn<C>): MiddlewareFn<C> {
+  return async (ctx, next) => {
+    let called = false
+    await first(ctx, async () => {
+      if (called) throw new Error('next() called more than once in one middleware')
+      called = true
+      await second(ctx, next)
+    })
+  }
+}
+
+function chain<C>(list: Middleware<C>[]): MiddlewareFn<C> {
+  if (list.length === 0) return pass as MiddlewareFn<C>
+  return list.map(flatten).reduceRight((rest, mw) => concat(mw, rest))
+}
+
+export type Trigger = string | RegExp
+function matchTrigger(triggers: Trigger | Trigger[], text: string): RegExpMatchArray | string | undefined {
+  for (const t of Array.isArray(triggers) ? triggers : [triggers]) {
+    if (typeof t === 'string') {
+      if (text.trim() === t) return t
+    } else {
+      t.lastIndex = 0
+      const m = text.match(t)
+      if (m !== null) return m
+    }
+  }
+  return undefined
+}
+
+export class Composer<C extends Context = Context> implements MiddlewareObj<C> {
+  private handler: MiddlewareFn<C>
+
+  constructor(...middleware: Middleware<C>[]) {
+    this.handler = chain(middleware)
+  }
+
+  middleware(): MiddlewareFn<C> {
+    return this.handler
+  }
+
+  /** Runs middleware for every message; returns a child composer for chaining inside it. */
+  use(...middleware: Middleware<C>[]): Composer<C> {
+    const child = new Composer<C>(...middleware)
+    this.handler = concat(this.handler, flatten(child))
+    return child
+  }
+
+  /** Runs middleware when `predicate` holds; others fall through to what follows. */
+  filter<D extends C>(predicate: (ctx: C) => ctx is D, ...middleware: Middleware<D>[]): Composer<D>
+  filter(predicate: (ctx: C) => boolean | Promise<boolean>, ...middleware: Middleware<C>[]): Composer<C>
+  filter(predicate: (ctx: C) => boolean | Promise<boolean>, ...middleware: Middleware<C>[]): Composer<C> {
+    const child = new Composer<C>(...middleware)
+    const route = flatten(child)
+    this.use(async (ctx, next) => ((await predicate(ctx)) ? route(ctx, next) : next()))
+    return child
+  }
+
+  /**
+   * Handles a message type or event, with `ctx.message` typed accordingly.
+   * @example bot.on('event:CLICK', ctx => ctx.reply(ctx.message.EventKey))
+   */
+  on<Q extends FilterQuery>(query: Q | Q[], ...middleware: Middleware<Filtered<C, Q>>[]): Composer<Filtered<C, Q>> {
+    const matches = matchFilter(query)
+    return this.filter((ctx): ctx is Filtered<C, Q> => matches(ctx.message), ...middleware)
+  }
+
+  /**
+   * Handles text messages equal to a string (surrounding spaces ignored) or matching a RegExp;
+   * `ctx.match` holds the match.
+   * @example bot.hears(/^help$/i, ctx => ctx.reply('…'))
+   */
+  hears(trigger: Trigger | Trigger[], ...middleware: Middleware<Filtered<C, 'text'>>[]): Composer<Filtered<C, 'text'>> {
+    return this.on('text').filter((ctx) => {
+      ctx.match = matchTrigger(trigger, ctx.message.Content)
+      return ctx.match !== undefined
+    }, ...middleware)
+  }
+
+  /** Handles a menu CLICK with this key (or keys, or a RegExp over the key). */
+  click(key: Trigger | Trigger[], ...middleware: Middleware<Filtered<C, 'event:CLICK'>>[]): Composer<Filtered<C, 'event:CLICK'>> {
+    return this.on('event:CLICK').filter((ctx) => {
+      ctx.match = matchTrigger(key, ctx.message.EventKey)
+      return ctx.match !== undefined
+    }, ...middleware)
+  }
+
+  /**
+   * Handles any event by name, including events not in the table (card, device…), matched
+   * case-insensitively.
+   */
+  event(name: string | string[], ...middleware: Middleware<C>[]): Composer<C> {
+    const names = new Set((Array.isArray(name) ? name : [name]).map((n) => n.toLowerCase()))
+    return this.filter((ctx) => ctx.event !== undefined && names.has(ctx.event.toLowerCase()), ...middleware)
+  }
+
+  /**
+   * Handles a parametric QR code: `subscribe` through a QR code (EventKey `qrscene_<scene>`) and
+   * `SCAN` by a follower, alike. `ctx.scene` is the scene; an optional trigger filters it.
+   */
+  scan(scene: Trigger | Trigger[] | undefined, ...middleware: Middleware<C>[]): Composer<C> {
+    return this.filter((ctx) => {
+      const value = ctx.scene
+      if (value === undefined) return false
+      if (scene === undefined) return true
+      ctx.match = matchTrigger(scene, value)
+      return ctx.match !== undefined
+    }, ...middleware)
+  }
+
+  /** Runs `onTrue` or `onFalse`. */
+  branch(predicate: (ctx: C) => boolean | Promise<boolean>, onTrue: Middleware<C>, onFalse: Middleware<C>): Composer<C> {
+    const yes = flatten(onTrue)
+    const no = flatten(onFalse)
+    return this.use(async (ctx, next) => ((await predicate(ctx)) ? yes(ctx, next) : no(ctx, next)))
+  }
+
+  /**
+   * Catches errors thrown by the middleware inside it; `next` after the boundary still runs
+   * when the handler calls it.
+   */
+  errorBoundary(handler: (err: unknown, ctx: C) => unknown, ...middleware: Middleware<C>[]): Composer<C> {
+    const child = new Composer<C>(...middleware)
+    const inner = flatten(child)
+    this.use(async (ctx, next) => {
+      let nextCalled = false
+      try {
+        await inner(ctx, async () => {
+          nextCalled = true
+          await next()
+        })
+      } catch (err) {
+        if (nextCalled) throw err
+        await handler(err, ctx)
+      }
+    })
+    return child
+  }
+}

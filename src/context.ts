@@ -1,0 +1,152 @@
+import type { Logger } from './logger.js'
+import type { WechatMessage } from './messages/types.js'
+import type { ReplySlot } from './pipeline/reply-slot.js'
+import type { NewsArticle, Reply } from './reply/types.js'
+
+/** What a context needs from its bot; kept narrow so contexts are cheap to build in tests. */
+export interface ContextHost<A = unknown> {
+  readonly api: A
+  /** Delivers a reply that missed the passive window (customer-service API by default). */
+  deliverLate(ctx: Context, reply: Reply): Promise<void>
+  /** Sends a message now through the customer-service API (ctx.send). */
+  sendNow(ctx: Context, reply: Reply): Promise<void>
+}
+
+export interface RequestInfo {
+  /** Request id used in every log line of this delivery. */
+  id: string
+  /** True when the message arrived AES-encrypted (safe or compatible mode). */
+  encrypted: boolean
+  /** Unix ms when the request arrived. */
+  receivedAt: number
+}
+
+/**
+ * The context of one inbound message: `ctx.message` with WeChat's official field names, camelCase
+ * shortcuts, the reply helpers, `ctx.api`, and `ctx.state` for middleware to share data.
+ *
+ * @example bot.on('text', ctx => ctx.reply(`you said: ${ctx.text}`))
+ */
+export class Context<M extends WechatMessage = WechatMessage> {
+  /** Free space for middleware to pass values downstream. */
+  readonly state: Record<string, unknown> = {}
+  /** Set by `hears` (the RegExp match or the matched string) and `click`/`scan` with a RegExp. */
+  match: RegExpMatchArray | string | undefined
+
+  constructor(
+    readonly message: M,
+    private readonly host: ContextHost,
+    private readonly slot: ReplySlot,
+    readonly request: RequestInfo,
+    readonly log: Logger,
+  ) {}
+
+  /** The WeChat API client of this bot (needs appId and appSecret). */
+  get api(): unknown {
+    return this.host.api
+  }
+
+  /** The user's OpenID (FromUserName). */
+  get openid(): string {
+    return this.message.FromUserName
+  }
+
+  /** The account's 原始ID (ToUserName). */
+  get accountId(): string {
+    return this.message.ToUserName
+  }
+
+  get msgType(): string {
+    return this.message.MsgType
+  }
+
+  /** The event name for events, else undefined. */
+  get event(): string | undefined {
+    return this.message.MsgType === 'event' ? (this.message as { Event: string }).Event : undefined
+  }
+
+  /** EventKey of an event (menu key, scene, URL…), else undefined. */
+  get eventKey(): string | undefined {
+    const key = (this.message as { EventKey?: unknown }).EventKey
+    return typeof key === 'string' ? key : undefined
+  }
+
+  /** Content of a text message, else undefined. */
+  get text(): string | undefined {
+    return this.message.MsgType === 'text' ? (this.message as { Content: string }).Content : undefined
+  }
+
+  /** MsgId of an ordinary message (a string: it exceeds 2^53). */
+  get msgId(): string | undefined {
+    const id = (this.message as { MsgId?: unknown }).MsgId
+    return typeof id === 'string' ? id : undefined
+  }
+
+  /**
+   * The parametric QR scene: for `subscribe` through a QR code the EventKey after `qrscene_`,
+   * for `SCAN` the EventKey itself; otherwise undefined.
+   */
+  get scene(): string | undefined {
+    const event = this.event
+    const key = this.eventKey
+    if (key === undefined) return undefined
+    if (event === 'subscribe') return key.startsWith('qrscene_') ? key.slice('qrscene_'.length) : undefined
+    return event === 'SCAN' ? key : undefined
+  }
+
+  /** True once a reply was written (or the passive window closed). */
+  get replied(): boolean {
+    return !this.slot.isOpen
+  }
+
+  /**
+   * Replies to this message. A string is a text reply. Within the deadline the reply is the
+   * HTTP response (passive); after it, the reply goes through the customer-service API and the
+   * returned promise settles when that send does. One reply per message: use `send` for more.
+   */
+  reply(reply: string | Reply): Promise<void> {
+    const value: Reply = typeof reply === 'string' ? { type: 'text', content: reply } : reply
+    if (this.slot.write(value)) return Promise.resolve()
+    return this.host.deliverLate(this as Context, value)
+  }
+
+  replyText(content: string): Promise<void> {
+    return this.reply({ type: 'text', content })
+  }
+
+  replyImage(mediaId: string): Promise<void> {
+    return this.reply({ type: 'image', mediaId })
+  }
+
+  replyVoice(mediaId: string): Promise<void> {
+    return this.reply({ type: 'voice', mediaId })
+  }
+
+  replyVideo(mediaId: string, options: { title?: string; description?: string; thumbMediaId?: string } = {}): Promise<void> {
+    return this.reply({ type: 'video', mediaId, ...options })
+  }
+
+  replyMusic(music: { thumbMediaId: string; title?: string; description?: string; musicUrl?: string; hqMusicUrl?: string }): Promise<void> {
+    return this.reply({ type: 'music', ...music })
+  }
+
+  replyNews(articles: NewsArticle | NewsArticle[]): Promise<void> {
+    return this.reply({ type: 'news', articles: Array.isArray(articles) ? articles : [articles] })
+  }
+
+  /** Hands this message to the customer-service (客服) system, optionally to one agent. */
+  transferToCustomerService(kfAccount?: string): Promise<void> {
+    return this.reply(kfAccount === undefined ? { type: 'transfer_customer_service' } : { type: 'transfer_customer_service', kfAccount })
+  }
+
+  /** Acknowledges with `success` and no message; later handlers can no longer reply passively. */
+  noReply(): Promise<void> {
+    return this.reply({ type: 'success' })
+  }
+
+  /** Sends a message now through the customer-service API, independent of the passive reply. */
+  send(reply: string | Reply): Promise<void> {
+    const value: Reply = typeof reply === 'string' ? { type: 'text', content: reply } : reply
+    return this.host.sendNow(this as Context, value)
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * What adapters hand to the core and get back. Adapters translate to and from these and do
+ * nothing else; every policy (signatures, deadline, encryption, status codes) is in the core.
+ */
+export interface InboundRequest {
+  method: string
+  /** Query parameters; a repeated parameter counts by its first value. */
+  query: URLSearchParams | Record<string, string | string[] | undefined>
+  headers?: Record<string, string | string[] | undefined>
+  /** The raw body bytes (or text). Never a parsed object: mount wxmp before any body parser. */
+  body?: Buffer | Uint8Array | string
+  /** Client address, for logs and rate limiting. */
+  remoteAddress?: string
+}
+
+export interface OutboundResponse {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+export type Query = Record<string, string>
+
+export function normaliseQuery(query: InboundRequest['query']): Query {
+  const out: Query = Object.create(null) as Query
+  if (query instanceof URLSearchParams) {
+    for (const [key, value] of query) if (!(key in out)) out[key] = value
+    return out
+  }
+  for (const [key, value] of Object.entries(query)) {
+    const first = Array.isArray(value) ? value[0] : value
+    if (typeof first === 'string') out[key] = first
+  }
+  return out
+}
+
+const TEXT = { 'content-type': 'text/plain; charset=utf-8' }
+const XML = { 'content-type': 'application/xml; charset=utf-8' }
+
+export function textResponse(status: number, body: string, extraHeaders: Record<string, string> = {}): OutboundResponse {
+  return { status, headers: { ...TEXT, ...extraHeaders }, body }
+}
+
+export function xmlResponse(body: string): OutboundResponse {
+  return { status: 200, headers: { ...XML }, body }
+}
+
+/** The acknowledgement WeChat documents: plain `success`, valid in every mode. */
+export function successResponse(): OutboundResponse {
+  return textResponse(200, 'success')
+}

@@ -1,0 +1,43 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { ReplayGuard, verifySignedQuery } from './verify.js'
+import { sha1Sorted } from './signature.js'
+import { MemoryStore } from '../storage/memory.js'
+import { isWxmpError, type WxErrorCode } from '../errors.js'
+
+const token = 'GreedIsGood'
+const real = { signature: '37cc4891f809493628677ae2b592e63c938c0b03', timestamp: '1668869433', nonce: '977789310' }
+const at = (sec: number) => () => sec * 1000
+
+function rejects(fn: () => unknown, code: WxErrorCode) {
+  assert.throws(fn, (err) => isWxmpError(err, code))
+}
+
+test('a real WeChat query verifies inside the window and when the window is disabled', () => {
+  assert.deepEqual(verifySignedQuery({ ...real }, { token, timestampToleranceSec: 300, now: at(1668869433 + 299) }), real)
+  assert.ok(verifySignedQuery({ ...real }, { token, timestampToleranceSec: 0, now: at(2_000_000_000) }))
+})
+
+test('stale and future timestamps are rejected with the skew', () => {
+  rejects(() => verifySignedQuery({ ...real }, { token, timestampToleranceSec: 300, now: at(1668869433 + 301) }), 'WX_ERR_TIMESTAMP_STALE')
+  rejects(() => verifySignedQuery({ ...real }, { token, timestampToleranceSec: 300, now: at(1668869433 - 301) }), 'WX_ERR_TIMESTAMP_STALE')
+})
+
+test('the signature is checked before the timestamp, so a forgery never learns the window', () => {
+  rejects(() => verifySignedQuery({ ...real, nonce: '1' }, { token, timestampToleranceSec: 1, now: at(0) }), 'WX_ERR_SIGNATURE_INVALID')
+})
+
+test('missing parameters, a wrong token and a non-numeric timestamp are told apart', () => {
+  rejects(() => verifySignedQuery({ timestamp: '1', nonce: '2' }, { token, timestampToleranceSec: 0, now: Date.now }), 'WX_ERR_SIGNATURE_MISSING')
+  rejects(() => verifySignedQuery({ ...real }, { token: 'greedisgood', timestampToleranceSec: 0, now: Date.now }), 'WX_ERR_SIGNATURE_INVALID')
+  const ts = 'abc'
+  rejects(() => verifySignedQuery({ timestamp: ts, nonce: 'n', signature: sha1Sorted([token, ts, 'n']) }, { token, timestampToleranceSec: 0, now: Date.now }), 'WX_ERR_TIMESTAMP_INVALID')
+})
+
+test('an identical redelivery passes the replay guard; the same query with a new body does not', async () => {
+  const guard = new ReplayGuard(new MemoryStore(), 60_000)
+  await guard.check(real, '<xml>a</xml>')
+  await guard.check(real, '<xml>a</xml>')
+  await assert.rejects(guard.check(real, '<xml>forged</xml>'), (err) => isWxmpError(err, 'WX_ERR_REPLAY'))
+  await guard.check({ ...real, nonce: 'other' }, '<xml>forged</xml>')
+})

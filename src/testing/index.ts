@@ -1,0 +1,5 @@
+/** Test kit: signed/encrypted fake requests, reply readers and samples of every message type. */
+export { signedRequest, verificationRequest, readReply } from './signed-request.js'
+export type { SignedRequest, SignedRequestOptions, ReadReply, ReadReplyOptions, EncryptionMode } from './signed-request.js'
+export { sampleXml, SAMPLE_KINDS, SAMPLE_BODIES, nextMsgId } from './samples.js'
+export type { SampleKind, SampleOptions } from './samples.js'
