@@ -415,3 +415,14 @@ describe('pooledRandomBytes', () => {
     assert.equal(pooledRandomBytes(0).length, 0)
   })
 })
+
+describe('AppID mismatch with a long AppID', () => {
+  test('the message shows at most 64 characters of the AppID from the ciphertext', () => {
+    const crypto = new MessageCrypto({ token: 't', encodingAESKey: SAMPLE_KEY, appId: 'wx2c2769f8efd9abc2' })
+    const long = 'w'.repeat(500)
+    const err = throwsCode(() => crypto.decrypt(encryptMessage(decodeAesKey(SAMPLE_KEY), '<xml/>', long, Buffer.alloc(16))), 'WX_ERR_APPID_MISMATCH')
+    assert.ok(err.message.includes(`${'w'.repeat(64)}…,`))
+    assert.ok(!err.message.includes('w'.repeat(65)))
+    assert.equal(String(err.details?.appId).length, 128)
+  })
+})

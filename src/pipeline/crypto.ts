@@ -177,9 +177,9 @@ export function decryptMessage(key: Buffer, encrypt: string, expectedAppId?: str
   if (expectedAppId !== undefined && appId !== expectedAppId) {
     throw new WxmpError(
       'WX_ERR_APPID_MISMATCH',
-      `AppID in ciphertext is ${appId || '(empty)'}, the configured AppID is ${expectedAppId}: ` +
+      `AppID in ciphertext is ${shown(appId)}, the configured AppID is ${expectedAppId}: ` +
         'is WECHAT_APPID the account that this Token and EncodingAESKey belong to?',
-      { details: { appId, expectedAppId } },
+      { details: { appId: appId.slice(0, 128), expectedAppId } },
     )
   }
   return {
@@ -188,6 +188,12 @@ export function decryptMessage(key: Buffer, encrypt: string, expectedAppId?: str
     random: Buffer.from(padded.subarray(0, RANDOM_LENGTH)),
     padLength,
   }
+}
+
+/** An AppID as it appears in a message: capped, since the bytes come from the request. */
+function shown(appId: string): string {
+  if (appId.length === 0) return '(empty)'
+  return appId.length > 64 ? `${appId.slice(0, 64)}…` : appId
 }
 
 function assertAesKey(key: Buffer): void {
