@@ -5,7 +5,7 @@ import { WxmpError, isWxmpError } from './errors.js'
 import { createLogger, type Logger } from './logger.js'
 import { parseMessage } from './messages/parse.js'
 import type { WechatMessage } from './messages/types.js'
-import { MessageCrypto } from './pipeline/crypto.js'
+import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
 import { Deduper, dedupKey } from './pipeline/dedupe.js'
 import { openEnvelope, sealReply, type Opened } from './pipeline/envelope.js'
 import { ReplySlot } from './pipeline/reply-slot.js'
@@ -54,6 +54,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   readonly log: Logger
   readonly crypto: MessageCrypto | undefined
   private readonly now: () => number
+  private readonly randomBytes: (size: number) => Buffer
   private readonly replay: ReplayGuard
   private readonly deduper: Deduper
   private readonly host: ContextHost
@@ -70,6 +71,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     validateBotOptions(options)
     this.options = Object.freeze({ ...options })
     this.now = options.now ?? Date.now
+    this.randomBytes = options.randomBytes ?? pooledRandomBytes
     this.log = options.logger ?? createLogger()
     this.store = options.store ?? new MemoryStore({ now: this.now })
     this.crypto =
@@ -255,7 +257,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       }
     } else {
       replyXml = this.serialize(reply, message, log)
-      response = replyXml === undefined ? successResponse() : xmlResponse(opened.encrypted && this.crypto ? sealReply(replyXml, this.crypto, this.now(), opened.appId) : replyXml)
+      response = replyXml === undefined ? successResponse() : xmlResponse(opened.encrypted && this.crypto ? sealReply(replyXml, this.crypto, this.now(), this.randomBytes, opened.appId) : replyXml)
     }
     const id = await recorded
     const finish = handled.then(() => {

@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto'
 import { WxmpError } from '../errors.js'
 import { parseXml, textOf } from '../xml/parse.js'
 import type { MessageCrypto } from './crypto.js'
@@ -43,9 +42,12 @@ export function openEnvelope(query: Query, body: string, crypto: MessageCrypto |
   return { xml, encrypted: true, appId, key }
 }
 
-/** Wraps a reply for an encrypted request (protocol.md §5.6) with a fresh timestamp and nonce. */
-export function sealReply(replyXml: string, crypto: MessageCrypto, nowMs: number, appId?: string): string {
+/**
+ * Wraps a reply for an encrypted request (protocol.md §5.6) with a fresh timestamp and nonce
+ * (ten digits drawn from the injectable random source, like WeChat's own nonces).
+ */
+export function sealReply(replyXml: string, crypto: MessageCrypto, nowMs: number, randomBytes: (size: number) => Buffer, appId?: string): string {
   const timestamp = String(Math.floor(nowMs / 1000))
-  const nonce = String(randomInt(100_000_000, 2_000_000_000))
+  const nonce = String(1_000_000_000 + (randomBytes(4).readUInt32BE(0) % 1_000_000_000))
   return crypto.encryptReply(replyXml, appId === undefined ? { timestamp, nonce } : { timestamp, nonce, appId })
 }
