@@ -1,3 +1,4 @@
+import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
 import type { KeyValueStore } from './types.js'
 
 interface Entry {
@@ -29,27 +30,35 @@ export class MemoryStore implements KeyValueStore {
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
+    checkKey(key)
     const entry = this.live(key)
-    return entry === undefined ? undefined : (JSON.parse(entry.json) as T)
+    return entry === undefined ? undefined : decodeValue<T>(entry.json)
   }
 
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    this.put(key, value, ttlMs)
+    checkKey(key)
+    const ttl = checkTtl(ttlMs)
+    this.put(key, encodeValue(key, value), ttl)
   }
 
   async delete(key: string): Promise<void> {
+    checkKey(key)
     this.map.delete(key)
   }
 
   async add(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
+    checkKey(key)
+    const ttl = checkTtl(ttlMs)
+    const json = encodeValue(key, value)
     if (this.live(key) !== undefined) return false
-    this.put(key, value, ttlMs)
+    this.put(key, json, ttl)
     return true
   }
 
   async deleteIf(key: string, expected: unknown): Promise<boolean> {
+    checkKey(key)
     const entry = this.live(key)
-    if (entry === undefined || entry.json !== JSON.stringify(expected)) return false
+    if (entry === undefined || entry.json !== encodeValue(key, expected)) return false
     this.map.delete(key)
     return true
   }
@@ -70,9 +79,7 @@ export class MemoryStore implements KeyValueStore {
     return entry
   }
 
-  private put(key: string, value: unknown, ttlMs: number | undefined): void {
-    const json = JSON.stringify(value)
-    if (json === undefined) throw new TypeError(`store value for ${key} is not JSON-serialisable`)
+  private put(key: string, json: string, ttlMs: number | undefined): void {
     this.map.delete(key) // re-insert so Map order tracks insertion for eviction
     this.map.set(key, { json, expiresAt: ttlMs === undefined ? Infinity : this.now() + ttlMs })
     this.maybeSweep()

@@ -1,14 +1,26 @@
+import { checkKey } from './codec.js'
 import type { KeyValueStore } from './types.js'
 
-/** Namespaces every key (e.g. per AppID) so one Redis or one table can serve several accounts. */
+/**
+ * Namespaces every key (e.g. per AppID) so one Redis or one table can serve several accounts.
+ * The key is checked before the prefix is added, so an empty key is refused here as it is by
+ * every backend. `close()` closes the underlying store.
+ *
+ * @example
+ * const store = prefixed(createStore('redis://127.0.0.1:6379/0'), `wxmp:${appId}:`)
+ */
 export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
+  const full = (key: string) => {
+    checkKey(key)
+    return prefix + key
+  }
   return {
     kind: store.kind,
-    get: (key) => store.get(prefix + key),
-    set: (key, value, ttlMs) => store.set(prefix + key, value, ttlMs),
-    delete: (key) => store.delete(prefix + key),
-    add: (key, value, ttlMs) => store.add(prefix + key, value, ttlMs),
-    deleteIf: (key, expected) => store.deleteIf(prefix + key, expected),
+    get: async (key) => store.get(full(key)),
+    set: async (key, value, ttlMs) => store.set(full(key), value, ttlMs),
+    delete: async (key) => store.delete(full(key)),
+    add: async (key, value, ttlMs) => store.add(full(key), value, ttlMs),
+    deleteIf: async (key, expected) => store.deleteIf(full(key), expected),
     close: () => store.close(),
     ping: () => store.ping(),
   }

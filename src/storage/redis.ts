@@ -1,0 +1,130 @@
+import { Redis, type RedisOptions } from 'ioredis'
+import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
+import { storageError } from './storage-error.js'
+import type { KeyValueStore } from './types.js'
+
+export interface RedisStoreOptions {
+  /** Give up connecting after this long. Default 2000 ms. */
+  connectTimeoutMs?: number
+  /** A command with no answer fails after this long (a half-dead link must not hang a request). Default 2000 ms. */
+  commandTimeoutMs?: number
+  /** Connection errors ioredis reports in the background (it keeps reconnecting); for logging. */
+  onError?: (err: Error) => void
+  /** Extra ioredis options; the fail-fast settings above win over them. */
+  redis?: RedisOptions
+}
+
+// GET and DEL in one script, so no other client can replace the value in between.
+const DELETE_IF_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`
+
+type WithDeleteIf = Redis & { wxmpDeleteIf(key: string, json: string): Promise<number> }
+
+/**
+ * Key-value store on Redis, for several server instances sharing dedup, tokens and locks.
+ * Fails fast while Redis is down (no offline queue, one retry) instead of stalling requests;
+ * ioredis keeps reconnecting in the background and the store recovers on its own.
+ *
+ * @example
+ * const store = new RedisStore('redis://127.0.0.1:6379/0')
+ * await store.set('session:oABC', { step: 2 }, 30 * 60_000)
+ */
+export class RedisStore implements KeyValueStore {
+  readonly kind = 'redis'
+  private readonly client: WithDeleteIf
+  private readonly where: string
+  private connecting: Promise<void> | undefined
+  private lastConnectionError: Error | undefined
+
+  constructor(url: string, options: RedisStoreOptions = {}) {
+    const target = new URL(url)
+    this.where = `Redis at ${target.host}${target.pathname.length > 1 ? ` (db ${target.pathname.slice(1)})` : ''}`
+    const client = new Redis(url, {
+      ...options.redis,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: options.connectTimeoutMs ?? 2000,
+      commandTimeout: options.commandTimeoutMs ?? 2000,
+    })
+    // Without a listener ioredis prints every reconnect failure to stderr itself.
+    client.on('error', (err: Error) => {
+      this.lastConnectionError = err
+      options.onError?.(err)
+    })
+    client.on('ready', () => {
+      this.lastConnectionError = undefined
+    })
+    client.defineCommand('wxmpDeleteIf', { numberOfKeys: 1, lua: DELETE_IF_LUA })
+    this.client = client as WithDeleteIf
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    checkKey(key)
+    const json = await this.run('get', () => this.client.get(key))
+    return json === null ? undefined : decodeValue<T>(json)
+  }
+
+  async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    checkKey(key)
+    const json = encodeValue(key, value)
+    const ttl = checkTtl(ttlMs)
+    await this.run('set', () => (ttl === undefined ? this.client.set(key, json) : this.client.set(key, json, 'PX', ttl)))
+  }
+
+  async delete(key: string): Promise<void> {
+    checkKey(key)
+    await this.run('delete', () => this.client.del(key))
+  }
+
+  async add(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
+    checkKey(key)
+    const json = encodeValue(key, value)
+    const ttl = checkTtl(ttlMs)
+    const reply = await this.run('add', () =>
+      ttl === undefined ? this.client.set(key, json, 'NX') : this.client.set(key, json, 'PX', ttl, 'NX'),
+    )
+    return reply === 'OK'
+  }
+
+  async deleteIf(key: string, expected: unknown): Promise<boolean> {
+    checkKey(key)
+    const json = encodeValue(key, expected)
+    return (await this.run('deleteIf', () => this.client.wxmpDeleteIf(key, json))) === 1
+  }
+
+  async ping(): Promise<void> {
+    await this.run('ping', () => this.client.ping())
+  }
+
+  async close(): Promise<void> {
+    if (this.client.status === 'ready') {
+      await this.client.quit().catch(() => this.client.disconnect())
+    } else {
+      this.client.disconnect()
+    }
+  }
+
+  private async run<R>(operation: string, command: () => Promise<R>): Promise<R> {
+    try {
+      await this.connected()
+      return await command()
+    } catch (err) {
+      // ioredis says "Stream isn't writeable…" while reconnecting; the socket error says why.
+      const reason =
+        this.client.status === 'ready'
+          ? err
+          : new Error(`not connected (${this.lastConnectionError?.message ?? this.client.status})`, { cause: err })
+      throw storageError(this.where, operation, reason, 'is Redis running and the URL (host, port, password, db) right?')
+    }
+  }
+
+  /** The first command opens the connection; later ones never wait for a reconnect. */
+  private async connected(): Promise<void> {
+    if (this.client.status === 'wait') {
+      this.connecting ??= this.client.connect().finally(() => {
+        this.connecting = undefined
+      })
+    }
+    if (this.connecting !== undefined) await this.connecting
+  }
+}
