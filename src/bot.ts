@@ -372,7 +372,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     const code = known?.code ?? 'WX_ERR_INTERNAL'
     const fields = { requestId, code, status, remote: request.remoteAddress, method: request.method, err: errorText(err) }
     if (status >= 500) this.log.error({ ...fields, stack: err instanceof Error ? err.stack : undefined }, 'request failed')
-    else this.log.warn(fields, `request rejected: ${known?.message ?? ''}`)
+    else this.log.warn(fields, `request rejected (${code})`)
     this.emitOutcome({ requestId, status, kind: 'rejected', code, durationMs: this.now() - started })
     const headers: Record<string, string> = code === 'WX_ERR_METHOD_NOT_ALLOWED' ? { allow: 'GET, POST' } : {}
     return textResponse(status, `${code}\n`, headers)

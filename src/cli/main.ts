@@ -1,0 +1,87 @@
+/**
+ * The `wxmp` command: serve, simulate, and the operations commands. Configuration comes from
+ * the same environment variables (and .env) as the server.
+ */
+import { WxmpError, isWxmpError } from '../errors.js'
+import { loadConfig, type WxmpConfig } from '../server/config.js'
+import { VERSION } from '../version.js'
+import { SERVE_USAGE, runServeCommand } from './commands/serve.js'
+
+const USAGE = `wxmp ${VERSION} — WeChat Official Account webhook server and tools
+
+Usage: wxmp <command> [options]
+
+  serve                 start the webhook server (npm start)
+${SERVE_USAGE.split('\n').slice(1).map((l) => '      ' + l.trim()).join('\n')}
+  help                  this text
+  version               print the version
+
+Configuration: environment variables or .env (see README): WECHAT_TOKEN, WECHAT_APPID,
+WECHAT_APPSECRET, WECHAT_AES_KEY, WECHAT_API_BASE, PORT, WECHAT_PATH, DATABASE_URL, REDIS_URL …`
+
+type Print = (line: string) => void
+
+export async function main(argv: string[], print: Print = (l) => process.stdout.write(l + '\n'), printErr: Print = (l) => process.stderr.write(l + '\n')): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    print(USAGE)
+    return command === undefined ? 2 : 0
+  }
+  if (command === 'version' || command === '--version' || command === '-v') {
+    print(VERSION)
+    return 0
+  }
+  let config: WxmpConfig
+  try {
+    config = loadConfig(process.env)
+  } catch (err) {
+    printErr(`wxmp: configuration error: ${(err as Error).message}`)
+    return 78 // EX_CONFIG
+  }
+  try {
+    switch (command) {
+      case 'serve': {
+        const { server } = await runServeCommand(rest, config, printErr)
+        installShutdown(server.close, printErr)
+        return await new Promise<number>(() => {}) // runs until a signal
+      }
+      default:
+        printErr(`wxmp: unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
+        return 2
+    }
+  } catch (err) {
+    if (isWxmpError(err)) {
+      printErr(`wxmp: ${err.code}: ${err.message}`)
+      return err.code === 'WX_ERR_CONFIG' ? 78 : 1
+    }
+    if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      printErr(`wxmp: ${(err as Error).message}`)
+      return 2
+    }
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      printErr(`wxmp: the port is already in use: stop the other server or set PORT / --port`)
+      return 1
+    }
+    throw err
+  }
+}
+
+/** SIGTERM/SIGINT: stop accepting, finish running handlers (bounded), then exit. */
+function installShutdown(close: (o?: { drainMs?: number }) => Promise<void>, printErr: Print): void {
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) process.exit(130) // a second signal: exit now
+    stopping = true
+    printErr(`wxmp: ${signal} received, finishing running handlers…`)
+    close({ drainMs: 10_000 })
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        printErr(`wxmp: shutdown error: ${(err as Error).message}`)
+        process.exit(1)
+      })
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+export { WxmpError }

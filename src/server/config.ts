@@ -1,0 +1,177 @@
+/**
+ * Server configuration from environment variables (a `.env` file in the working directory is
+ * read first if present). Every value is validated with zod; a bad value fails at startup with
+ * the variable named and the likely mistake. With no WECHAT_TOKEN the server runs in
+ * development mode with a random Token generated once and kept in ./data/dev-token.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { dirname, resolve } from 'node:path'
+import { z } from 'zod'
+import { WxmpError } from '../errors.js'
+import { decodeAesKey } from '../pipeline/crypto.js'
+
+export interface WxmpConfig {
+  token: string
+  /** True when the Token was generated (no WECHAT_TOKEN). */
+  dev: boolean
+  /** Where the generated Token is kept (dev mode). */
+  tokenFile: string | undefined
+  appId: string | undefined
+  appSecret: string | undefined
+  encodingAESKey: string | undefined
+  previousEncodingAESKey: string | undefined
+  requireEncryption: boolean
+  apiBase: string
+  port: number
+  host: string
+  path: string
+  databaseUrl: string
+  redisUrl: string | undefined
+  timestampToleranceSec: number
+  replyTimeoutMs: number
+  late: 'customer-service' | 'drop'
+  logLevel: string
+  maxBodyBytes: number
+  /** Requests per minute per source address on the webhook path; 0 disables. */
+  rateLimitPerMinute: number
+}
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v))
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+
+/** One row per variable: schema and the hint shown when it is wrong. */
+const VARIABLES = {
+  WECHAT_TOKEN: { schema: z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be printable ASCII without spaces (the console Token is 3–32 letters or digits)'), hint: 'copy the Token from 服务器配置 again, without quotes or a newline' },
+  WECHAT_APPID: { schema: z.string().regex(/^wx[0-9a-zA-Z]{4,30}$/, 'must look like wx followed by 16 letters or digits'), hint: 'the AppID is under 基本配置; the gh_… value is the 原始ID, not the AppID' },
+  WECHAT_APPSECRET: { schema: z.string().regex(/^\S{1,128}$/, 'must not be empty or contain whitespace'), hint: 'the AppSecret is 32 letters or digits (基本配置 → AppSecret)' },
+  WECHAT_AES_KEY: { schema: z.string(), hint: 'EncodingAESKey is exactly 43 letters or digits, with no trailing "="' },
+  WECHAT_AES_KEY_PREVIOUS: { schema: z.string(), hint: 'the EncodingAESKey used before the last change in the console' },
+  WECHAT_REQUIRE_ENCRYPTION: { schema: bool, hint: 'use 1 or 0' },
+  WECHAT_API_BASE: { schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), hint: 'e.g. https://api.weixin.qq.com, or http://127.0.0.1:8081 for `wxmp fake-wechat`' },
+  PORT: { schema: int(0, 65535), hint: 'a TCP port such as 3000' },
+  HOST: { schema: z.string().min(1), hint: 'an address to listen on, e.g. 0.0.0.0 or 127.0.0.1' },
+  WECHAT_PATH: { schema: z.string().regex(/^\/[\w\-./~]*$/, 'must start with "/"'), hint: 'e.g. /wechat (the path part of the URL in 服务器配置)' },
+  DATABASE_URL: { schema: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/|memory:)/, 'must start with sqlite:, postgres:// or memory:'), hint: 'e.g. sqlite:./data/wxmp.db or postgres://user@host/db' },
+  REDIS_URL: { schema: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'), hint: 'e.g. redis://127.0.0.1:6379/0' },
+  WECHAT_TIMESTAMP_TOLERANCE: { schema: int(0, 86_400), hint: 'seconds, e.g. 300; 0 disables the check' },
+  WECHAT_REPLY_TIMEOUT_MS: { schema: int(100, 4900), hint: 'milliseconds below WeChat\'s 5000, e.g. 4500' },
+  WECHAT_LATE_REPLY: { schema: z.enum(['customer-service', 'drop']), hint: 'customer-service or drop' },
+  WXMP_LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), hint: 'one of trace, debug, info, warn, error, fatal, silent' },
+  WXMP_MAX_BODY_BYTES: { schema: int(1024, 64 * 1024 * 1024), hint: 'bytes, e.g. 1048576' },
+  WXMP_RATE_LIMIT: { schema: int(0, 10_000_000), hint: 'requests per minute per address; 0 disables' },
+} as const
+
+type Variable = keyof typeof VARIABLES
+export const CONFIG_VARIABLES = Object.keys(VARIABLES) as Variable[]
+
+function read<V extends Variable>(env: NodeJS.ProcessEnv, name: V): z.output<(typeof VARIABLES)[V]['schema']> | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  const row = VARIABLES[name]
+  const result = row.schema.safeParse(raw)
+  if (!result.success) {
+    const problem = result.error.issues[0]?.message ?? 'is invalid'
+    throw new WxmpError('WX_ERR_CONFIG', `${name} ${problem} (got ${describe(name, raw)}): ${row.hint}`, { details: { variable: name } })
+  }
+  return result.data as z.output<(typeof VARIABLES)[V]['schema']>
+}
+
+/** Never echo secrets back in an error; say only their shape. */
+function describe(name: Variable, raw: string): string {
+  if (name === 'WECHAT_APPSECRET' || name === 'WECHAT_TOKEN' || name.startsWith('WECHAT_AES_KEY')) return `${raw.length} characters${/\s/.test(raw) ? ' including whitespace' : ''}`
+  return JSON.stringify(raw.length > 60 ? raw.slice(0, 60) + '…' : raw)
+}
+
+function checkAesKey(env: NodeJS.ProcessEnv, name: 'WECHAT_AES_KEY' | 'WECHAT_AES_KEY_PREVIOUS'): string | undefined {
+  const key = read(env, name)
+  if (key === undefined) return undefined
+  try {
+    decodeAesKey(key)
+  } catch (err) {
+    throw new WxmpError('WX_ERR_CONFIG', `${name}: ${(err as Error).message}`, { cause: err, details: { variable: name } })
+  }
+  return key
+}
+
+/** Reads KEY=VALUE lines from `.env` into `env` without overriding what is already set. */
+export function loadDotEnv(file: string, env: NodeJS.ProcessEnv): void {
+  if (!existsSync(file)) return
+  for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+    const m = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/)
+    if (m === null || line.trimStart().startsWith('#')) continue
+    const [, key, rawValue = ''] = m
+    const value = rawValue.replace(/^(['"])(.*)\1$/, '$2')
+    if (key !== undefined && env[key] === undefined) env[key] = value
+  }
+}
+
+export interface LoadConfigOptions {
+  cwd?: string
+  /** Read `.env` (default true). */
+  dotenv?: boolean
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): WxmpConfig {
+  const cwd = options.cwd ?? process.cwd()
+  if (options.dotenv !== false) loadDotEnv(resolve(cwd, '.env'), env)
+  const dataDir = resolve(cwd, 'data')
+  let token = read(env, 'WECHAT_TOKEN')
+  let tokenFile: string | undefined
+  const dev = token === undefined
+  if (token === undefined) {
+    tokenFile = resolve(dataDir, 'dev-token')
+    token = devToken(tokenFile)
+  }
+  const encodingAESKey = checkAesKey(env, 'WECHAT_AES_KEY')
+  const requireEncryption = read(env, 'WECHAT_REQUIRE_ENCRYPTION') ?? false
+  if (requireEncryption && encodingAESKey === undefined) {
+    throw new WxmpError('WX_ERR_CONFIG', 'WECHAT_REQUIRE_ENCRYPTION is on but WECHAT_AES_KEY is not set: encrypted messages could not be read', { details: { variable: 'WECHAT_REQUIRE_ENCRYPTION' } })
+  }
+  const appId = read(env, 'WECHAT_APPID')
+  const appSecret = read(env, 'WECHAT_APPSECRET')
+  if ((appId === undefined) !== (appSecret === undefined) && appSecret !== undefined) {
+    throw new WxmpError('WX_ERR_CONFIG', 'WECHAT_APPSECRET is set but WECHAT_APPID is not: API calls need both', { details: { variable: 'WECHAT_APPID' } })
+  }
+  return {
+    token,
+    dev,
+    tokenFile,
+    appId,
+    appSecret,
+    encodingAESKey,
+    previousEncodingAESKey: checkAesKey(env, 'WECHAT_AES_KEY_PREVIOUS'),
+    requireEncryption,
+    apiBase: (read(env, 'WECHAT_API_BASE') ?? 'https://api.weixin.qq.com').replace(/\/+$/, ''),
+    port: read(env, 'PORT') ?? 3000,
+    host: read(env, 'HOST') ?? '0.0.0.0',
+    path: read(env, 'WECHAT_PATH') ?? '/wechat',
+    databaseUrl: read(env, 'DATABASE_URL') ?? `sqlite:${resolve(dataDir, 'wxmp.db')}`,
+    redisUrl: read(env, 'REDIS_URL'),
+    timestampToleranceSec: read(env, 'WECHAT_TIMESTAMP_TOLERANCE') ?? 300,
+    replyTimeoutMs: read(env, 'WECHAT_REPLY_TIMEOUT_MS') ?? 4500,
+    late: read(env, 'WECHAT_LATE_REPLY') ?? 'customer-service',
+    logLevel: read(env, 'WXMP_LOG_LEVEL') ?? 'info',
+    maxBodyBytes: read(env, 'WXMP_MAX_BODY_BYTES') ?? 1024 * 1024,
+    rateLimitPerMinute: read(env, 'WXMP_RATE_LIMIT') ?? 0,
+  }
+}
+
+/** The development Token: generated once, then read back, so the console setting stays valid. */
+function devToken(file: string): string {
+  if (existsSync(file)) {
+    const saved = readFileSync(file, 'utf8').trim()
+    if (/^[A-Za-z0-9]{3,32}$/.test(saved)) return saved
+  }
+  const token = randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 32)
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, token + '\n', { mode: 0o600 })
+  return token
+}
