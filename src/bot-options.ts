@@ -53,6 +53,11 @@ export interface BotOptions {
   maxBodyBytes?: number
   /** Shared state (dedup, replay guard, tokens, sessions). Default: in-process memory. */
   store?: KeyValueStore
+  /**
+   * Durable shared state (tokens, sessions, locks). Default: `store`. The server passes Redis
+   * when REDIS_URL is set, else the SQLite/PostgreSQL database.
+   */
+  sharedStore?: KeyValueStore
   /** Message log (see storage). */
   records?: MessageRecorder
   logger?: Logger

@@ -51,6 +51,7 @@ const requestPrefix = Math.random().toString(36).slice(2, 8)
 export class Bot<C extends Context = Context> extends Composer<C> {
   readonly options: Readonly<BotOptions>
   readonly store: KeyValueStore
+  readonly sharedStore: KeyValueStore
   readonly log: Logger
   readonly crypto: MessageCrypto | undefined
   private readonly now: () => number
@@ -74,6 +75,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     this.randomBytes = options.randomBytes ?? pooledRandomBytes
     this.log = options.logger ?? createLogger()
     this.store = options.store ?? new MemoryStore({ now: this.now })
+    this.sharedStore = options.sharedStore ?? this.store
     this.crypto =
       options.encodingAESKey === undefined
         ? undefined
@@ -92,6 +94,8 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       get api() {
         return getApi()
       },
+      sharedStore: this.sharedStore,
+      accountKey: options.appId ?? '',
       deliverLate: (ctx, reply) => this.deliverLate(ctx, reply),
       sendNow: (ctx, reply) => this.sendNow(ctx, reply),
     }

@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js'
+import type { KeyValueStore } from './storage/types.js'
 import type { WechatMessage } from './messages/types.js'
 import type { ReplySlot } from './pipeline/reply-slot.js'
 import type { NewsArticle, Reply } from './reply/types.js'
@@ -6,6 +7,10 @@ import type { NewsArticle, Reply } from './reply/types.js'
 /** What a context needs from its bot; kept narrow so contexts are cheap to build in tests. */
 export interface ContextHost<A = unknown> {
   readonly api: A
+  /** Durable store for sessions and other per-user state. */
+  readonly sharedStore: KeyValueStore
+  /** Namespace for keys of this account (AppID, or the 原始ID when no AppID is set). */
+  readonly accountKey: string
   /** Delivers a reply that missed the passive window (customer-service API by default). */
   deliverLate(ctx: Context, reply: Reply): Promise<void>
   /** Sends a message now through the customer-service API (ctx.send). */
@@ -44,6 +49,16 @@ export class Context<M extends WechatMessage = WechatMessage> {
   /** The WeChat API client of this bot (needs appId and appSecret). */
   get api(): unknown {
     return this.host.api
+  }
+
+  /** The durable store (sessions, per-user state), namespaced by `storeKey`. */
+  get sharedStore(): KeyValueStore {
+    return this.host.sharedStore
+  }
+
+  /** A key for per-user state in the shared store: account + OpenID + name. */
+  storeKey(name: string): string {
+    return `${name}:${this.host.accountKey || this.accountId}:${this.openid}`
   }
 
   /** The user's OpenID (FromUserName). */

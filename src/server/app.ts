@@ -57,7 +57,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
   const sharedStore = openSharedStore(config)
   const store = config.redisUrl === undefined ? new MemoryStore() : sharedStore
   await sharedStore.ping()
-  const bot = new Bot({ ...botOptionsFrom(config), store, logger })
+  const bot = new Bot({ ...botOptionsFrom(config), store, sharedStore, logger })
   await (options.setup ?? installEchoBot)(bot)
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     if (req.method !== 'GET') return false
