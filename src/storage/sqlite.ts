@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
 import { checkTableName } from './sql-identifier.js'
+import { openSqlite } from './sqlite-open.js'
 import { storageError } from './storage-error.js'
 import type { KeyValueStore } from './types.js'
 
@@ -41,20 +40,16 @@ export class SqliteStore implements KeyValueStore {
     this.where = `SQLite ${filename}`
     this.now = options.now ?? Date.now
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000
+    this.db = openSqlite(filename, Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000)))
     try {
-      if (filename !== ':memory:' && filename !== '') mkdirSync(dirname(filename), { recursive: true })
-      this.db = new Database(filename)
-      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
-      this.db.pragma('journal_mode = WAL')
-      // In WAL mode NORMAL loses nothing when the process is killed, only on power loss.
-      this.db.pragma('synchronous = NORMAL')
       this.db.exec(
         `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER) WITHOUT ROWID;
          CREATE INDEX IF NOT EXISTS ${table}_expires_at ON ${table} (expires_at) WHERE expires_at IS NOT NULL;`,
       )
       this.statements = prepare(this.db, table)
     } catch (err) {
-      throw storageError(this.where, 'open', err, 'is the directory writable and the file a SQLite database?')
+      this.db.close()
+      throw storageError(this.where, 'open', err, 'is the file a wxmp or other SQLite database?')
     }
   }
 

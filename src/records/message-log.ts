@@ -1,0 +1,224 @@
+import { WxmpError } from '../errors.js'
+import { optionalString, requireCount, requireOneOf, requireString, requireTimeMs } from './check.js'
+import type { SqlDatabase, SqlParam } from './sql-database.js'
+
+/** One inbound message or event as the webhook received it. */
+export interface InboundMessage {
+  /** The account's AppID (empty when the bot runs without one). */
+  appId: string
+  /** The dedup key: MsgId for messages, FromUserName + CreateTime (+ Event/EventKey) for events. */
+  msgKey: string
+  /** FromUserName. */
+  openid: string
+  msgType: string
+  event?: string | undefined
+  /** MsgId as a string: it exceeds 2^53. */
+  msgId?: string | undefined
+  /** WeChat's CreateTime in seconds, as sent. */
+  createTime: number
+  /** The plaintext XML (after decryption). */
+  rawXml: string
+  /** Unix milliseconds when the request arrived. */
+  receivedAt: number
+  /** Whether the request came encrypted (safe or compatible mode). */
+  encrypted: boolean
+}
+
+export const REPLY_VIA = ['passive', 'customer-service', 'none'] as const
+export type ReplyVia = (typeof REPLY_VIA)[number]
+export const REPLY_STATUS = ['sent', 'out-of-window', 'no-permission', 'quota', 'failed', 'dropped'] as const
+export type ReplyStatus = (typeof REPLY_STATUS)[number]
+
+/** What became of a message: the reply and how it left, the handler's time and error. */
+export interface MessageOutcome {
+  replyXml?: string | undefined
+  replyVia: ReplyVia
+  replyStatus?: ReplyStatus | undefined
+  latencyMs: number
+  /** A message, or an Error whose name and message are kept. */
+  error?: unknown
+}
+
+/** A row of the message log. `completedAt` is null until the outcome is recorded. */
+export interface MessageRecord {
+  id: number
+  appId: string
+  msgKey: string
+  openid: string
+  msgType: string
+  event: string | null
+  msgId: string | null
+  createTime: number
+  rawXml: string
+  encrypted: boolean
+  receivedAt: number
+  /** How many times WeChat delivered it (its retries share one row). */
+  deliveries: number
+  replyVia: ReplyVia | null
+  replyStatus: ReplyStatus | null
+  replyXml: string | null
+  latencyMs: number | null
+  error: string | null
+  completedAt: number | null
+}
+
+export interface RecentQuery {
+  /** Most rows returned. Default 20, at most 1000. */
+  limit?: number
+  /** Only rows after this id, oldest first (for following the log). */
+  afterId?: number
+  appId?: string
+  openid?: string
+}
+
+const MAX_ERROR_LENGTH = 4000
+const COLUMNS =
+  'id, app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at, deliveries, ' +
+  'reply_via, reply_status, reply_xml, latency_ms, error, completed_at'
+
+const INSERT = `INSERT INTO wxmp_messages
+  (app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1
+  RETURNING id`
+const UPDATE_OUTCOME = `UPDATE wxmp_messages
+  SET reply_via = ?, reply_status = ?, reply_xml = ?, latency_ms = ?, error = ?, completed_at = ?
+  WHERE id = ?`
+
+/**
+ * The message log: every inbound message and event with its raw XML, and what became of it.
+ * `recordInbound` commits before it resolves, so a row whose reply went out survives a crash.
+ * A retry of the same message (same `msgKey`) counts a delivery on the first row.
+ *
+ * @example
+ * const id = await records.messages.recordInbound({ appId, msgKey, openid, msgType: 'text', msgId,
+ *   createTime: 1700000000, rawXml, receivedAt: Date.now(), encrypted: false })
+ * await records.messages.recordOutcome(id, { replyXml, replyVia: 'passive', latencyMs: 12 })
+ */
+export class MessageLog {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Writes the message (committed when this resolves) and returns its row id. */
+  async recordInbound(message: InboundMessage): Promise<number> {
+    const params: SqlParam[] = [
+      requireString('appId', message.appId),
+      requireString('msgKey', message.msgKey),
+      requireString('openid', message.openid),
+      requireString('msgType', message.msgType),
+      optionalString('event', message.event),
+      optionalString('msgId', message.msgId),
+      requireCount('createTime', message.createTime, 0, Number.MAX_SAFE_INTEGER),
+      requireString('rawXml', message.rawXml),
+      requireBoolean('encrypted', message.encrypted),
+      requireTimeMs('receivedAt', message.receivedAt),
+    ]
+    if (message.msgKey === '') throw new TypeError('msgKey must not be empty: it is what ties retries to one row')
+    const [row] = await this.db.all<{ id: number }>(INSERT, params)
+    return Number(row!.id)
+  }
+
+  /** Records the reply and how it left. Calling it again (a late customer-service reply) overwrites. */
+  async recordOutcome(id: number | string, outcome: MessageOutcome): Promise<void> {
+    const rowId = requireRowId(id)
+    const changed = await this.db.run(UPDATE_OUTCOME, [
+      requireOneOf('replyVia', outcome.replyVia, REPLY_VIA),
+      outcome.replyStatus === undefined ? null : requireOneOf('replyStatus', outcome.replyStatus, REPLY_STATUS),
+      optionalString('replyXml', outcome.replyXml),
+      requireCount('latencyMs', Math.max(0, Math.round(outcome.latencyMs)), 0, 2 ** 31 - 1),
+      errorText(outcome.error),
+      this.now(),
+      rowId,
+    ])
+    if (changed === 0) {
+      throw new WxmpError('WX_ERR_STORAGE', `message log has no row with id ${rowId}: was it pruned, or is the id from another database?`)
+    }
+  }
+
+  async get(id: number | string): Promise<MessageRecord | undefined> {
+    const [row] = await this.db.all(`SELECT ${COLUMNS} FROM wxmp_messages WHERE id = ?`, [requireRowId(id)])
+    return row === undefined ? undefined : toRecord(row)
+  }
+
+  /**
+   * The latest `limit` rows, oldest first; with `afterId`, the first `limit` rows after it
+   * (what `wxmp log tail` polls).
+   */
+  async recent(query: RecentQuery = {}): Promise<MessageRecord[]> {
+    const limit = requireCount('limit', query.limit ?? 20, 1, 1000)
+    const where: string[] = []
+    const params: SqlParam[] = []
+    if (query.afterId !== undefined) {
+      where.push('id > ?')
+      params.push(requireCount('afterId', query.afterId, 0, Number.MAX_SAFE_INTEGER))
+    }
+    if (query.appId !== undefined) {
+      where.push('app_id = ?')
+      params.push(requireString('appId', query.appId))
+    }
+    if (query.openid !== undefined) {
+      where.push('openid = ?')
+      params.push(requireString('openid', query.openid))
+    }
+    const order = query.afterId === undefined ? 'DESC' : 'ASC'
+    const rows = await this.db.all(
+      `SELECT ${COLUMNS} FROM wxmp_messages${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ?`,
+      [...params, limit],
+    )
+    const records = rows.map(toRecord)
+    return order === 'DESC' ? records.reverse() : records
+  }
+
+  /** Deletes rows received before `receivedBefore` (Unix ms); returns how many. */
+  async prune(receivedBefore: number): Promise<number> {
+    return this.db.run('DELETE FROM wxmp_messages WHERE received_at < ?', [requireTimeMs('receivedBefore', receivedBefore)])
+  }
+}
+
+function requireBoolean(field: string, value: unknown): number {
+  if (typeof value !== 'boolean') throw new TypeError(`${field} must be a boolean, got ${typeof value}`)
+  return value ? 1 : 0
+}
+
+function requireRowId(id: unknown): number {
+  const n = typeof id === 'string' && /^\d{1,15}$/.test(id) ? Number(id) : id
+  return requireCount('message id', n, 1, Number.MAX_SAFE_INTEGER)
+}
+
+function errorText(error: unknown): string | null {
+  if (error === undefined || error === null) return null
+  let text: string
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    text = `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}`
+  } else {
+    text = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error)
+  }
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}… (${text.length} characters)` : text
+}
+
+function toRecord(row: Record<string, unknown>): MessageRecord {
+  const num = (v: unknown) => (v === null ? null : Number(v))
+  return {
+    id: Number(row.id),
+    appId: row.app_id as string,
+    msgKey: row.msg_key as string,
+    openid: row.openid as string,
+    msgType: row.msg_type as string,
+    event: row.event as string | null,
+    msgId: row.msg_id as string | null,
+    createTime: Number(row.create_time),
+    rawXml: row.raw_xml as string,
+    encrypted: Number(row.encrypted) === 1,
+    receivedAt: Number(row.received_at),
+    deliveries: Number(row.deliveries),
+    replyVia: row.reply_via as ReplyVia | null,
+    replyStatus: row.reply_status as ReplyStatus | null,
+    replyXml: row.reply_xml as string | null,
+    latencyMs: num(row.latency_ms),
+    error: row.error as string | null,
+    completedAt: num(row.completed_at),
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The small dialect layer under the records: SQL is written once with `?` placeholders and
+ * runs unchanged on SQLite (better-sqlite3) and PostgreSQL (node-postgres). Statements are
+ * prepared once and reused, because the message log writes on every inbound message.
+ */
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type Database from 'better-sqlite3'
+import pg from 'pg'
+import { createPgPool, inLockedTransaction, type PgPoolOptions } from '../storage/pg-pool.js'
+import { openSqlite } from '../storage/sqlite-open.js'
+import { storageError } from '../storage/storage-error.js'
+
+export type SqlParam = string | number | null
+
+/** A row as the database returns it: BIGINT and counts arrive as JS numbers on both backends. */
+export type SqlRow = Record<string, unknown>
+
+export interface SqlStep {
+  sql: string
+  params?: SqlParam[]
+}
+
+/** What migrations may do: plain statements and multi-statement DDL. */
+export interface SqlExecutor {
+  all<R extends SqlRow = SqlRow>(sql: string, params?: SqlParam[]): Promise<R[]>
+  run(sql: string, params?: SqlParam[]): Promise<number>
+  exec(script: string): Promise<void>
+}
+
+export interface SqlDatabase extends SqlExecutor {
+  readonly kind: 'sqlite' | 'postgres'
+  /** "SQLite ./data/wxmp.db" or "PostgreSQL at host/db", for messages. */
+  readonly where: string
+  /** Runs the steps in one transaction; returns the rows each one changed. */
+  batch(steps: SqlStep[]): Promise<number[]>
+  /** Runs `fn` in one transaction that no other process runs at the same time (migrations). */
+  exclusive<R>(fn: (db: SqlExecutor) => Promise<R>): Promise<R>
+  close(): Promise<void>
+}
+
+/** "INSERT INTO wxmp_messages" — enough of a statement to say which one failed. */
+function operationOf(sql: string): string {
+  return sql.trim().split(/\s+/).slice(0, 3).join(' ')
+}
+
+export interface SqliteDatabaseOptions {
+  /** How long a writer waits for another process's write lock. Default 5000 ms. */
+  busyTimeoutMs?: number
+}
+
+export class SqliteDatabase implements SqlDatabase {
+  readonly kind = 'sqlite'
+  readonly where: string
+  private readonly db: Database.Database
+  private readonly statements = new Map<string, Database.Statement>()
+  private readonly busyTimeoutMs: number
+
+  constructor(filename: string, options: SqliteDatabaseOptions = {}) {
+    this.where = `SQLite ${filename}`
+    this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))
+    this.db = openSqlite(filename, this.busyTimeoutMs)
+  }
+
+  async all<R extends SqlRow = SqlRow>(sql: string, params: SqlParam[] = []): Promise<R[]> {
+    return this.guard(sql, () => this.statement(sql).all(...params) as R[])
+  }
+
+  async run(sql: string, params: SqlParam[] = []): Promise<number> {
+    return this.guard(sql, () => this.statement(sql).run(...params).changes)
+  }
+
+  async exec(script: string): Promise<void> {
+    this.guard(script, () => this.db.exec(script))
+  }
+
+  async batch(steps: SqlStep[]): Promise<number[]> {
+    // Synchronous inside: no other caller's statement can slip into this transaction.
+    const transaction = this.db.transaction(() => steps.map((s) => this.statement(s.sql).run(...(s.params ?? [])).changes))
+    return this.guard(steps[0]?.sql ?? 'batch', () => transaction.immediate())
+  }
+
+  async exclusive<R>(fn: (db: SqlExecutor) => Promise<R>): Promise<R> {
+    await this.beginImmediate()
+    try {
+      const result = await fn(this)
+      this.guard('COMMIT', () => this.db.exec('COMMIT'))
+      return result
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close()
+  }
+
+  /**
+   * Takes the write lock, waiting for it without blocking the thread: SQLite's own busy wait
+   * would freeze the event loop, and with it the other connection of this same process that
+   * holds the lock (two `openRecords` at once), until the timeout.
+   */
+  private async beginImmediate(): Promise<void> {
+    const deadline = Date.now() + this.busyTimeoutMs
+    this.db.pragma('busy_timeout = 0')
+    try {
+      for (;;) {
+        try {
+          this.db.exec('BEGIN IMMEDIATE')
+          return
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) {
+            throw storageError(this.where, 'BEGIN IMMEDIATE', err, 'another process holds the write lock')
+          }
+          await sleep(10 + Math.random() * 20)
+        }
+      }
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`)
+    }
+  }
+
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql)
+    if (statement === undefined) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  private guard<R>(sql: string, fn: () => R): R {
+    try {
+      return fn()
+    } catch (err) {
+      throw storageError(this.where, operationOf(sql), err)
+    }
+  }
+}
+
+export interface PostgresDatabaseOptions extends PgPoolOptions {
+  /** Keep every table in this schema (created when missing) instead of the default search_path. */
+  schema?: string
+}
+
+// BIGINT (oid 20) as a JS number: ids, timestamps in ms and counts all fit in 2^53.
+const int8AsNumber: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+}
+
+export class PostgresDatabase implements SqlDatabase {
+  readonly kind = 'postgres'
+  readonly where: string
+  private readonly pool: pg.Pool
+  private readonly schema: string | undefined
+  private readonly texts = new Map<string, { name: string; text: string }>()
+
+  constructor(url: string, options: PostgresDatabaseOptions = {}) {
+    const target = new URL(url)
+    this.schema = options.schema
+    this.where = `PostgreSQL at ${target.host}${target.pathname}${this.schema === undefined ? '' : ` (schema ${this.schema})`}`
+    this.pool = createPgPool(url, {
+      ...options,
+      pool: {
+        ...options.pool,
+        types: int8AsNumber,
+        ...(this.schema === undefined ? {} : { options: `-c search_path=${this.schema}` }),
+      },
+    })
+  }
+
+  async all<R extends SqlRow = SqlRow>(sql: string, params: SqlParam[] = []): Promise<R[]> {
+    return (await this.query<R>(this.pool, sql, params)).rows
+  }
+
+  async run(sql: string, params: SqlParam[] = []): Promise<number> {
+    return (await this.query(this.pool, sql, params)).rowCount ?? 0
+  }
+
+  async exec(script: string): Promise<void> {
+    await this.guard(script, () => this.pool.query(script))
+  }
+
+  async batch(steps: SqlStep[]): Promise<number[]> {
+    const client = await this.guard('connect', () => this.pool.connect())
+    try {
+      await client.query('BEGIN')
+      const changes: number[] = []
+      for (const step of steps) changes.push((await this.query(client, step.sql, step.params ?? [])).rowCount ?? 0)
+      await client.query('COMMIT')
+      return changes
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw storageError(this.where, operationOf(steps[0]?.sql ?? 'batch'), err)
+    } finally {
+      client.release()
+    }
+  }
+
+  async exclusive<R>(fn: (db: SqlExecutor) => Promise<R>): Promise<R> {
+    return this.guard('migration lock', () =>
+      inLockedTransaction(this.pool, 'wxmp:records:migrations', async (client) => {
+        if (this.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`)
+        return fn({
+          all: async (sql, params = []) => (await this.query(client, sql, params)).rows as never,
+          run: async (sql, params = []) => (await this.query(client, sql, params)).rowCount ?? 0,
+          exec: async (script) => {
+            await this.guard(script, () => client.query(script))
+          },
+        })
+      }),
+    )
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end()
+  }
+
+  private async query<R extends SqlRow>(on: pg.Pool | pg.PoolClient, sql: string, params: SqlParam[]): Promise<pg.QueryResult<R>> {
+    return this.guard(sql, () => on.query<R>({ ...this.prepared(sql), values: params }))
+  }
+
+  /** `?` → `$n`, and a statement name so each connection plans the statement once. */
+  private prepared(sql: string): { name: string; text: string } {
+    let entry = this.texts.get(sql)
+    if (entry === undefined) {
+      let n = 0
+      const text = sql.replace(/\?/g, () => `$${++n}`)
+      entry = { name: `wxmp_r_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`, text }
+      this.texts.set(sql, entry)
+    }
+    return entry
+  }
+
+  private async guard<R>(sql: string, fn: () => Promise<R>): Promise<R> {
+    try {
+      return await fn()
+    } catch (err) {
+      throw storageError(this.where, operationOf(sql), err, 'is PostgreSQL running and DATABASE_URL (host, port, user, database) right?')
+    }
+  }
+}
