@@ -2,8 +2,8 @@
  * `wxmp/storage`: the key-value store behind dedup, tokens, sessions, replay protection and
  * locks, its four backends, and the URL parsing the server uses to pick one.
  *
- * The conformance suite for custom backends is `wxmp/storage/conformance` (it needs node:test),
- * so it is not re-exported here.
+ * The conformance suite for custom backends lives in ./conformance.ts (it imports node:test,
+ * so it is not re-exported here).
  */
 export type { KeyValueStore } from './types.js'
 export { createStore, type CreateStoreOptions } from './create-store.js'
