@@ -1,4 +1,4 @@
-import { checkTableName } from '../storage/sql-identifier.js'
+import { checkSqlIdentifier } from '../storage/sql-identifier.js'
 import { parseStorageUrl } from '../storage/storage-url.js'
 import { Followers } from './followers.js'
 import { MessageLog } from './message-log.js'
@@ -42,7 +42,7 @@ export interface Records {
  */
 export async function openRecords(databaseUrl: string, options: OpenRecordsOptions = {}): Promise<Records> {
   const target = parseStorageUrl(databaseUrl, options.variable ?? 'DATABASE_URL', ['sqlite', 'postgres', 'memory'])
-  const schema = options.schema === undefined ? undefined : checkTableName(options.schema, false)
+  const schema = options.schema === undefined ? undefined : checkSqlIdentifier('schema', options.schema)
   let db: SqlDatabase
   if (target.kind === 'postgres') {
     db = new PostgresDatabase(target.url, { ...options.postgres, ...(schema === undefined ? {} : { schema }) })

@@ -156,6 +156,7 @@ export class PostgresDatabase implements SqlDatabase {
   private readonly pool: pg.Pool
   private readonly schema: string | undefined
   private readonly texts = new Map<string, { name: string; text: string }>()
+  private closing: Promise<void> | undefined
 
   constructor(url: string, options: PostgresDatabaseOptions = {}) {
     const target = new URL(url)
@@ -214,8 +215,9 @@ export class PostgresDatabase implements SqlDatabase {
     )
   }
 
-  async close(): Promise<void> {
-    await this.pool.end()
+  close(): Promise<void> {
+    this.closing ??= this.pool.end()
+    return this.closing
   }
 
   private async query<R extends SqlRow>(on: pg.Pool | pg.PoolClient, sql: string, params: SqlParam[]): Promise<pg.QueryResult<R>> {

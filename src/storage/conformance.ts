@@ -215,6 +215,13 @@ export function runStoreConformance(
       await store.ping()
     })
 
+    test('closing a store twice is harmless', async () => {
+      const extra = await makeStore()
+      await extra.ping()
+      await extra.close()
+      await extra.close()
+    })
+
     test(
       'values survive closing and reopening the store; expired ones do not come back',
       { skip: options.survivesRestart ? undefined : 'this backend keeps nothing across restarts' },

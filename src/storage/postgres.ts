@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
 import { createPgPool, inLockedTransaction, type PgPoolOptions } from './pg-pool.js'
-import { checkTableName } from './sql-identifier.js'
+import { checkSqlIdentifier } from './sql-identifier.js'
 import { storageError } from './storage-error.js'
 import type { KeyValueStore } from './types.js'
 
@@ -37,9 +37,10 @@ export class PostgresStore implements KeyValueStore {
   private schemaReady: Promise<void> | undefined
   private nextPurgeAt = 0
   private purging: Promise<unknown> | undefined
+  private closing: Promise<void> | undefined
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
-    this.table = checkTableName(options.table ?? 'wxmp_kv', true)
+    this.table = checkSqlIdentifier('table', options.table ?? 'wxmp_kv', true)
     const target = new URL(url)
     this.where = `PostgreSQL at ${target.host}${target.pathname} (table ${this.table})`
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000
@@ -96,9 +97,12 @@ export class PostgresStore implements KeyValueStore {
     await this.query('ping', { name: undefined, text: 'SELECT 1' }, [])
   }
 
-  async close(): Promise<void> {
-    await this.purging
-    await this.pool.end()
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.purging
+      await this.pool.end()
+    })()
+    return this.closing
   }
 
   /** Runs off the request path: its latency and its errors are nobody's request's. */

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
-import { checkTableName } from './sql-identifier.js'
+import { checkSqlIdentifier } from './sql-identifier.js'
 import { openSqlite } from './sqlite-open.js'
 import { storageError } from './storage-error.js'
 import type { KeyValueStore } from './types.js'
@@ -36,7 +36,7 @@ export class SqliteStore implements KeyValueStore {
   private readonly statements: ReturnType<typeof prepare>
 
   constructor(filename: string, options: SqliteStoreOptions = {}) {
-    const table = checkTableName(options.table ?? 'wxmp_kv', false)
+    const table = checkSqlIdentifier('table', options.table ?? 'wxmp_kv')
     this.where = `SQLite ${filename}`
     this.now = options.now ?? Date.now
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000
