@@ -11,6 +11,8 @@ import { MemoryStore } from '../storage/memory.js'
 import type { KeyValueStore } from '../storage/types.js'
 import type { WxmpConfig } from './config.js'
 import { installEchoBot } from './echo-bot.js'
+import { openRecords, type Records } from '../records/open-records.js'
+import type { Context } from '../context.js'
 
 export interface StartServerOptions {
   config: WxmpConfig
@@ -26,6 +28,8 @@ export interface WxmpServer {
   store: KeyValueStore
   /** Durable shared state (tokens, sessions, locks): Redis when set, else the database. */
   sharedStore: KeyValueStore
+  /** The SQL message log and followers (DATABASE_URL). */
+  records: Records
   /** Stops accepting, lets running handlers finish (late replies included), closes stores. */
   close(options?: { drainMs?: number }): Promise<void>
 }
@@ -57,7 +61,9 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
   const sharedStore = openSharedStore(config)
   const store = config.redisUrl === undefined ? new MemoryStore() : sharedStore
   await sharedStore.ping()
-  const bot = new Bot({ ...botOptionsFrom(config), store, sharedStore, logger })
+  const records = await openRecords(config.databaseUrl)
+  const bot = new Bot({ ...botOptionsFrom(config), store, sharedStore, ...(config.messageLog ? { records: records.messages } : {}), logger })
+  bot.use(followerTracking(records, config.appId ?? '', logger))
   await (options.setup ?? installEchoBot)(bot)
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     if (req.method !== 'GET') return false
@@ -89,6 +95,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     http,
     store,
     sharedStore,
+    records,
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true
@@ -97,7 +104,23 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
       if (!drained) logger.warn({ running: bot.backgroundCount }, 'shutdown: handlers still running after the drain timeout')
       await stopped
       await Promise.all([...new Set([store, sharedStore])].map((s) => s.close().catch(() => undefined)))
+      await records.close().catch(() => undefined)
     },
+  }
+}
+
+/** Records every subscribe and unsubscribe (time and QR scene) before the user's handlers run. */
+function followerTracking(records: Records, appId: string, logger: Logger) {
+  return async (ctx: Context, next: () => Promise<void>) => {
+    const event = ctx.event
+    if (event === 'subscribe' || event === 'unsubscribe') {
+      try {
+        await records.followers.record({ appId, openid: ctx.openid, event, at: ctx.message.CreateTime * 1000, scene: event === 'subscribe' ? (ctx.scene ?? null) : null })
+      } catch (err) {
+        logger.error({ code: 'WX_ERR_STORAGE', err: (err as Error).message }, 'follower record failed')
+      }
+    }
+    await next()
   }
 }
 

@@ -35,6 +35,8 @@ export interface WxmpConfig {
   maxBodyBytes: number
   /** Requests per minute per source address on the webhook path; 0 disables. */
   rateLimitPerMinute: number
+  /** Keep the SQL message log (every message, its reply, latency, errors). */
+  messageLog: boolean
 }
 
 const bool = z
@@ -66,6 +68,7 @@ const VARIABLES = {
   WECHAT_LATE_REPLY: { schema: z.enum(['customer-service', 'drop']), hint: 'customer-service or drop' },
   WXMP_LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), hint: 'one of trace, debug, info, warn, error, fatal, silent' },
   WXMP_MAX_BODY_BYTES: { schema: int(1024, 64 * 1024 * 1024), hint: 'bytes, e.g. 1048576' },
+  WXMP_MESSAGE_LOG: { schema: bool, hint: 'use 1 (default) to log every message to DATABASE_URL, 0 to turn the log off' },
   WXMP_RATE_LIMIT: { schema: int(0, 10_000_000), hint: 'requests per minute per address; 0 disables' },
 } as const
 
@@ -161,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     logLevel: read(env, 'WXMP_LOG_LEVEL') ?? 'info',
     maxBodyBytes: read(env, 'WXMP_MAX_BODY_BYTES') ?? 1024 * 1024,
     rateLimitPerMinute: read(env, 'WXMP_RATE_LIMIT') ?? 0,
+    messageLog: read(env, 'WXMP_MESSAGE_LOG') ?? true,
   }
 }
 
