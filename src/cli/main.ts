@@ -6,6 +6,7 @@ import { WxmpError, isWxmpError } from '../errors.js'
 import { loadConfig, type WxmpConfig } from '../server/config.js'
 import { VERSION } from '../version.js'
 import { SERVE_USAGE, runServeCommand } from './commands/serve.js'
+import { DB_USAGE, runDbMigrate, runFollowers, runLogTail } from './commands/db.js'
 
 const USAGE = `wxmp ${VERSION} — WeChat Official Account webhook server and tools
 
@@ -13,6 +14,7 @@ Usage: wxmp <command> [options]
 
   serve                 start the webhook server (npm start)
 ${SERVE_USAGE.split('\n').slice(1).map((l) => '      ' + l.trim()).join('\n')}
+${indent(DB_USAGE)}
   help                  this text
   version               print the version
 
@@ -20,6 +22,13 @@ Configuration: environment variables or .env (see README): WECHAT_TOKEN, WECHAT_
 WECHAT_APPSECRET, WECHAT_AES_KEY, WECHAT_API_BASE, PORT, WECHAT_PATH, DATABASE_URL, REDIS_URL …`
 
 type Print = (line: string) => void
+
+function indent(usage: string): string {
+  return usage
+    .split('\n')
+    .map((l) => (l.startsWith('wxmp ') ? '  ' + l.slice(5) : '      ' + l.trim()))
+    .join('\n')
+}
 
 export async function main(argv: string[], print: Print = (l) => process.stdout.write(l + '\n'), printErr: Print = (l) => process.stderr.write(l + '\n')): Promise<number> {
   const [command, ...rest] = argv
@@ -45,6 +54,25 @@ export async function main(argv: string[], print: Print = (l) => process.stdout.
         installShutdown(server.close, printErr)
         return await new Promise<number>(() => {}) // runs until a signal
       }
+      case 'db':
+        if (rest[0] !== 'migrate') {
+          printErr(`wxmp: usage: wxmp db migrate`)
+          return 2
+        }
+        return await runDbMigrate(config, print)
+      case 'log':
+        if (rest[0] !== 'tail') {
+          printErr(`wxmp: usage: wxmp log tail [-n 20] [--once] …`)
+          return 2
+        }
+        {
+          const stop = new AbortController()
+          process.once('SIGINT', () => stop.abort())
+          process.once('SIGTERM', () => stop.abort())
+          return await runLogTail(rest.slice(1), config, print, { signal: stop.signal })
+        }
+      case 'followers':
+        return await runFollowers(rest, config, print)
       default:
         printErr(`wxmp: unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
         return 2

@@ -8,6 +8,7 @@ import { serve, send, type RunningServer } from '../adapters/node.js'
 import { createLogger, type Logger } from '../logger.js'
 import { createStore } from '../storage/create-store.js'
 import { MemoryStore } from '../storage/memory.js'
+import { prefixed } from '../storage/prefixed.js'
 import type { KeyValueStore } from '../storage/types.js'
 import type { WxmpConfig } from './config.js'
 import { installEchoBot } from './echo-bot.js'
@@ -60,9 +61,11 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
   const logger = options.logger ?? createLogger({ level: config.logLevel })
   const sharedStore = openSharedStore(config)
   const store = config.redisUrl === undefined ? new MemoryStore() : sharedStore
+  // one Redis or one database can serve several accounts: every key is namespaced by account
+  const namespace = `wxmp:${config.appId ?? 'default'}:`
   await sharedStore.ping()
   const records = await openRecords(config.databaseUrl)
-  const bot = new Bot({ ...botOptionsFrom(config), store, sharedStore, ...(config.messageLog ? { records: records.messages } : {}), logger })
+  const bot = new Bot({ ...botOptionsFrom(config), store: prefixed(store, namespace), sharedStore: prefixed(sharedStore, namespace), ...(config.messageLog ? { records: records.messages } : {}), logger })
   bot.use(followerTracking(records, config.appId ?? '', logger))
   await (options.setup ?? installEchoBot)(bot)
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
