@@ -1,0 +1,151 @@
+/**
+ * Prometheus metrics for the webhook server (prom-client, text exposition format at
+ * `GET /metrics`). Every number comes from an event the core already emits: one
+ * RequestOutcome per request, one late-reply event per reply that missed the passive window,
+ * and the API client's per-call and token-refresh events. Label values are drawn from closed
+ * sets (outcome kinds, WX_ERR_* codes, API paths, errcodes), so a scanner cannot grow the
+ * number of series.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Bot, LateListener, RequestOutcome } from '../bot.js'
+
+/** One WeChat API call as the API client reports it. */
+export interface ApiCallEvent {
+  /** The API path without query, e.g. `/cgi-bin/message/custom/send`. */
+  path: string
+  /** WeChat's errcode (0 on success); -1 "system busy"; absent when the call never got an answer. */
+  errcode?: number
+  /** What went wrong below the API: `timeout`, `network`, `http-5xx`, or nothing. */
+  failure?: 'timeout' | 'network' | 'http-5xx' | 'http-other'
+  /** Which attempt this was (1 = first, 2 = first retry…). */
+  attempt?: number
+  durationMs?: number
+}
+
+/** One access-token fetch by the token manager. */
+export interface TokenRefreshEvent {
+  ok: boolean
+  /** WeChat's errcode when the fetch was refused (40013, 40125, 40164…). */
+  errcode?: number
+}
+
+export interface WxmpMetricsOptions {
+  /** Prefix of every metric name. Default `wxmp_`. */
+  prefix?: string
+  /** Also export Node's process metrics (CPU, memory, event-loop lag, GC). Default true. */
+  processMetrics?: boolean
+}
+
+/** Codes that mean "the ciphertext could not be opened" (bad key, tampering, wrong account). */
+const DECRYPT_CODES = new Set(['WX_ERR_DECRYPT_BASE64', 'WX_ERR_DECRYPT_FAILED', 'WX_ERR_DECRYPT_PADDING', 'WX_ERR_DECRYPT_BUFFER', 'WX_ERR_APPID_MISMATCH', 'WX_ERR_MSG_SIGNATURE_INVALID'])
+
+/** Latency buckets around WeChat's 5 s limit: most replies take milliseconds, the deadline is 4.5 s. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 4.5, 5, 10]
+
+/** API paths kept as labels; anything else is folded into `other` so labels stay bounded. */
+const API_PATH = /^\/[a-z0-9_/.-]{1,80}$/i
+const MAX_API_PATHS = 200
+
+/**
+ * The server's metrics registry.
+ *
+ * @example
+ * const metrics = new WxmpMetrics().observe(bot)
+ * // in a route: res.setHeader('content-type', metrics.contentType); res.end(await metrics.render())
+ */
+export class WxmpMetrics {
+  readonly registry = new Registry()
+  private readonly requests: Counter<'outcome' | 'code'>
+  private readonly latency: Histogram<'outcome'>
+  private readonly deadlineMisses: Counter
+  private readonly dedupHits: Counter
+  private readonly decryptFailures: Counter<'code'>
+  private readonly lateReplies: Counter<'via' | 'status'>
+  private readonly apiCalls: Counter<'path' | 'errcode'>
+  private readonly apiRetries: Counter<'path'>
+  private readonly tokenRefreshes: Counter<'result' | 'errcode'>
+  private readonly apiPaths = new Set<string>()
+  private readonly prefix: string
+
+  constructor(options: WxmpMetricsOptions = {}) {
+    const prefix = (this.prefix = options.prefix ?? 'wxmp_')
+    const registers = [this.registry]
+    this.requests = new Counter({ name: `${prefix}requests_total`, help: 'Webhook requests by outcome (verified, replied, no-reply, deadline, duplicate, rejected, rate-limited) and WX_ERR code', labelNames: ['outcome', 'code'], registers })
+    this.latency = new Histogram({ name: `${prefix}handler_duration_seconds`, help: 'Time from request to webhook answer, by outcome', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers })
+    this.deadlineMisses = new Counter({ name: `${prefix}deadline_misses_total`, help: 'Handlers that did not reply before the passive deadline (answered "success")', registers })
+    this.dedupHits = new Counter({ name: `${prefix}dedup_hits_total`, help: 'WeChat retries answered from the first delivery instead of running handlers again', registers })
+    this.decryptFailures = new Counter({ name: `${prefix}decrypt_failures_total`, help: 'Encrypted requests that could not be opened, by WX_ERR code', labelNames: ['code'], registers })
+    this.lateReplies = new Counter({ name: `${prefix}late_replies_total`, help: 'Replies that missed the passive window, by how they left and what became of them', labelNames: ['via', 'status'], registers })
+    this.apiCalls = new Counter({ name: `${prefix}api_calls_total`, help: 'WeChat API calls by path and errcode (timeout, network, http-5xx when no errcode came back)', labelNames: ['path', 'errcode'], registers })
+    this.apiRetries = new Counter({ name: `${prefix}api_retries_total`, help: 'WeChat API calls that were attempts after the first', labelNames: ['path'], registers })
+    this.tokenRefreshes = new Counter({ name: `${prefix}token_refreshes_total`, help: 'access_token fetches by result and errcode', labelNames: ['result', 'errcode'], registers })
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix })
+  }
+
+  /** Subscribes to a bot's outcome and late-reply events. */
+  observe(bot: Pick<Bot, 'onOutcome' | 'onLateReply'>): this {
+    bot.onOutcome((outcome) => this.recordOutcome(outcome))
+    bot.onLateReply((event) => this.recordLateReply(event))
+    return this
+  }
+
+  recordOutcome(outcome: RequestOutcome): void {
+    this.requests.inc({ outcome: outcome.kind, code: outcome.code ?? '' })
+    this.latency.observe({ outcome: outcome.kind }, Math.max(0, outcome.durationMs) / 1000)
+    if (outcome.kind === 'deadline') this.deadlineMisses.inc()
+    if (outcome.kind === 'duplicate') this.dedupHits.inc()
+    if (outcome.code !== undefined && DECRYPT_CODES.has(outcome.code)) this.decryptFailures.inc({ code: outcome.code })
+  }
+
+  /** A request turned away by the per-address rate limit (it never reached the core). */
+  recordRateLimited(): void {
+    this.requests.inc({ outcome: 'rate-limited', code: 'WX_ERR_RATE_LIMITED' })
+  }
+
+  recordLateReply(event: Parameters<LateListener>[0]): void {
+    this.lateReplies.inc({ via: event.via, status: event.status })
+  }
+
+  /** For the API client: one call per attempt. */
+  recordApiCall(event: ApiCallEvent): void {
+    const path = this.pathLabel(event.path)
+    const errcode = event.errcode !== undefined && Number.isInteger(event.errcode) ? String(event.errcode) : (event.failure ?? 'unknown')
+    this.apiCalls.inc({ path, errcode })
+    if (event.attempt !== undefined && event.attempt > 1) this.apiRetries.inc({ path })
+  }
+
+  /** For the token manager: one fetch of an access token. */
+  recordTokenRefresh(event: TokenRefreshEvent): void {
+    this.tokenRefreshes.inc({ result: event.ok ? 'ok' : 'failed', errcode: event.errcode === undefined ? '' : String(event.errcode) })
+  }
+
+  /** A gauge read at scrape time, e.g. whether a store runs on its fallback. */
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name: `${this.prefix}${name}`,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read())
+      },
+    })
+  }
+
+  /** The Prometheus text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+
+  private pathLabel(path: string): string {
+    const bare = path.split('?')[0] ?? ''
+    if (!API_PATH.test(bare)) return 'other'
+    if (this.apiPaths.has(bare)) return bare
+    if (this.apiPaths.size >= MAX_API_PATHS) return 'other'
+    this.apiPaths.add(bare)
+    return bare
+  }
+}
