@@ -10,8 +10,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Bot } from '../bot.js'
 import { DEFAULTS } from '../bot-options.js'
-import type { OutboundResponse } from '../pipeline/request.js'
-import { readBody } from './read-body.js'
+import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
+import { nodeRawBody } from './node-raw-body.js'
 
 type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
 
@@ -21,10 +21,10 @@ export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: Server
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const remoteAddress = req.socket.remoteAddress
-    let body: Buffer | string | undefined
-    const parsed = (req as { body?: unknown }).body // set when a body parser ran before us
+    let body: InboundRequest['body']
     try {
-      if (req.method === 'POST') body = parsed !== undefined ? (parsed as Buffer | string) : await readBody(req, limit)
+      // req.body is set when a body parser ran before us (Express, Connect)
+      if (req.method === 'POST') body = (await nodeRawBody(req, (req as { body?: unknown }).body, limit)) as InboundRequest['body']
     } catch (err) {
       // body errors still go through the core, so the status and log line are the core's
       return send(res, bot.handleError(err, { method: req.method ?? 'POST', query: url.searchParams, ...(remoteAddress ? { remoteAddress } : {}) }), true)

@@ -1,0 +1,53 @@
+/**
+ * Express adapter (Express 4 and 5, and Connect). It translates the request to InboundRequest
+ * and the OutboundResponse back; all policy lives in `bot.handle`. Structural types only, so
+ * wxmp needs neither express nor @types/express.
+ *
+ * @example
+ * import express from 'express'
+ * import { wechatExpress } from 'wxmp/express'
+ * const app = express()
+ * app.all('/wechat', wechatExpress(bot)) // GET for the URL check, POST for messages
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Bot } from '../bot.js'
+import { DEFAULTS } from '../bot-options.js'
+import type { InboundRequest } from '../pipeline/request.js'
+import { nodeRawBody } from './node-raw-body.js'
+import { send } from './node.js'
+
+type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
+
+/** What the adapter reads from Express's `req`. */
+export interface ExpressLikeRequest extends IncomingMessage {
+  /** Set by a body parser mounted before wxmp; a Buffer or string is used as the raw body. */
+  body?: unknown
+  /** The client address after Express's `trust proxy` setting. */
+  ip?: string | undefined
+  /** The URL before a router stripped its mount path. */
+  originalUrl?: string
+}
+
+/**
+ * An Express route handler for the webhook. Mount it before any body parser, or give it the raw
+ * body (`express.raw()` / `express.text()` on the route); a parser that turned the XML into an
+ * object gets the documented 400 WX_ERR_BODY_NOT_RAW. Bodies above `maxBodyBytes` get 413.
+ */
+export function wechatExpress(bot: AnyBot): (req: ExpressLikeRequest, res: ServerResponse) => Promise<void> {
+  const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
+  return async (req, res) => {
+    const remoteAddress = req.ip ?? req.socket.remoteAddress
+    const request: InboundRequest = {
+      method: req.method ?? 'GET',
+      query: new URL(req.originalUrl ?? req.url ?? '/', 'http://localhost').searchParams,
+      headers: req.headers,
+      ...(remoteAddress ? { remoteAddress } : {}),
+    }
+    try {
+      if (request.method === 'POST') request.body = (await nodeRawBody(req, req.body, limit)) as InboundRequest['body']
+    } catch (err) {
+      return send(res, bot.handleError(err, request), true)
+    }
+    send(res, await bot.handle(request), false)
+  }
+}

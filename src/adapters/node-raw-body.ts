@@ -1,0 +1,19 @@
+import type { IncomingMessage } from 'node:http'
+import { WxmpError } from '../errors.js'
+import { readBody } from './read-body.js'
+
+/**
+ * The raw body of a node request (node:http, Express, Koa), whether or not a body parser ran
+ * before wxmp. `parsed` is what the parser left (`req.body`, koa's `ctx.request.rawBody`):
+ * - a Buffer or string is the raw body already read: use it;
+ * - anything else while the stream is still unread (Express 4 json/urlencoded leave `{}` for
+ *   text/xml without reading it): read the stream, bounded by `limit`;
+ * - an object after the stream was read: the XML is gone, so hand the object on and let the
+ *   core answer 400 WX_ERR_BODY_NOT_RAW with the hint to mount wxmp first.
+ */
+export async function nodeRawBody(req: IncomingMessage, parsed: unknown, limit: number): Promise<unknown> {
+  if (typeof parsed === 'string' || parsed instanceof Uint8Array) return parsed
+  if (!req.readableDidRead && !req.readableEnded) return readBody(req, limit)
+  if (parsed !== undefined && parsed !== null) return parsed
+  throw new WxmpError('WX_ERR_BODY_NOT_RAW', 'the request stream was already read by another middleware that kept no body: mount wxmp before it')
+}
