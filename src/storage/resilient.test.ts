@@ -1,0 +1,140 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { WxmpError } from '../errors.js'
+import { runStoreConformance } from './conformance.js'
+import { MemoryStore } from './memory.js'
+import { ResilientStore } from './resilient.js'
+import type { KeyValueStore } from './types.js'
+
+/** A backend that can be switched off (every call fails like a dropped Redis) or made to hang. */
+class SwitchableStore implements KeyValueStore {
+  readonly kind = 'redis'
+  mode: 'up' | 'down' | 'hang' = 'up'
+  calls = 0
+  readonly inner = new MemoryStore()
+  private gate<R>(fn: () => Promise<R>): Promise<R> {
+    this.calls++
+    if (this.mode === 'down') return Promise.reject(new WxmpError('WX_ERR_STORAGE', 'Redis at 127.0.0.1:6379 failed: not connected (ECONNREFUSED)'))
+    if (this.mode === 'hang') return new Promise(() => {})
+    return fn()
+  }
+  get<T>(key: string) {
+    return this.gate(() => this.inner.get<T>(key))
+  }
+  set(key: string, value: unknown, ttlMs?: number) {
+    return this.gate(() => this.inner.set(key, value, ttlMs))
+  }
+  delete(key: string) {
+    return this.gate(() => this.inner.delete(key))
+  }
+  add(key: string, value: unknown, ttlMs?: number) {
+    return this.gate(() => this.inner.add(key, value, ttlMs))
+  }
+  deleteIf(key: string, expected: unknown) {
+    return this.gate(() => this.inner.deleteIf(key, expected))
+  }
+  ping() {
+    return this.gate(async () => {})
+  }
+  async close() {}
+}
+
+function captureLog() {
+  const lines: Array<{ level: string; obj: object; msg: string | undefined }> = []
+  return {
+    lines,
+    logger: {
+      warn: (obj: object, msg?: string) => void lines.push({ level: 'warn', obj, msg }),
+      info: (obj: object, msg?: string) => void lines.push({ level: 'info', obj, msg }),
+    },
+  }
+}
+
+/** Waits (bounded) until `condition` holds; the probe runs on its own timer. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2))
+  assert.ok(condition(), `timed out waiting for ${what}`)
+}
+
+describe('ResilientStore', () => {
+  test('falls back to memory with ONE warning, keeps answering, and switches back when the backend returns', async () => {
+    const backend = new SwitchableStore()
+    const { lines, logger } = captureLog()
+    const states: Array<'primary' | 'fallback'> = []
+    const store = new ResilientStore(backend, { logger, probeIntervalMs: 5, onChange: (s) => states.push(s) })
+    try {
+      assert.equal(await store.add('k', 1, 60_000), true)
+      assert.equal(await backend.inner.get('k'), 1, 'writes go to the backend while it is up')
+
+      backend.mode = 'down'
+      for (let i = 0; i < 50; i++) assert.equal(await store.add(`during:${i}`, i, 60_000), true)
+      assert.equal(await store.add('during:0', 'again', 60_000), false, 'the fallback still enforces insert-if-absent')
+      assert.equal(await store.get('during:7'), 7)
+      assert.equal(store.degraded, true)
+      assert.equal(lines.filter((l) => l.level === 'warn').length, 1, 'one warning for the whole outage')
+      assert.match(lines[0]?.msg ?? '', /redis store unreachable: serving from in-process memory/)
+      await assert.rejects(store.ping(), /ECONNREFUSED/, 'readiness still sees the outage')
+
+      backend.mode = 'up'
+      await until(() => states.length === 2, 'the switch back')
+      assert.deepEqual(states, ['fallback', 'primary'])
+      assert.equal(store.degraded, false)
+      assert.equal(await store.get('k'), 1, 'back on the backend, its data is there again')
+      await store.set('after', 2)
+      assert.equal(await backend.inner.get('after'), 2)
+      assert.equal(lines.filter((l) => l.level === 'info').length, 1)
+      assert.equal(store.outages, 1)
+    } finally {
+      await store.close()
+    }
+  })
+
+  test('a backend that hangs counts as down after the operation timeout', async () => {
+    const backend = new SwitchableStore()
+    backend.mode = 'hang'
+    const { lines, logger } = captureLog()
+    const store = new ResilientStore(backend, { logger, operationTimeoutMs: 20, probeIntervalMs: 10_000 })
+    try {
+      assert.equal(await store.add('x', 1), true)
+      assert.equal(store.degraded, true)
+      assert.match(JSON.stringify(lines[0]?.obj), /no answer to an operation within 20 ms/)
+    } finally {
+      await store.close()
+    }
+  })
+
+  test('input errors are the caller\'s: they pass through and never trigger the fallback', async () => {
+    const backend = new SwitchableStore()
+    const store = new ResilientStore(backend)
+    try {
+      await assert.rejects(store.set('', 1), TypeError)
+      await assert.rejects(store.set('k', undefined), TypeError)
+      await assert.rejects(store.set('k', 1, -5), RangeError)
+      assert.equal(store.degraded, false)
+    } finally {
+      await store.close()
+    }
+  })
+
+  test('a second outage is announced again, once', async () => {
+    const backend = new SwitchableStore()
+    const { lines, logger } = captureLog()
+    const states: Array<'primary' | 'fallback'> = []
+    const store = new ResilientStore(backend, { logger, probeIntervalMs: 5, onChange: (s) => states.push(s) })
+    try {
+      for (let round = 1; round <= 2; round++) {
+        backend.mode = 'down'
+        await store.get('a')
+        await store.get('b')
+        backend.mode = 'up'
+        await until(() => states.length === 2 * round, `recovery ${round}`)
+      }
+      assert.equal(lines.filter((l) => l.level === 'warn').length, 2)
+      assert.equal(store.outages, 2)
+    } finally {
+      await store.close()
+    }
+  })
+})
+
+runStoreConformance('resilient(memory)', async () => new ResilientStore(new MemoryStore()), { survivesRestart: false })
