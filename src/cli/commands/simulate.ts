@@ -1,0 +1,194 @@
+/**
+ * `wxmp simulate`: WeChat's side of the webhook from the terminal. `npm start` in one terminal,
+ * `npx wxmp simulate text 你好` in another: the same Token (config, or ./data/dev-token in
+ * development), the server's port and path, WeChat's headers, 5 s budget and 3 attempts.
+ */
+import { parseArgs } from 'node:util'
+import { isWxmpError } from '../../errors.js'
+import type { WxmpConfig } from '../../server/config.js'
+import type { EncryptionMode } from '../../testing/signed-request.js'
+import { buildSimulatedMessage, SIMULATED_KINDS, SIMULATED_USAGE_HINT, simulate, verifyUrl, WECHAT_ATTEMPTS, WECHAT_TIMEOUT_MS, type SimulatedAttempt, type SimulateResult } from '../../testing/simulator.js'
+
+export const SIMULATE_USAGE = `wxmp simulate <kind> [args] [options]
+  Plays WeChat against your webhook: signs (and with --mode compat/safe encrypts) a message,
+  POSTs it with WeChat's headers, waits 5 s per attempt, makes 3 attempts when nothing
+  answers, and shows what the user would have seen.
+  kinds:
+    text <message>                 a text message (Content)
+    image|voice|video|shortvideo [MediaId]
+    location <lat> <lon> [label]   a location message (Location_X, Location_Y, Scale, Label)
+    link <url> [title]             a link message
+    click <EventKey>               a menu click (event CLICK)
+    view <url>                     a menu link (event VIEW)
+    event subscribe [scene]        a follow; with a scene: EventKey qrscene_<scene> + Ticket
+    event SCAN <scene>             a follower scanned a parametric QR code
+    event <Event> [EventKey]       any other event (LOCATION takes <lat> <lon> [precision])
+    xml <file>                     a message XML from a file, sent as is
+    verify                         the console's URL check (GET with echostr)
+  options:
+    --url URL          webhook URL (default http://127.0.0.1:<PORT><WECHAT_PATH>)
+    --token T          Token (default WECHAT_TOKEN, or ./data/dev-token in development)
+    --mode M           plain (default; safe when WECHAT_REQUIRE_ENCRYPTION=1), compat or safe
+    --aes-key K        EncodingAESKey for compat/safe (default WECHAT_AES_KEY)
+    --appid ID         AppID for compat/safe (default WECHAT_APPID)
+    --openid ID        the user's OpenID (FromUserName)
+    --account ID       the account's 原始ID gh_… (ToUserName)
+    --timeout MS       budget per attempt (default 5000, WeChat's)
+    --attempts N       attempts when nothing answers (default 3, WeChat's)
+    --echostr S        echostr for verify (default random digits)
+    --json             print the whole result as JSON
+  exit code: 0 reply or no reply, 1 error banner (or failed verify), 2 usage error`
+
+type Print = (line: string) => void
+
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  mode: { type: 'string' },
+  'aes-key': { type: 'string' },
+  appid: { type: 'string' },
+  openid: { type: 'string' },
+  account: { type: 'string' },
+  timeout: { type: 'string' },
+  attempts: { type: 'string' },
+  echostr: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/**
+ * Negative numbers (`location -33.86 151.21`) look like options to parseArgs; they are marked
+ * before parsing and unmarked after, so they stay positionals (or option values).
+ */
+const NEGATIVE = '\u0000'
+const protect = (arg: string) => (/^-\d/.test(arg) ? NEGATIVE + arg : arg)
+const unprotect = (arg: string) => (arg.startsWith(NEGATIVE) ? arg.slice(1) : arg)
+
+class UsageError extends Error {}
+
+/**
+ * Runs `wxmp simulate …` and returns the exit code: 0 when the user got a reply or no reply,
+ * 1 when WeChat would show the error banner (or the URL check fails), 2 on a usage error.
+ *
+ * @example
+ * const code = await runSimulateCommand(['text', '你好'], loadConfig(process.env), console.log)
+ */
+export async function runSimulateCommand(argv: string[], config: WxmpConfig, print: Print): Promise<number> {
+  let parsed: ReturnType<typeof parse>
+  try {
+    parsed = parse(argv, config)
+  } catch (err) {
+    return usageFailure(err, print)
+  }
+  if (parsed === 'help') {
+    print(SIMULATE_USAGE)
+    return 0
+  }
+  const { kind, args, values, url, token, timeoutMs, attempts } = parsed
+  try {
+    if (kind === 'verify') {
+      const result = await verifyUrl({ url, token, timeoutMs, ...(values.echostr === undefined ? {} : { echostr: values.echostr }) })
+      if (values.json) print(JSON.stringify(result, null, 2))
+      else {
+        print(`→ GET ${url}  (URL check, echostr ${result.echostr})`)
+        print(`  ${result.status === undefined ? 'no answer' : `HTTP ${result.status}`} in ${result.latencyMs} ms${result.body === undefined ? '' : `, body ${JSON.stringify(result.body.slice(0, 60))}`}`)
+        print(`${result.ok ? '✓' : '✗'} ${result.detail}`)
+        for (const warning of result.warnings) print(`  note: ${warning}`)
+      }
+      return result.ok ? 0 : 1
+    }
+    const mode = modeOf(values.mode, config)
+    const encodingAESKey = values['aes-key'] ?? config.encodingAESKey
+    const appId = values.appid ?? config.appId
+    if (mode !== 'plain') {
+      if (encodingAESKey === undefined) throw new UsageError(`--mode ${mode} encrypts the message: pass --aes-key (the 43-character EncodingAESKey) or set WECHAT_AES_KEY`)
+      if (appId === undefined) throw new UsageError(`--mode ${mode} puts the AppID in the ciphertext: pass --appid wx… or set WECHAT_APPID`)
+    }
+    const message = buildSimulatedMessage(kind, args, {
+      ...(values.openid === undefined ? {} : { openid: values.openid }),
+      ...(values.account === undefined ? {} : { account: values.account }),
+    })
+    if (!values.json) print(`→ POST ${url}  ${message.label}  (${MODE_NAMES[mode]})`)
+    const result = await simulate({
+      url,
+      token,
+      mode,
+      xml: message.xml,
+      timeoutMs,
+      attempts,
+      ...(mode === 'plain' ? {} : { encodingAESKey, appId }),
+      ...(values.json ? {} : { onAttempt: (attempt: SimulatedAttempt) => print(attemptLine(attempt, attempts)) }),
+    })
+    if (values.json) print(JSON.stringify(result, null, 2))
+    else for (const line of summary(result)) print(line)
+    return result.final.kind === 'error-banner' ? 1 : 0
+  } catch (err) {
+    return usageFailure(err, print)
+  }
+}
+
+const MODE_NAMES: Record<EncryptionMode, string> = { plain: 'plaintext 明文', compat: 'compatible 兼容模式', safe: 'safe 安全模式' }
+
+function parse(argv: string[], config: WxmpConfig) {
+  const { values, positionals } = parseArgs({ args: argv.map(protect), options: OPTIONS, allowPositionals: true, strict: true })
+  for (const [name, value] of Object.entries(values)) if (typeof value === 'string') (values as Record<string, unknown>)[name] = unprotect(value)
+  const [kind, ...args] = positionals.map(unprotect)
+  if (values.help === true || kind === 'help') return 'help' as const
+  if (kind === undefined) throw new UsageError(`say what to send, e.g. wxmp simulate text 你好; ${SIMULATED_USAGE_HINT}, verify`)
+  const url = values.url ?? `http://127.0.0.1:${config.port}${config.path}`
+  const token = values.token ?? config.token
+  const timeoutMs = values.timeout === undefined ? WECHAT_TIMEOUT_MS : whole(values.timeout, '--timeout', 1, 600_000, 'milliseconds, e.g. 5000')
+  const attempts = values.attempts === undefined ? WECHAT_ATTEMPTS : whole(values.attempts, '--attempts', 1, 10, 'e.g. 3')
+  if (kind !== 'verify' && !(SIMULATED_KINDS as readonly string[]).includes(kind)) {
+    throw new UsageError(`unknown kind ${JSON.stringify(kind.slice(0, 60))}; ${SIMULATED_USAGE_HINT}, verify`)
+  }
+  if (kind === 'verify' && args.length > 0) throw new UsageError('verify takes no arguments: wxmp simulate verify [--url …] [--token …]')
+  return { kind, args, values, url, token, timeoutMs, attempts }
+}
+
+function whole(raw: string, name: string, min: number, max: number, example: string): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new UsageError(`${name} ${JSON.stringify(raw)} must be a whole number from ${min} to ${max} (${example})`)
+  return Number(raw)
+}
+
+/** plain unless asked; a server that refuses plaintext (WECHAT_REQUIRE_ENCRYPTION) is simulated in safe mode. */
+function modeOf(raw: string | undefined, config: WxmpConfig): EncryptionMode {
+  if (raw === undefined) return config.requireEncryption && config.encodingAESKey !== undefined && config.appId !== undefined ? 'safe' : 'plain'
+  if (raw === 'plain' || raw === 'compat' || raw === 'safe') return raw
+  throw new UsageError(`--mode ${JSON.stringify(raw)} must be plain, compat or safe`)
+}
+
+function usageFailure(err: unknown, print: Print): number {
+  const code = (err as { code?: unknown }).code
+  const isUsage = err instanceof UsageError || isWxmpError(err, 'WX_ERR_CONFIG') || isWxmpError(err, 'WX_ERR_AES_KEY_INVALID') || code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+  if (!isUsage) throw err
+  print(`wxmp simulate: ${(err as Error).message}`)
+  print('  (wxmp simulate --help lists every kind and option)')
+  return 2
+}
+
+function attemptLine(attempt: SimulatedAttempt, of: number): string {
+  const head = `  attempt ${attempt.n}/${of}: `
+  const status = attempt.status === undefined ? '' : `HTTP ${attempt.status} `
+  const detail = attempt.detail === undefined ? '' : ` (${attempt.detail})`
+  const retry = (attempt.outcome === 'timeout' || attempt.outcome === 'network-error') && attempt.n < of ? ', WeChat retries' : ''
+  return `${head}${status}${attempt.outcome} in ${attempt.latencyMs} ms${detail}${retry}`
+}
+
+function summary(result: SimulateResult): string[] {
+  const lines: string[] = []
+  const { final } = result
+  if (final.kind === 'reply' && final.reply !== undefined) {
+    const type = typeof final.reply.MsgType === 'string' ? final.reply.MsgType : '?'
+    lines.push(`← ${type}${final.encrypted ? ' (encrypted, MsgSignature verified)' : ''}: ${result.userSaw}`)
+  } else if (final.kind === 'no-reply') {
+    lines.push('← success (no reply)')
+  } else {
+    lines.push(`✗ ${final.detail ?? 'no valid answer'}`)
+    if (final.hint !== undefined) lines.push(`  hint: ${final.hint}`)
+  }
+  for (const warning of result.warnings) lines.push(`  warning: ${warning}`)
+  lines.push(`  user saw: ${result.userSaw}`)
+  lines.push(`  total ${result.totalMs} ms in ${result.attempts.length} attempt${result.attempts.length === 1 ? '' : 's'}`)
+  return lines
+}
