@@ -1,0 +1,193 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { InboundRecord, MessageRecorder, OutcomeRecord } from '../bot-options.js'
+import { WxmpError } from '../errors.js'
+import { openRecords, type Records } from './open-records.js'
+import { SpoolingRecorder } from './spool.js'
+
+/** The real message log behind a switch: while `down`, every call fails like a lost connection. */
+class SwitchableRecorder implements MessageRecorder {
+  down = false
+  constructor(readonly inner: MessageRecorder) {}
+  recordInbound(entry: InboundRecord) {
+    return this.down ? Promise.reject(new WxmpError('WX_ERR_STORAGE', 'PostgreSQL at 127.0.0.1:5432/test failed on INSERT: connect ECONNREFUSED', { cause: new Error('ECONNREFUSED') })) : this.inner.recordInbound(entry)
+  }
+  recordOutcome(id: string | number, outcome: OutcomeRecord) {
+    return this.down ? Promise.reject(new WxmpError('WX_ERR_STORAGE', 'connection terminated', { cause: new Error('terminated') })) : this.inner.recordOutcome(id, outcome)
+  }
+}
+
+let seq = 0
+function inbound(text: string): InboundRecord {
+  const msgId = String(7_000_000_000_000_000_000n + BigInt(++seq))
+  return { appId: 'wxspool', msgKey: `m:${msgId}`, openid: 'oSpool', msgType: 'text', event: undefined, msgId, createTime: 1_700_000_000, rawXml: `<xml><Content>${text}</Content></xml>`, receivedAt: 1_700_000_000_000, encrypted: false }
+}
+const outcome = (reply: string): OutcomeRecord => ({ replyXml: `<xml>${reply}</xml>`, replyVia: 'passive', latencyMs: 3, error: undefined })
+
+const quiet = { info() {}, warn() {}, error() {} }
+function capture() {
+  const lines: string[] = []
+  const log = (level: string) => (obj: object, msg?: string) => void lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`)
+  return { lines, logger: { info: log('info'), warn: log('warn'), error: log('error') } }
+}
+
+async function setup(): Promise<{ dir: string; records: Records; db: SwitchableRecorder }> {
+  const dir = mkdtempSync(join(tmpdir(), 'wxmp-spool-'))
+  const records = await openRecords(`sqlite:${join(dir, 'log.db')}`)
+  return { dir, records, db: new SwitchableRecorder(records.messages) }
+}
+
+describe('message log spool', () => {
+  test('while the database is down records go to the spool at once; they are written later, in order, nothing lost', async () => {
+    const { dir, records, db } = await setup()
+    const { lines, logger } = capture()
+    const spool = await SpoolingRecorder.open(db, { dir: join(dir, 'spool'), logger, retryMs: 60_000 })
+    try {
+      const before = await spool.recordInbound(inbound('before'))
+      assert.equal(typeof before, 'number', 'a healthy database gets the write directly')
+      await spool.recordOutcome(before, outcome('r-before'))
+
+      db.down = true
+      const ids: Array<string | number> = []
+      for (let i = 0; i < 30; i++) {
+        const id = await spool.recordInbound(inbound(`down-${i}`))
+        ids.push(id)
+        await spool.recordOutcome(id, outcome(`r-down-${i}`))
+      }
+      assert.match(String(ids[0]), /^spool:/)
+      assert.equal(spool.pending, 60)
+      assert.equal(readFileSync(spool.file, 'utf8').trim().split('\n').length, 60, 'every record is on disk before the call returns')
+      assert.equal(lines.filter((l) => l.startsWith('warn')).length, 1, 'one warning for the outage')
+
+      db.down = false
+      assert.equal(await spool.flush(), true)
+      assert.equal(existsSync(spool.file), false, 'an empty spool leaves no file')
+      const rows = await records.messages.recent({ limit: 100 })
+      assert.deepEqual(rows.map((r) => r.rawXml.match(/<Content>(.*)<\/Content>/)?.[1]), ['before', ...Array.from({ length: 30 }, (_, i) => `down-${i}`)])
+      for (const row of rows) {
+        assert.equal(row.replyXml, `<xml>r-${row.rawXml.match(/<Content>(.*)<\/Content>/)?.[1]}</xml>`, 'each outcome is tied to its own row')
+        assert.equal(row.deliveries, 1)
+      }
+      assert.equal(spool.replayed, 60)
+      assert.ok(lines.some((l) => l.startsWith('info message log spool drained')))
+    } finally {
+      await spool.close()
+      await records.close()
+    }
+  })
+
+  test('an outcome that arrives after its inbound record was replayed reaches the right row', async () => {
+    const { dir, records, db } = await setup()
+    const spool = await SpoolingRecorder.open(db, { dir: join(dir, 'spool'), logger: quiet, retryMs: 60_000 })
+    try {
+      db.down = true
+      const ref = await spool.recordInbound(inbound('late'))
+      db.down = false
+      await spool.flush()
+      await spool.recordOutcome(ref, outcome('late-reply')) // a late customer-service reply
+      const [row] = await records.messages.recent({ limit: 1 })
+      assert.equal(row?.replyXml, '<xml>late-reply</xml>')
+    } finally {
+      await spool.close()
+      await records.close()
+    }
+  })
+
+  test('a spool left by a killed instance is adopted and written at the next start', async () => {
+    const { dir, records, db } = await setup()
+    const spoolDir = join(dir, 'spool')
+    db.down = true
+    const first = await SpoolingRecorder.open(db, { dir: spoolDir, logger: quiet, retryMs: 60_000 })
+    const ref = await first.recordInbound(inbound('survives'))
+    await first.recordOutcome(ref, outcome('survives-reply'))
+    // the process "dies": its file stays, renamed as if written by a pid that no longer runs
+    const deadPid = spawnSync(process.execPath, ['-e', '0']).pid!
+    const orphan = join(spoolDir, `spool-${deadPid}-dead0001@${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}.jsonl`)
+    writeFileSync(orphan, readFileSync(first.file, 'utf8') + '{"op":"inbound","ref":"spool:cut') // torn last line
+    await first.close({ flushMs: 0 })
+    db.down = false
+    const second = await SpoolingRecorder.open(db, { dir: spoolDir, logger: quiet, retryMs: 60_000 })
+    try {
+      assert.equal(second.pending, 0, 'adopted and written during open')
+      assert.equal(existsSync(orphan), false)
+      const rows = await records.messages.recent({ limit: 10 })
+      assert.equal(rows.length, 1, 'the two copies (the dead file and the closed one) make one row')
+      assert.equal(rows[0]?.replyXml, '<xml>survives-reply</xml>')
+      assert.match(readFileSync(join(spoolDir, 'rejected.jsonl'), 'utf8'), /unreadable spool line/, 'the torn line is kept aside')
+    } finally {
+      await second.close()
+      await records.close()
+    }
+  })
+
+  test('two live spools in one folder never take each other\'s file', async () => {
+    const { dir, records, db } = await setup()
+    const spoolDir = join(dir, 'spool')
+    db.down = true
+    const a = await SpoolingRecorder.open(db, { dir: spoolDir, logger: quiet, retryMs: 60_000 })
+    await a.recordInbound(inbound('a'))
+    const b = await SpoolingRecorder.open(db, { dir: spoolDir, logger: quiet, retryMs: 60_000 })
+    try {
+      assert.equal(a.pending, 1)
+      assert.equal(b.pending, 0)
+      assert.equal(readdirSync(spoolDir).filter((n) => n.endsWith('.jsonl')).length, 1)
+    } finally {
+      await a.close({ flushMs: 0 })
+      await b.close({ flushMs: 0 })
+      await records.close()
+    }
+  })
+
+  test('a record the database refuses while it answers is set aside after a few tries and does not block the rest', async () => {
+    const { dir, records, db } = await setup()
+    const spoolDir = join(dir, 'spool')
+    const { lines, logger } = capture()
+    const spool = await SpoolingRecorder.open(db, { dir: spoolDir, logger, retryMs: 60_000, maxAttempts: 2, probe: () => records.messages.recent({ limit: 1 }) })
+    try {
+      db.down = true
+      await spool.recordOutcome(987654, outcome('for a row that was pruned'))
+      const id = await spool.recordInbound(inbound('fine'))
+      await spool.recordOutcome(id, outcome('fine-reply'))
+      db.down = false
+      assert.equal(await spool.flush(), false, 'first try: the refusal might be an outage')
+      assert.equal(await spool.flush(), true, 'second try with the database answering: set aside')
+      assert.match(readFileSync(join(spoolDir, 'rejected.jsonl'), 'utf8'), /no row with id 987654/)
+      const [row] = await records.messages.recent({ limit: 1 })
+      assert.equal(row?.replyXml, '<xml>fine-reply</xml>')
+      assert.ok(lines.some((l) => l.startsWith('error message log refused a record')))
+    } finally {
+      await spool.close()
+      await records.close()
+    }
+  })
+
+  test('a hanging database counts as down after the write timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxmp-spool-'))
+    const hanging: MessageRecorder = { recordInbound: () => new Promise(() => {}), recordOutcome: () => new Promise(() => {}) }
+    const spool = await SpoolingRecorder.open(hanging, { dir, logger: quiet, writeTimeoutMs: 20, retryMs: 60_000 })
+    try {
+      assert.match(String(await spool.recordInbound(inbound('hang'))), /^spool:/)
+      assert.equal(spool.pending, 1)
+    } finally {
+      await spool.close({ flushMs: 0 })
+    }
+  })
+
+  test('a record with a wrong field is the caller\'s bug: kept in the rejected file and thrown, not spooled', async () => {
+    const { dir, records, db } = await setup()
+    const spoolDir = join(dir, 'spool')
+    const spool = await SpoolingRecorder.open(db, { dir: spoolDir, logger: quiet })
+    try {
+      await assert.rejects(spool.recordInbound({ ...inbound('x'), receivedAt: 1_700_000_000 }), /looks like seconds/)
+      assert.equal(spool.pending, 0)
+      assert.match(readFileSync(join(spoolDir, 'rejected.jsonl'), 'utf8'), /looks like seconds/)
+    } finally {
+      await spool.close()
+      await records.close()
+    }
+  })
+})

@@ -1,0 +1,392 @@
+/**
+ * A message log that loses nothing while its database is down. `SpoolingRecorder` wraps the
+ * bot's MessageRecorder: when a write fails (or hangs), the record is appended to a local JSONL
+ * spool file and the call returns at once, so the reply still goes out; a replay loop writes
+ * the spool to the database later, in order, and deletes it when it is empty.
+ *
+ * Files: one spool per running instance, `spool-<pid>-<random>@<host>.jsonl` in `dir`. An
+ * instance adopts the spool of a stopped one (same host and a dead pid, or a file nobody has
+ * touched for `orphanAfterMs`) by renaming it first, so two instances never replay one file.
+ * Records that the database refuses for good (a bad value, a row that no longer exists) are
+ * set aside in `rejected.jsonl` in the same folder, with the error, never dropped.
+ *
+ * Delivery is at least once: after a crash between a replayed write and the spool's rewrite,
+ * a record is written again. The message log makes that harmless (a repeated inbound record
+ * only counts one more delivery on its row; an outcome overwrites the same values).
+ */
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import type { InboundRecord, MessageRecorder, OutcomeRecord } from '../bot-options.js'
+import { WxmpError } from '../errors.js'
+import type { Logger } from '../logger.js'
+
+export interface SpoolOptions {
+  /** Folder for the spool files (created when missing). */
+  dir: string
+  logger?: Pick<Logger, 'info' | 'warn' | 'error'>
+  /**
+   * Answers when the database is reachable (e.g. `() => records.messages.recent({ limit: 1 })`).
+   * With it, a record the database keeps refusing while it answers is set aside instead of
+   * blocking the spool; without it, every failure counts as an outage.
+   */
+  probe?: () => Promise<unknown>
+  /** A database write with no answer after this long is spooled. Default 2000 ms. */
+  writeTimeoutMs?: number
+  /** First replay retry after a failure; doubles up to `maxRetryMs`. Default 1000 ms. */
+  retryMs?: number
+  maxRetryMs?: number
+  /** Failed replays of one record, while the probe says the database answers, before it is set aside. Default 5. */
+  maxAttempts?: number
+  /** A spool file untouched for this long belongs to a stopped instance. Default 120 s. */
+  orphanAfterMs?: number
+  /** Told whenever the number of spooled records changes (metrics). */
+  onChange?: (pending: number) => void
+}
+
+type SpoolLine = { op: 'inbound'; ref: string; entry: InboundRecord } | { op: 'outcome'; id: string | number; outcome: OutcomeRecord }
+
+const REF_PREFIX = 'spool:'
+const FILE_NAME = /^spool-(\d+)-([a-z0-9]+)@(.+)\.jsonl$/
+const MAX_REFS = 200_000
+const PERSIST_EVERY = 100
+/** Spool files held open by this process (several servers can run in one process, e.g. tests). */
+const liveFiles = new Set<string>()
+
+/**
+ * @example
+ * const records = await openRecords(process.env.DATABASE_URL!)
+ * const log = await SpoolingRecorder.open(records.messages, { dir: './data/spool', probe: () => records.messages.recent({ limit: 1 }) })
+ * const bot = new Bot({ token, records: log })
+ */
+export class SpoolingRecorder implements MessageRecorder {
+  /** This instance's spool file. */
+  readonly file: string
+  private readonly queue: SpoolLine[] = []
+  private readonly refs = new Map<string, string | number>()
+  private readonly host = hostname()
+  private readonly id = randomBytes(4).toString('hex')
+  private refCounter = 0
+  private attempts = 0
+  private failures = 0
+  private backoffMs: number
+  private replaying: Promise<void> | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  private orphanTimer: NodeJS.Timeout | undefined
+  private outage = false
+  private closed = false
+  private written = 0
+
+  private constructor(
+    private readonly inner: MessageRecorder,
+    private readonly options: SpoolOptions,
+  ) {
+    mkdirSync(options.dir, { recursive: true })
+    this.file = join(options.dir, `spool-${process.pid}-${this.id}@${safeHost(this.host)}.jsonl`)
+    this.backoffMs = options.retryMs ?? 1000
+    liveFiles.add(this.file)
+  }
+
+  /** Opens the spool folder, adopts the spools of stopped instances and starts replaying them. */
+  static async open(inner: MessageRecorder, options: SpoolOptions): Promise<SpoolingRecorder> {
+    const spool = new SpoolingRecorder(inner, options)
+    spool.adoptOrphans()
+    const every = options.orphanAfterMs ?? 120_000
+    spool.orphanTimer = setInterval(() => spool.adoptOrphans(), Math.max(1000, every / 2))
+    spool.orphanTimer.unref()
+    if (spool.queue.length > 0) {
+      options.logger?.warn({ pending: spool.queue.length, file: spool.file }, 'message log spool left by a stopped instance: writing it to the database')
+      await spool.flush()
+    }
+    return spool
+  }
+
+  /** Records waiting in the spool. */
+  get pending(): number {
+    return this.queue.length
+  }
+
+  /** Records written from the spool to the database since start. */
+  get replayed(): number {
+    return this.written
+  }
+
+  async recordInbound(entry: InboundRecord): Promise<string | number> {
+    if (this.queue.length === 0 && !this.closed) {
+      try {
+        return await this.withTimeout(this.inner.recordInbound(entry))
+      } catch (err) {
+        if (isInputError(err)) {
+          this.reject({ op: 'inbound', ref: '', entry }, err)
+          throw err
+        }
+        this.noteOutage(err)
+      }
+    }
+    const ref = `${REF_PREFIX}${this.id}-${(++this.refCounter).toString(36)}`
+    this.append({ op: 'inbound', ref, entry })
+    return ref
+  }
+
+  async recordOutcome(id: string | number, outcome: OutcomeRecord): Promise<void> {
+    const target = this.resolve(id)
+    if (this.queue.length === 0 && !isRef(target) && !this.closed) {
+      try {
+        await this.withTimeout(this.inner.recordOutcome(target, outcome))
+        return
+      } catch (err) {
+        if (isInputError(err)) {
+          this.reject({ op: 'outcome', id: target, outcome }, err)
+          throw err
+        }
+        this.noteOutage(err)
+      }
+    }
+    this.append({ op: 'outcome', id: target, outcome })
+  }
+
+  /** Replays the spool now; resolves true when it is empty. */
+  async flush(): Promise<boolean> {
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    this.replaying ??= this.replay().finally(() => (this.replaying = undefined))
+    await this.replaying
+    return this.queue.length === 0
+  }
+
+  /**
+   * Stops the timers after one last bounded attempt to empty the spool. What is left stays in
+   * the file and is replayed by the next start (or adopted by another instance).
+   */
+  async close(options: { flushMs?: number } = {}): Promise<void> {
+    if (this.closed) return
+    clearInterval(this.orphanTimer)
+    clearTimeout(this.retryTimer)
+    if (this.queue.length > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([this.flush(), new Promise((resolve) => (timer = setTimeout(resolve, options.flushMs ?? 2000)))])
+      clearTimeout(timer)
+    }
+    this.closed = true
+    clearTimeout(this.retryTimer)
+    await this.replaying
+    this.persist()
+    liveFiles.delete(this.file)
+  }
+
+  private async replay(): Promise<void> {
+    while (this.queue.length > 0) {
+      const line = this.queue[0]!
+      try {
+        if (line.op === 'inbound') {
+          const id = await this.withTimeout(this.inner.recordInbound(line.entry))
+          this.remember(line.ref, id)
+        } else {
+          const id = this.resolve(line.id)
+          if (isRef(id)) throw new TypeError(`outcome for ${id}, whose inbound record is not in the spool: it cannot be tied to a row`)
+          await this.withTimeout(this.inner.recordOutcome(id, line.outcome))
+        }
+      } catch (err) {
+        if (isInputError(err) || (++this.attempts >= (this.options.maxAttempts ?? 5) && (await this.databaseAnswers()))) {
+          this.reject(line, err)
+          this.queue.shift()
+          this.attempts = 0
+          this.changed()
+          continue
+        }
+        this.noteOutage(err)
+        this.persist()
+        this.scheduleRetry()
+        return
+      }
+      this.queue.shift()
+      this.attempts = 0
+      this.written++
+      if (this.written % PERSIST_EVERY === 0) this.persist()
+      this.changed()
+    }
+    this.persist()
+    this.backoffMs = this.options.retryMs ?? 1000
+    if (this.outage) {
+      this.outage = false
+      this.options.logger?.info({ written: this.written, failures: this.failures }, 'message log spool drained: every spooled record is in the database')
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer !== undefined) return
+    const delay = this.backoffMs
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxRetryMs ?? 30_000)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      void this.flush()
+    }, delay)
+    this.retryTimer.unref()
+  }
+
+  private noteOutage(err: unknown): void {
+    this.failures++
+    if (!this.outage) {
+      this.outage = true
+      this.options.logger?.warn(
+        { code: 'WX_ERR_STORAGE', err: errorText(err), file: this.file },
+        'message log write failed: records go to the local spool and are written when the database answers again',
+      )
+    }
+    this.scheduleRetry()
+  }
+
+  private async databaseAnswers(): Promise<boolean> {
+    if (this.options.probe === undefined) return false
+    try {
+      await this.withTimeout(Promise.resolve(this.options.probe()))
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  private append(line: SpoolLine): void {
+    appendFileSync(this.file, JSON.stringify(line) + '\n')
+    this.queue.push(line)
+    this.changed()
+  }
+
+  /** Rewrites the spool file from the queue (refs already written are replaced by row ids). */
+  private persist(): void {
+    if (this.queue.length === 0) {
+      unlinkQuietly(this.file)
+      return
+    }
+    const text = this.queue.map((line) => JSON.stringify(line.op === 'outcome' ? { ...line, id: this.resolve(line.id) } : line) + '\n').join('')
+    const tmp = `${this.file}.tmp`
+    writeFileSync(tmp, text)
+    renameSync(tmp, this.file)
+  }
+
+  private reject(line: SpoolLine, err: unknown): void {
+    const file = join(this.options.dir, 'rejected.jsonl')
+    appendFileSync(file, JSON.stringify({ at: new Date().toISOString(), error: errorText(err), line }) + '\n')
+    this.options.logger?.error({ code: 'WX_ERR_STORAGE', err: errorText(err), file }, 'message log refused a record: set aside in the rejected file, not lost')
+  }
+
+  private resolve(id: string | number): string | number {
+    return typeof id === 'string' && isRef(id) ? (this.refs.get(id) ?? id) : id
+  }
+
+  private remember(ref: string, id: string | number): void {
+    if (this.refs.size >= MAX_REFS) this.refs.delete(this.refs.keys().next().value!)
+    this.refs.set(ref, id)
+  }
+
+  private changed(): void {
+    this.options.onChange?.(this.queue.length)
+  }
+
+  /** Takes over the spool files of stopped instances: rename (so only one taker wins), read, merge, delete. */
+  private adoptOrphans(): void {
+    if (this.closed) return
+    let names: string[]
+    try {
+      names = readdirSync(this.options.dir)
+    } catch {
+      return
+    }
+    let adopted = 0
+    for (const name of names) {
+      const path = join(this.options.dir, name)
+      if (path === this.file || !this.isOrphan(name, path)) continue
+      const claimed = join(this.options.dir, `spool-${process.pid}-${this.id}c${++this.refCounter}@${safeHost(this.host)}.claimed`)
+      try {
+        renameSync(path, claimed)
+      } catch {
+        continue // another instance took it first
+      }
+      const lines = this.readSpool(claimed)
+      for (const line of lines) this.queue.push(line)
+      adopted += lines.length
+      this.persist()
+      unlinkQuietly(claimed)
+    }
+    if (adopted > 0) {
+      this.changed()
+      this.scheduleRetry()
+    }
+  }
+
+  private isOrphan(name: string, path: string): boolean {
+    const match = FILE_NAME.exec(name)
+    if (match === null) return false
+    let mtimeMs: number
+    try {
+      mtimeMs = statSync(path).mtimeMs
+    } catch {
+      return false
+    }
+    if (Date.now() - mtimeMs > (this.options.orphanAfterMs ?? 120_000)) return true
+    if (match[3] !== safeHost(this.host)) return false
+    const pid = Number(match[1])
+    if (pid === process.pid) return !liveFiles.has(path)
+    return !processAlive(pid)
+  }
+
+  /** Reads a spool file; a line cut short by a crash mid-append is set aside, not fatal. */
+  private readSpool(path: string): SpoolLine[] {
+    const out: SpoolLine[] = []
+    for (const text of readFileSync(path, 'utf8').split('\n')) {
+      if (text.trim() === '') continue
+      try {
+        const line = JSON.parse(text) as SpoolLine
+        if (line.op !== 'inbound' && line.op !== 'outcome') throw new Error(`unknown op ${String((line as { op?: unknown }).op)}`)
+        out.push(line)
+      } catch (err) {
+        appendFileSync(join(this.options.dir, 'rejected.jsonl'), JSON.stringify({ at: new Date().toISOString(), error: `unreadable spool line: ${errorText(err)}`, text }) + '\n')
+      }
+    }
+    return out
+  }
+
+  private withTimeout<R>(work: Promise<R>): Promise<R> {
+    const ms = this.options.writeTimeoutMs ?? 2000
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new WxmpError('WX_ERR_STORAGE', `message log write gave no answer within ${ms} ms`)), ms)
+    })
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
+  }
+}
+
+function isRef(id: string | number): id is string {
+  return typeof id === 'string' && id.startsWith(REF_PREFIX)
+}
+
+/** Errors that say the record itself is wrong (the records module's input checks). */
+function isInputError(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof RangeError
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function safeHost(host: string): string {
+  return host.replace(/[^A-Za-z0-9.-]/g, '_') || 'host'
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // already gone
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+}
