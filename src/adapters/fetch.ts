@@ -1,0 +1,85 @@
+/**
+ * Fetch adapter: standard `Request` in, `Response` out, for Hono, Bun, Deno, Cloudflare Workers
+ * and Next.js route handlers. It translates the request to InboundRequest and the
+ * OutboundResponse back; all policy lives in `bot.handle`.
+ *
+ * @example
+ * import { wechatFetch } from 'wxmp/fetch'
+ * const handle = wechatFetch(bot)
+ * app.all('/wechat', (c) => handle(c.req.raw))   // Hono
+ * export { handle as GET, handle as POST }        // Next.js app/wechat/route.ts
+ */
+import type { Bot } from '../bot.js'
+import { DEFAULTS } from '../bot-options.js'
+import { WxmpError } from '../errors.js'
+import type { InboundRequest } from '../pipeline/request.js'
+
+type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
+
+export interface WechatFetchOptions {
+  /**
+   * The client address for logs and rate limiting: a `Request` does not carry it. Receives the
+   * request and whatever else the runtime passed to the handler, e.g.
+   * Bun `(req, server) => server.requestIP(req)?.address`,
+   * Deno `(req, info) => info.remoteAddr.hostname`,
+   * Cloudflare `(req) => req.headers.get('cf-connecting-ip')`.
+   */
+  // `any` so those one-liners type-check without naming each runtime's types
+  remoteAddress?(request: Request, ...platformArgs: any[]): string | null | undefined
+}
+
+export type FetchHandler = (request: Request, ...platformArgs: unknown[]) => Promise<Response>
+
+/**
+ * A fetch handler for the webhook. The body is read up to the bot's `maxBodyBytes` (checked
+ * against Content-Length first, then while reading, so a chunked upload is cut off); beyond it,
+ * 413. A body another middleware already read is the documented 400 WX_ERR_BODY_NOT_RAW.
+ */
+export function wechatFetch(bot: AnyBot, options: WechatFetchOptions = {}): FetchHandler {
+  const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
+  return async (request, ...platformArgs) => {
+    const remoteAddress = options.remoteAddress?.(request, ...platformArgs)
+    const inbound: InboundRequest = {
+      method: request.method,
+      query: new URL(request.url).searchParams,
+      headers: Object.fromEntries(request.headers),
+      ...(remoteAddress ? { remoteAddress } : {}),
+    }
+    try {
+      if (request.method === 'POST') inbound.body = await readBounded(request, limit)
+    } catch (err) {
+      return toResponse(bot.handleError(err, inbound))
+    }
+    return toResponse(await bot.handle(inbound))
+  }
+}
+
+function toResponse(response: { status: number; headers: Record<string, string>; body: string }): Response {
+  return new Response(response.body, { status: response.status, headers: response.headers })
+}
+
+async function readBounded(request: Request, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(request.headers.get('content-length') ?? 0)
+  if (declared > limit) throw new WxmpError('WX_ERR_BODY_TOO_LARGE', `body of ${declared} bytes exceeds the ${limit}-byte limit`)
+  if (request.bodyUsed) throw new WxmpError('WX_ERR_BODY_NOT_RAW', 'the request body was already read by another middleware: mount wxmp before it, or pass it the untouched Request')
+  if (request.body === null) return undefined
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > limit) {
+        void reader.cancel().catch(() => undefined)
+        throw new WxmpError('WX_ERR_BODY_TOO_LARGE', `body exceeds the ${limit}-byte limit`)
+      }
+      chunks.push(value)
+    }
+  } catch (err) {
+    if (err instanceof WxmpError) throw err
+    throw new WxmpError('WX_ERR_BODY_EMPTY', `request body could not be read: ${(err as Error).message}`, { cause: err })
+  }
+  return Buffer.concat(chunks, size)
+}
