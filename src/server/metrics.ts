@@ -9,17 +9,20 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Bot, LateListener, RequestOutcome } from '../bot.js'
 
-/** One WeChat API call as the API client reports it. */
+/**
+ * One HTTP attempt at a WeChat API call, as the API client's `onCall` hook reports it
+ * (src/api/transport.ts `CallInfo`): the path never carries the query (it holds the token).
+ */
 export interface ApiCallEvent {
-  /** The API path without query, e.g. `/cgi-bin/message/custom/send`. */
+  /** The API path, e.g. `/cgi-bin/message/custom/send`; a query string is cut off. */
   path: string
-  /** WeChat's errcode (0 on success); -1 "system busy"; absent when the call never got an answer. */
-  errcode?: number
-  /** What went wrong below the API: `timeout`, `network`, `http-5xx`, or nothing. */
-  failure?: 'timeout' | 'network' | 'http-5xx' | 'http-other'
-  /** Which attempt this was (1 = first, 2 = first retry…). */
-  attempt?: number
-  durationMs?: number
+  /** WeChat's errcode (0 on success, -1 busy); undefined when no JSON answer arrived. */
+  errcode: number | undefined
+  /** HTTP status; undefined when the request got no answer (network error, timeout). */
+  status: number | undefined
+  /** 0 for the first attempt, 1 for the first retry… */
+  attempt: number
+  ms?: number
 }
 
 /** One access-token fetch by the token manager. */
@@ -41,6 +44,14 @@ const DECRYPT_CODES = new Set(['WX_ERR_DECRYPT_BASE64', 'WX_ERR_DECRYPT_FAILED',
 
 /** Latency buckets around WeChat's 5 s limit: most replies take milliseconds, the deadline is 4.5 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 4.5, 5, 10]
+
+const TOKEN_PATHS = new Set(['/cgi-bin/token', '/cgi-bin/stable_token'])
+
+function errcodeLabel(event: ApiCallEvent): string {
+  if (event.errcode !== undefined && Number.isSafeInteger(event.errcode)) return String(event.errcode)
+  if (event.status === undefined) return 'no-answer'
+  return event.status >= 500 ? 'http-5xx' : event.status >= 400 ? 'http-4xx' : 'http-other'
+}
 
 /** API paths kept as labels; anything else is folded into `other` so labels stay bounded. */
 const API_PATH = /^\/[a-z0-9_/.-]{1,80}$/i
@@ -76,7 +87,7 @@ export class WxmpMetrics {
     this.dedupHits = new Counter({ name: `${prefix}dedup_hits_total`, help: 'WeChat retries answered from the first delivery instead of running handlers again', registers })
     this.decryptFailures = new Counter({ name: `${prefix}decrypt_failures_total`, help: 'Encrypted requests that could not be opened, by WX_ERR code', labelNames: ['code'], registers })
     this.lateReplies = new Counter({ name: `${prefix}late_replies_total`, help: 'Replies that missed the passive window, by how they left and what became of them', labelNames: ['via', 'status'], registers })
-    this.apiCalls = new Counter({ name: `${prefix}api_calls_total`, help: 'WeChat API calls by path and errcode (timeout, network, http-5xx when no errcode came back)', labelNames: ['path', 'errcode'], registers })
+    this.apiCalls = new Counter({ name: `${prefix}api_calls_total`, help: 'WeChat API call attempts by path and errcode (no-answer, http-5xx, http-4xx when no errcode came back)', labelNames: ['path', 'errcode'], registers })
     this.apiRetries = new Counter({ name: `${prefix}api_retries_total`, help: 'WeChat API calls that were attempts after the first', labelNames: ['path'], registers })
     this.tokenRefreshes = new Counter({ name: `${prefix}token_refreshes_total`, help: 'access_token fetches by result and errcode', labelNames: ['result', 'errcode'], registers })
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix })
@@ -106,12 +117,16 @@ export class WxmpMetrics {
     this.lateReplies.inc({ via: event.via, status: event.status })
   }
 
-  /** For the API client: one call per attempt. */
+  /**
+   * For the API client's `onCall` hook: one count per HTTP attempt, labelled by errcode, or by
+   * `no-answer` / `http-5xx` / `http-4xx` when WeChat's JSON never came. Fetches of an access
+   * token (`/cgi-bin/token`, `/cgi-bin/stable_token`) also count as token refreshes.
+   */
   recordApiCall(event: ApiCallEvent): void {
     const path = this.pathLabel(event.path)
-    const errcode = event.errcode !== undefined && Number.isInteger(event.errcode) ? String(event.errcode) : (event.failure ?? 'unknown')
-    this.apiCalls.inc({ path, errcode })
-    if (event.attempt !== undefined && event.attempt > 1) this.apiRetries.inc({ path })
+    this.apiCalls.inc({ path, errcode: errcodeLabel(event) })
+    if (event.attempt > 0) this.apiRetries.inc({ path })
+    if (TOKEN_PATHS.has(path)) this.recordTokenRefresh({ ok: event.errcode === 0, ...(event.errcode === undefined || event.errcode === 0 ? {} : { errcode: event.errcode }) })
   }
 
   /** For the token manager: one fetch of an access token. */
