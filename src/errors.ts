@@ -14,6 +14,9 @@ export const ERROR_TABLE = {
   WX_ERR_BODY_EMPTY: { status: 400, title: 'request body is empty' },
   WX_ERR_BODY_NOT_RAW: { status: 400, title: 'request body was already parsed' },
   WX_ERR_RATE_LIMITED: { status: 429, title: 'too many requests from this address' },
+  WX_ERR_REQUEST_TIMEOUT: { status: 408, title: 'headers or body arrived too slowly' },
+  WX_ERR_HEADERS_TOO_LARGE: { status: 431, title: 'request headers too large' },
+  WX_ERR_BAD_REQUEST: { status: 400, title: 'not a well-formed HTTP request' },
   // verification
   WX_ERR_SIGNATURE_MISSING: { status: 401, title: 'signature, timestamp or nonce missing' },
   WX_ERR_SIGNATURE_INVALID: { status: 401, title: 'signature does not match' },

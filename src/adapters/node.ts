@@ -6,10 +6,11 @@
  * import { serve } from 'wxmp/node'
  * await serve(bot, { port: 3000, path: '/wechat' })
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import type { Bot } from '../bot.js'
 import { DEFAULTS } from '../bot-options.js'
+import type { WxErrorCode } from '../errors.js'
 import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
 
@@ -54,9 +55,29 @@ export interface ServeOptions {
   path?: string
   /** Extra routes (health, metrics) tried before the 404; return true when handled. */
   routes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>
+  /** Runs before the webhook (rate limiting); return true when it answered the request itself. */
+  guard?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean
   /** Slow-client limits (ms): headers must arrive within headersTimeoutMs, the whole request within requestTimeoutMs. */
   headersTimeoutMs?: number
   requestTimeoutMs?: number
+  /** Told about every connection answered before a request could be formed (timeouts, garbage, huge headers). */
+  onClientError?: (event: ClientErrorEvent) => void
+}
+
+/** A connection refused at the HTTP layer: slow-loris timeouts, unparseable requests, oversized headers. */
+export interface ClientErrorEvent {
+  status: number
+  code: WxErrorCode
+  /** Node's or llhttp's error code, e.g. ERR_HTTP_REQUEST_TIMEOUT, HPE_INVALID_METHOD. */
+  reason: string
+  remoteAddress: string | undefined
+}
+
+/** Node's HTTP-layer error codes → status and the body's WX_ERR-style code. */
+function clientErrorStatus(reason: string): { status: number; code: WxErrorCode } {
+  if (reason === 'ERR_HTTP_REQUEST_TIMEOUT' || reason === 'HPE_HEADER_TIMEOUT') return { status: 408, code: 'WX_ERR_REQUEST_TIMEOUT' }
+  if (reason === 'HPE_HEADER_OVERFLOW') return { status: 431, code: 'WX_ERR_HEADERS_TOO_LARGE' }
+  return { status: 400, code: 'WX_ERR_BAD_REQUEST' }
 }
 
 export interface RunningServer {
@@ -71,10 +92,17 @@ export interface RunningServer {
 export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningServer> {
   const path = options.path ?? '/wechat'
   const webhook = webhookCallback(bot)
-  const server = createServer(async (req, res) => {
+  const headersTimeout = options.headersTimeoutMs ?? 10_000
+  const requestTimeout = options.requestTimeoutMs ?? 15_000
+  // Node checks for expired requests every 30 s by default: too coarse to end a slow upload on time.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(Math.min(headersTimeout, requestTimeout) / 4)))
+  const server = createServer({ connectionsCheckingInterval }, async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost')
-      if (url.pathname === path || url.pathname === path + '/') return await webhook(req, res)
+      if (url.pathname === path || url.pathname === path + '/') {
+        if (options.guard?.(req, res, url) === true) return
+        return await webhook(req, res)
+      }
       if (options.routes !== undefined && (await options.routes(req, res, url))) return
       req.resume()
       send(res, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'WX_ERR_NOT_FOUND\n' }, false)
@@ -83,9 +111,22 @@ export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningS
       send(res, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'WX_ERR_INTERNAL\n' }, true)
     }
   })
-  server.headersTimeout = options.headersTimeoutMs ?? 10_000
-  server.requestTimeout = options.requestTimeoutMs ?? 15_000
+  server.headersTimeout = headersTimeout
+  server.requestTimeout = requestTimeout
   server.keepAliveTimeout = 5_000
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const reason = err.code ?? 'UNKNOWN'
+    const remoteAddress = socket.remoteAddress
+    const inProgress = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage
+    if (reason === 'ECONNRESET' || reason === 'EPIPE' || !socket.writable || inProgress?.headersSent === true) {
+      socket.destroy()
+      return
+    }
+    const { status, code } = clientErrorStatus(reason)
+    options.onClientError?.({ status, code, reason, remoteAddress })
+    const body = `${code}\n`
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`)
+  })
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 3000, options.host ?? '0.0.0.0', () => {
