@@ -3,6 +3,7 @@
  * /readyz. `wxmp serve` and `npm start` call `startServer`; tests call it on port 0.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { dirname, join, resolve } from 'node:path'
 import { Bot } from '../bot.js'
 import { serve, send, type RunningServer } from '../adapters/node.js'
 import { createLogger, type Logger } from '../logger.js'
@@ -14,12 +15,24 @@ import type { WxmpConfig } from './config.js'
 import { installEchoBot } from './echo-bot.js'
 import { openRecords, type Records } from '../records/open-records.js'
 import type { Context } from '../context.js'
+import { SpoolingRecorder } from '../records/spool.js'
+import { ResilientStore } from '../storage/resilient.js'
+import { parseStorageUrl } from '../storage/storage-url.js'
+import { WxmpMetrics } from './metrics.js'
+import { RateLimiter, rateLimitGuard } from './rate-limit.js'
 
 export interface StartServerOptions {
   config: WxmpConfig
   logger?: Logger
   /** Installs the handlers; default: the echo bot. */
   setup?: (bot: Bot) => void | Promise<void>
+  /**
+   * Where message-log records wait while the database is down. Default: `spool/` beside a
+   * SQLite file, `./data/spool` for PostgreSQL; none for `memory:`.
+   */
+  spoolDir?: string
+  /** Slow-client limits in ms (defaults 10 000 and 15 000): see the node adapter. */
+  http?: { headersTimeoutMs?: number; requestTimeoutMs?: number }
 }
 
 export interface WxmpServer {
@@ -31,6 +44,10 @@ export interface WxmpServer {
   sharedStore: KeyValueStore
   /** The SQL message log and followers (DATABASE_URL). */
   records: Records
+  /** The message log as the bot writes it: through the spool when there is one. */
+  spool: SpoolingRecorder | undefined
+  /** Prometheus metrics served at GET /metrics; give `metrics.recordApiCall` to the API client's `onCall`. */
+  metrics: WxmpMetrics
   /** Stops accepting, lets running handlers finish (late replies included), closes stores. */
   close(options?: { drainMs?: number }): Promise<void>
 }
@@ -59,17 +76,36 @@ export function openSharedStore(config: WxmpConfig): KeyValueStore {
 export async function startServer(options: StartServerOptions): Promise<WxmpServer> {
   const { config } = options
   const logger = options.logger ?? createLogger({ level: config.logLevel })
-  const sharedStore = openSharedStore(config)
+  const backend = openSharedStore(config)
+  await backend.ping()
+  // a network store that goes away must not take the webhook with it: memory stands in meanwhile
+  const sharedStore = backend.kind === 'redis' || backend.kind === 'postgres' ? new ResilientStore(backend, { logger }) : backend
   const store = config.redisUrl === undefined ? new MemoryStore() : sharedStore
   // one Redis or one database can serve several accounts: every key is namespaced by account
   const namespace = `wxmp:${config.appId ?? 'default'}:`
-  await sharedStore.ping()
   const records = await openRecords(config.databaseUrl)
-  const bot = new Bot({ ...botOptionsFrom(config), store: prefixed(store, namespace), sharedStore: prefixed(sharedStore, namespace), ...(config.messageLog ? { records: records.messages } : {}), logger })
+  const spoolDir = options.spoolDir ?? defaultSpoolDir(config.databaseUrl)
+  const spool =
+    config.messageLog && spoolDir !== undefined
+      ? await SpoolingRecorder.open(records.messages, { dir: spoolDir, logger, probe: () => records.messages.recent({ limit: 1 }) })
+      : undefined
+  const recorder = config.messageLog ? (spool ?? records.messages) : undefined
+  const bot = new Bot({ ...botOptionsFrom(config), store: prefixed(store, namespace), sharedStore: prefixed(sharedStore, namespace), ...(recorder === undefined ? {} : { records: recorder }), logger })
+  const metrics = new WxmpMetrics().observe(bot)
+  metrics.gauge('store_degraded', 'Whether the shared store runs on its in-process fallback (1) or its backend (0)', () => (sharedStore instanceof ResilientStore && sharedStore.degraded ? 1 : 0))
+  metrics.gauge('spool_pending', 'Message-log records waiting in the local spool for the database', () => spool?.pending ?? 0)
   bot.use(followerTracking(records, config.appId ?? '', logger))
   await (options.setup ?? installEchoBot)(bot)
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    if (req.method !== 'GET') return false
+    if (req.method !== 'GET' || !OPERATIONS_PATHS.has(url.pathname)) {
+      // scanners probe paths all day: one info line each, never an error
+      logger.info({ code: 'WX_ERR_NOT_FOUND', status: 404, remote: req.socket.remoteAddress, method: req.method?.slice(0, 10), path: url.pathname.slice(0, 100) }, 'request rejected (WX_ERR_NOT_FOUND)')
+      return false
+    }
+    if (url.pathname === '/metrics') {
+      send(res, { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.render() }, false)
+      return true
+    }
     if (url.pathname === '/healthz') {
       send(res, json(200, { status: 'ok' }), false)
       return true
@@ -85,13 +121,28 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
           }
         }),
       )
+      try {
+        await records.messages.recent({ limit: 1 })
+        checks.push({ store: `${records.kind} (records)`, ok: true })
+      } catch (err) {
+        checks.push({ store: `${records.kind} (records)`, ok: false, error: (err as Error).message })
+      }
       const ok = checks.every((c) => c.ok)
-      send(res, json(ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', checks }), false)
+      const degraded = { storeFallback: sharedStore instanceof ResilientStore && sharedStore.degraded, spoolPending: spool?.pending ?? 0 }
+      send(res, json(ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', checks, ...degraded }), false)
       return true
     }
     return false
   }
-  const http = await serve(bot, { port: config.port, host: config.host, path: config.path, routes })
+  const http = await serve(bot, {
+    port: config.port,
+    host: config.host,
+    path: config.path,
+    routes,
+    ...options.http,
+    ...(config.rateLimitPerMinute > 0 ? { guard: rateLimitGuard(new RateLimiter({ perMinute: config.rateLimitPerMinute }), { logger, onLimited: () => metrics.recordRateLimited() }) } : {}),
+    onClientError: (event) => logger.warn({ code: event.code, status: event.status, remote: event.remoteAddress, reason: event.reason }, `connection rejected (${event.code})`),
+  })
   let closed = false
   return {
     bot,
@@ -99,6 +150,8 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     store,
     sharedStore,
     records,
+    spool,
+    metrics,
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true
@@ -107,6 +160,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
       if (!drained) logger.warn({ running: bot.backgroundCount }, 'shutdown: handlers still running after the drain timeout')
       await stopped
       await Promise.all([...new Set([store, sharedStore])].map((s) => s.close().catch(() => undefined)))
+      await spool?.close().catch(() => undefined)
       await records.close().catch(() => undefined)
     },
   }
@@ -125,6 +179,15 @@ function followerTracking(records: Records, appId: string, logger: Logger) {
     }
     await next()
   }
+}
+
+const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
+
+/** Beside the SQLite file, so tests and several databases never share a spool; none for memory. */
+function defaultSpoolDir(databaseUrl: string): string | undefined {
+  const target = parseStorageUrl(databaseUrl, 'DATABASE_URL', ['sqlite', 'postgres', 'memory'])
+  if (target.kind === 'memory' || (target.kind === 'sqlite' && target.filename === ':memory:')) return undefined
+  return target.kind === 'sqlite' ? join(dirname(resolve(target.filename)), 'spool') : resolve('data', 'spool')
 }
 
 function json(status: number, body: unknown) {

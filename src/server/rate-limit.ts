@@ -8,6 +8,8 @@
  * WeChat delivers from a small set of egress addresses, so the limit must sit well above an
  * account's peak message rate; it is there to blunt scanners and floods, not to shape WeChat.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from '../logger.js'
 
 export interface RateLimiterOptions {
   /** Requests per minute per address; also the burst size. Must be positive. */
@@ -88,5 +90,40 @@ export class RateLimiter {
       if (this.buckets.size < this.maxAddresses && now - bucket.updated < 60_000) break
       this.buckets.delete(address)
     }
+  }
+}
+
+export interface RateLimitGuardOptions {
+  logger?: Pick<Logger, 'warn'>
+  /** Called for every refused request (metrics). */
+  onLimited?: () => void
+}
+
+/**
+ * The node adapter's `guard` for the webhook path: answers 429 with Retry-After when the
+ * source address is over its limit, before the body is read. One warning per address and
+ * burst (its first refusal), not one per request, so a flood cannot flood the log too; every
+ * refusal is counted through `onLimited`.
+ *
+ * @example
+ * await serve(bot, { guard: rateLimitGuard(new RateLimiter({ perMinute: 600 }), { logger }) })
+ */
+export function rateLimitGuard(limiter: RateLimiter, options: RateLimitGuardOptions = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const remote = req.socket.remoteAddress ?? 'unknown'
+    const decision = limiter.take(remote)
+    if (decision.allowed) return false
+    if (decision.firstRefusal) {
+      options.logger?.warn(
+        { code: 'WX_ERR_RATE_LIMITED', status: 429, remote, perMinute: limiter.perMinute },
+        'request rejected (WX_ERR_RATE_LIMITED): this address is over its limit; further refusals are counted in metrics, not logged, until it slows down',
+      )
+    }
+    options.onLimited?.()
+    req.resume() // drain the upload so the 429 can be read
+    const body = 'WX_ERR_RATE_LIMITED\n'
+    res.writeHead(429, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(body.length), 'retry-after': String(decision.retryAfterSec), connection: 'close' })
+    res.end(body)
+    return true
   }
 }
