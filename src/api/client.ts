@@ -1,0 +1,187 @@
+/**
+ * The WeChat REST API client: `api.call(path, body)` for any endpoint, typed groups for the
+ * common ones (`api.menu.create(…)`), and the access-token rules in one place: every call
+ * carries a token from the shared cache; a 40001/40014/42001 drops that token (only if it is
+ * still the current one), refreshes once and retries the call once.
+ */
+import { WxmpError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { MemoryStore } from '../storage/memory.js'
+import type { KeyValueStore } from '../storage/types.js'
+import { TOKEN_INVALID_ERRCODES, WechatApiError } from './errors.js'
+import { CustomerServiceApi } from './groups/customer-service.js'
+import { JssdkApi } from './groups/jssdk.js'
+import { MediaApi } from './groups/media.js'
+import { MenuApi } from './groups/menu.js'
+import { OAuthApi } from './groups/oauth.js'
+import { QrcodeApi } from './groups/qrcode.js'
+import { TagApi } from './groups/tag.js'
+import { TemplateApi } from './groups/template.js'
+import { UserApi } from './groups/user.js'
+import { TokenManager, type TokenMode, type TokenProvider } from './token-manager.js'
+import { Transport, type BinaryResult, type CallInfo, type Query, type RequestSpec } from './transport.js'
+
+export const DEFAULT_API_BASE = 'https://api.weixin.qq.com'
+
+export interface WechatApiOptions {
+  appId: string
+  /** Needed to fetch tokens yourself (not with a tokenProvider) and for OAuth. */
+  appSecret?: string
+  /** Where the token and the jsapi_ticket are cached; share it between instances. Default: in memory (one process). */
+  store?: KeyValueStore
+  /** Default: the global fetch. */
+  fetch?: typeof globalThis.fetch
+  /** Default https://api.weixin.qq.com (WECHAT_API_BASE; the fake server for tests). */
+  baseUrl?: string
+  /** `stable` (default): /cgi-bin/stable_token; `classic`: /cgi-bin/token. */
+  tokenMode?: TokenMode
+  /** Get tokens from your central token service instead of from WeChat. */
+  tokenProvider?: TokenProvider
+  now?: () => number
+  logger?: Logger
+  /** Per HTTP attempt. Default 10 000 ms. */
+  timeoutMs?: number
+  /** Extra attempts on errcode -1 and on network errors of idempotent calls. Default 2. */
+  retries?: number
+  /** First backoff delay (doubles per attempt). Default 250 ms. */
+  retryDelayMs?: number
+  /** Called after every HTTP attempt (metrics). */
+  onCall?: (info: CallInfo) => void
+}
+
+export interface CallOptions {
+  /** Default: POST when there is a body, else GET. */
+  method?: 'GET' | 'POST'
+  query?: Query
+  /** Retry network errors (default: true for GET). */
+  idempotent?: boolean
+}
+
+/**
+ * @example
+ * const api = new WechatApi({ appId, appSecret, store: createStore('redis://127.0.0.1:6379/0') })
+ * await api.customerService.sendText(openid, 'Your order shipped')
+ * const { ip_list } = await api.call('/cgi-bin/get_api_domain_ip')
+ */
+export class WechatApi {
+  readonly appId: string
+  readonly appSecret: string | undefined
+  readonly store: KeyValueStore
+  readonly token: TokenManager
+  readonly customerService: CustomerServiceApi
+  readonly menu: MenuApi
+  readonly template: TemplateApi
+  readonly user: UserApi
+  readonly tag: TagApi
+  readonly media: MediaApi
+  readonly qrcode: QrcodeApi
+  readonly oauth: OAuthApi
+  readonly jssdk: JssdkApi
+  /** @internal */
+  readonly transport: Transport
+  /** @internal */
+  readonly now: () => number
+  private readonly logger: Logger | undefined
+
+  constructor(options: WechatApiOptions) {
+    if (typeof options.appId !== 'string' || !/^\S+$/.test(options.appId)) {
+      throw new WxmpError('WX_ERR_CONFIG', 'WechatApi needs the AppID (wx…, from 基本配置; WECHAT_APPID)')
+    }
+    if (options.tokenProvider === undefined && (options.appSecret === undefined || options.appSecret === '')) {
+      throw new WxmpError('WX_ERR_CONFIG', 'WechatApi needs the AppSecret (WECHAT_APPSECRET) to fetch access tokens, or a tokenProvider for a central token service')
+    }
+    const timeoutMs = options.timeoutMs ?? 10_000
+    this.appId = options.appId
+    this.appSecret = options.appSecret
+    this.now = options.now ?? Date.now
+    this.logger = options.logger
+    this.store = options.store ?? new MemoryStore({ now: this.now })
+    this.transport = new Transport({
+      baseUrl: (options.baseUrl ?? DEFAULT_API_BASE).replace(/\/+$/, ''),
+      fetch: options.fetch ?? globalThis.fetch,
+      timeoutMs,
+      retries: Math.max(0, options.retries ?? 2),
+      retryDelayMs: options.retryDelayMs ?? 250,
+      now: this.now,
+      logger: options.logger,
+      onCall: options.onCall,
+    })
+    this.token = new TokenManager({
+      appId: options.appId,
+      appSecret: options.appSecret,
+      store: this.store,
+      transport: this.transport,
+      mode: options.tokenMode ?? 'stable',
+      provider: options.tokenProvider,
+      now: this.now,
+      timeoutMs,
+      logger: options.logger,
+    })
+    this.customerService = new CustomerServiceApi(this)
+    this.menu = new MenuApi(this)
+    this.template = new TemplateApi(this)
+    this.user = new UserApi(this)
+    this.tag = new TagApi(this)
+    this.media = new MediaApi(this)
+    this.qrcode = new QrcodeApi(this)
+    this.oauth = new OAuthApi(this)
+    this.jssdk = new JssdkApi(this)
+  }
+
+  /**
+   * Calls any endpoint with the access_token added: POST JSON when `body` is given, else GET.
+   * Returns WeChat's JSON with 64-bit ids as strings; a non-zero errcode throws WechatApiError.
+   *
+   * @example
+   * const { ip_list } = await api.call<{ ip_list: string[] }>('/cgi-bin/getcallbackip')
+   */
+  async call<T = Record<string, unknown>>(path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+    const { pathname, query } = splitPath(path)
+    const method = options.method ?? (body === undefined ? 'GET' : 'POST')
+    if (method === 'GET' && body !== undefined) throw new WxmpError('WX_ERR_API_INPUT', `${pathname}: a GET request cannot carry a body; pass parameters in options.query`)
+    const spec: RequestSpec = { path: pathname, method, query: { ...query, ...options.query }, ...(body === undefined ? {} : { json: body }) }
+    if (options.idempotent !== undefined) spec.idempotent = options.idempotent
+    return this.withToken(spec, (s) => this.transport.json<T>(s))
+  }
+
+  /** The IP ranges WeChat calls your webhook from (for a firewall allow-list). */
+  async getCallbackIp(): Promise<string[]> {
+    const body = await this.call<{ ip_list?: string[] }>('/cgi-bin/getcallbackip')
+    return body.ip_list ?? []
+  }
+
+  /** @internal a JSON call without the access_token (token fetch, OAuth). */
+  async unauthenticated<T>(spec: RequestSpec): Promise<T> {
+    return this.transport.json<T>(spec)
+  }
+
+  /** @internal a call whose answer may be a file. */
+  async binary(spec: RequestSpec): Promise<BinaryResult> {
+    return this.withToken(spec, (s) => this.transport.binary(s))
+  }
+
+  /** @internal runs `send` with the current token; on a token errcode, once more with a fresh one. */
+  async withToken<T>(spec: RequestSpec, send: (spec: RequestSpec) => Promise<T>): Promise<T> {
+    if (spec.query?.access_token !== undefined) throw new WxmpError('WX_ERR_API_INPUT', `${spec.path}: do not pass access_token yourself; the client adds it`)
+    const record = await this.token.record()
+    try {
+      return await send({ ...spec, query: { ...spec.query, access_token: record.value } })
+    } catch (err) {
+      if (!(err instanceof WechatApiError && TOKEN_INVALID_ERRCODES.has(err.errcode))) throw err
+      this.logger?.warn({ path: spec.path, errcode: err.errcode }, 'access_token refused: refreshing it once and retrying the call once')
+      const fresh = await this.token.replaceFailed(record)
+      return send({ ...spec, query: { ...spec.query, access_token: fresh.value } })
+    }
+  }
+}
+
+function splitPath(path: string): { pathname: string; query: Query } {
+  if (typeof path !== 'string' || path.length === 0) throw new WxmpError('WX_ERR_API_INPUT', 'api.call needs a path such as /cgi-bin/menu/get')
+  if (/^[a-z]+:\/\//i.test(path)) {
+    throw new WxmpError('WX_ERR_API_INPUT', `api.call takes a path such as /cgi-bin/menu/get, not a URL (${path.split('?')[0]}): the host comes from baseUrl / WECHAT_API_BASE`)
+  }
+  const [rawPath = '', rawQuery] = path.split('?', 2)
+  const query: Query = {}
+  for (const [k, v] of new URLSearchParams(rawQuery ?? '')) query[k] = v
+  return { pathname: rawPath.startsWith('/') ? rawPath : '/' + rawPath, query }
+}
