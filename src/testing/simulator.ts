@@ -84,6 +84,8 @@ export interface SimulateOptions {
   now?: () => number
   /** Randomness for the ciphertext; inject for deterministic requests. */
   randomBytes?: (size: number) => Buffer
+  /** Called once the request is signed and checked, just before the first attempt. */
+  onRequest?: (request: SimulateResult['request']) => void
   /** Called after each attempt, e.g. to print progress while a slow server is retried. */
   onAttempt?: (attempt: SimulatedAttempt) => void
 }
@@ -141,6 +143,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   })
   const target = withQuery(options.url, signed.query)
   const inbound = parseXml(options.xml)
+  const request = { url: target, body: signed.body, mode }
+  options.onRequest?.(request)
   const attempts: SimulatedAttempt[] = []
   const started = performance.now()
   let judged: Judged | undefined
@@ -160,7 +164,6 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     if (judged !== undefined) break
   }
   const totalMs = Math.round(performance.now() - started)
-  const request = { url: target, body: signed.body, mode }
   if (judged === undefined || judged.outcome === 'invalid' || judged.outcome === 'http-error') {
     const last = attempts[attempts.length - 1]
     const detail = judged?.detail ?? `no answer in ${attempts.length} attempts (${last?.detail ?? 'timeout'})`

@@ -108,7 +108,6 @@ export async function runSimulateCommand(argv: string[], config: WxmpConfig, pri
       ...(values.openid === undefined ? {} : { openid: values.openid }),
       ...(values.account === undefined ? {} : { account: values.account }),
     })
-    if (!values.json) print(`→ POST ${url}  ${message.label}  (${MODE_NAMES[mode]})`)
     const result = await simulate({
       url,
       token,
@@ -117,7 +116,12 @@ export async function runSimulateCommand(argv: string[], config: WxmpConfig, pri
       timeoutMs,
       attempts,
       ...(mode === 'plain' ? {} : { encodingAESKey, appId }),
-      ...(values.json ? {} : { onAttempt: (attempt: SimulatedAttempt) => print(attemptLine(attempt, attempts)) }),
+      ...(values.json
+        ? {}
+        : {
+            onRequest: () => print(`→ POST ${url}  ${message.label}  (${MODE_NAMES[mode]})`),
+            onAttempt: (attempt: SimulatedAttempt) => print(attemptLine(attempt, attempts)),
+          }),
     })
     if (values.json) print(JSON.stringify(result, null, 2))
     else for (const line of summary(result)) print(line)

@@ -1,0 +1,224 @@
+import { describe, test, after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Bot } from '../../bot.js'
+import { serve, type RunningServer } from '../../adapters/node.js'
+import { loadConfig, type WxmpConfig } from '../../server/config.js'
+import { ERROR_BANNER } from '../../testing/simulator.js'
+import { runSimulateCommand, SIMULATE_USAGE } from './simulate.js'
+
+const token = 'clitoken'
+const encodingAESKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
+const appId = 'wx2c2769f8efd9abc2'
+
+let server: RunningServer
+let config: WxmpConfig
+
+/** Runs the command and returns its exit code and printed lines. */
+async function run(argv: string[], cfg: WxmpConfig = config): Promise<{ code: number; lines: string[]; out: string }> {
+  const lines: string[] = []
+  const code = await runSimulateCommand(argv, cfg, (line) => lines.push(line))
+  return { code, lines, out: lines.join('\n') }
+}
+
+before(async () => {
+  const bot = new Bot({ token, encodingAESKey, appId })
+  bot.on('text', (ctx) => ctx.reply(ctx.message.Content))
+  bot.on('location', (ctx) => ctx.reply(`${ctx.message.Location_X},${ctx.message.Location_Y} ${ctx.message.Label ?? ''}`.trim()))
+  bot.on('event:subscribe', (ctx) => ctx.reply(`welcome ${ctx.scene ?? 'no scene'}`))
+  bot.on('event:CLICK', (ctx) => ctx.reply(`clicked ${ctx.message.EventKey}`))
+  server = await serve(bot, { port: 0, host: '127.0.0.1', path: '/wx' })
+  // what `npx wxmp simulate` reads from the environment (or ./data/dev-token) on the server's machine
+  config = { ...loadConfig({ WECHAT_TOKEN: token, WECHAT_PATH: '/wx' }, { dotenv: false }), port: server.port }
+})
+after(async () => {
+  server.server.closeAllConnections()
+  await server.close()
+})
+
+describe('wxmp simulate: messages against a running server', () => {
+  test('text: the request line, the attempt, the reply and the latency; exit 0', async () => {
+    const { code, lines } = await run(['text', '你好'])
+    assert.equal(code, 0)
+    assert.equal(lines[0], `→ POST http://127.0.0.1:${server.port}/wx  text "你好"  (plaintext 明文)`)
+    assert.match(lines[1] ?? '', /^ {2}attempt 1\/3: HTTP 200 reply in \d+ ms$/)
+    assert.equal(lines[2], '← text: 你好')
+    assert.equal(lines[3], '  user saw: 你好')
+    assert.match(lines[4] ?? '', /^ {2}total \d+ ms in 1 attempt$/)
+  })
+
+  test('the URL defaults to 127.0.0.1, the configured port and path, and the Token to the configured one', async () => {
+    const { code, out } = await run(['click', 'V1001'])
+    assert.equal(code, 0)
+    assert.match(out, new RegExp(`POST http://127\\.0\\.0\\.1:${server.port}/wx  event CLICK V1001`))
+    assert.match(out, /← text: clicked V1001/)
+  })
+
+  test('event subscribe with a scene reaches ctx.scene', async () => {
+    const { code, out } = await run(['event', 'subscribe', '42', '--openid', 'oCliSub'])
+    assert.equal(code, 0)
+    assert.match(out, /← text: welcome 42/)
+  })
+
+  test('a message the bot does not answer: "(no reply)", exit 0', async () => {
+    const { code, out } = await run(['image'])
+    assert.equal(code, 0)
+    assert.match(out, /← success \(no reply\)/)
+    assert.match(out, /user saw: \(no reply\)/)
+  })
+
+  test('negative coordinates are numbers, not options', async () => {
+    const { code, out } = await run(['location', '-33.8688', '151.2093', 'Sydney'])
+    assert.equal(code, 0)
+    assert.match(out, /← text: -33\.8688,151\.2093 Sydney/)
+  })
+
+  test('safe mode with --aes-key and --appid: the reply comes back encrypted and verified', async () => {
+    const { code, out } = await run(['text', 'secret', '--mode', 'safe', '--aes-key', encodingAESKey, '--appid', appId])
+    assert.equal(code, 0)
+    assert.match(out, /\(safe 安全模式\)/)
+    assert.match(out, /← text \(encrypted, MsgSignature verified\): secret/)
+  })
+
+  test('compat mode takes the key and AppID from the configuration', async () => {
+    const { code, out } = await run(['text', 'c', '--mode', 'compat'], { ...config, encodingAESKey, appId })
+    assert.equal(code, 0)
+    assert.match(out, /← text.*: c$/m)
+  })
+
+  test('a server that refuses plaintext is simulated in safe mode by default', async () => {
+    const { code, out } = await run(['text', 'auto'], { ...config, encodingAESKey, appId, requireEncryption: true })
+    assert.equal(code, 0)
+    assert.match(out, /\(safe 安全模式\)/)
+  })
+
+  test('--json prints the whole result and nothing else', async () => {
+    const { code, lines } = await run(['text', 'j', '--json'])
+    assert.equal(code, 0)
+    assert.equal(lines.length, 1)
+    const result = JSON.parse(lines[0] ?? '') as { final: { kind: string }; userSaw: string; attempts: unknown[] }
+    assert.equal(result.final.kind, 'reply')
+    assert.equal(result.userSaw, 'j')
+    assert.equal(result.attempts.length, 1)
+  })
+
+  test('a wrong --token: the banner, a hint, exit 1', async () => {
+    const { code, out } = await run(['text', 'x', '--token', 'nottheone'])
+    assert.equal(code, 1)
+    assert.match(out, /attempt 1\/3: HTTP 401 http-error/)
+    assert.match(out, /hint: .*Token/)
+    assert.match(out, new RegExp(`user saw: ${ERROR_BANNER}`))
+  })
+})
+
+describe('wxmp simulate: servers that fail', () => {
+  let hanging: Server
+  let broken: Server
+  let hangingUrl: string
+  let brokenUrl: string
+  before(async () => {
+    hanging = createServer((req) => req.resume()) // never answers
+    broken = createServer((req, res) => {
+      req.resume()
+      res.writeHead(500, { 'content-type': 'text/html' }).end('<html>oops</html>')
+    })
+    for (const s of [hanging, broken]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+    hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/wx`
+    brokenUrl = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/wx`
+  })
+  after(async () => {
+    for (const s of [hanging, broken]) {
+      s.closeAllConnections()
+      await new Promise<void>((resolve) => s.close(() => resolve()))
+    }
+  })
+
+  test('no answer: every attempt is printed with "WeChat retries", then the banner; exit 1', async () => {
+    const { code, lines, out } = await run(['text', 'slow', '--url', hangingUrl, '--timeout', '150'])
+    assert.equal(code, 1)
+    assert.match(lines[1] ?? '', /attempt 1\/3: timeout in \d+ ms \(no complete answer within 150 ms\), WeChat retries/)
+    assert.match(lines[2] ?? '', /attempt 2\/3: timeout .*WeChat retries/)
+    assert.match(lines[3] ?? '', /attempt 3\/3: timeout/)
+    assert.doesNotMatch(lines[3] ?? '', /retries/)
+    assert.match(out, /total \d+ ms in 3 attempts/)
+    assert.match(out, new RegExp(`user saw: ${ERROR_BANNER}`))
+  })
+
+  test('--attempts 1 makes one attempt', async () => {
+    const { code, out } = await run(['text', 'slow', '--url', hangingUrl, '--timeout', '100', '--attempts', '1'])
+    assert.equal(code, 1)
+    assert.match(out, /in 1 attempt$/m)
+  })
+
+  test('HTTP 500: the banner at once, exit 1', async () => {
+    const { code, out } = await run(['text', 'x', '--url', brokenUrl])
+    assert.equal(code, 1)
+    assert.match(out, /attempt 1\/3: HTTP 500 http-error/)
+    assert.doesNotMatch(out, /attempt 2/)
+  })
+})
+
+describe('wxmp simulate verify: the console URL check', () => {
+  test('passes with the right Token: exit 0', async () => {
+    const { code, lines } = await run(['verify', '--echostr', '123456'])
+    assert.equal(code, 0)
+    assert.equal(lines[0], `→ GET http://127.0.0.1:${server.port}/wx  (URL check, echostr 123456)`)
+    assert.match(lines[1] ?? '', /HTTP 200 in \d+ ms, body "123456"/)
+    assert.equal(lines[2], '✓ Token验证成功: the server echoed echostr')
+  })
+
+  test('fails with a wrong Token: exit 1', async () => {
+    const { code, out } = await run(['verify', '--token', 'wrong'])
+    assert.equal(code, 1)
+    assert.match(out, /✗ Token验证失败: HTTP 401/)
+  })
+
+  test('--json prints the verify result', async () => {
+    const { code, lines } = await run(['verify', '--json'])
+    assert.equal(code, 0)
+    assert.equal((JSON.parse(lines[0] ?? '') as { ok: boolean }).ok, true)
+  })
+})
+
+describe('wxmp simulate: usage errors exit 2 and say what is wrong', () => {
+  const cases: Array<[string, string[], RegExp, Partial<WxmpConfig>?]> = [
+    ['no kind', [], /say what to send.*kinds: text <message>.*verify/],
+    ['an unknown kind', ['sticker'], /unknown kind "sticker"; kinds: text <message>, image/],
+    ['text without words', ['text'], /text needs the message/],
+    ['a latitude that is not a number', ['location', 'north', '113'], /latitude "north" is not a number/],
+    ['a longitude out of range', ['location', '23', '200'], /outside -180…180/],
+    ['an unknown event', ['event', 'nope'], /unknown event "nope"/],
+    ['a bad --timeout', ['text', 'x', '--timeout', '5s'], /--timeout "5s" must be a whole number/],
+    ['a zero --timeout', ['text', 'x', '--timeout', '0'], /--timeout "0" must be a whole number from 1/],
+    ['a bad --attempts', ['text', 'x', '--attempts', '11'], /--attempts "11"/],
+    ['a bad --mode', ['text', 'x', '--mode', 'aes'], /--mode "aes" must be plain, compat or safe/],
+    ['safe mode without a key', ['text', 'x', '--mode', 'safe'], /--aes-key/],
+    ['safe mode without an AppID', ['text', 'x', '--mode', 'safe', '--aes-key', encodingAESKey], /--appid/],
+    ['a malformed --aes-key', ['text', 'x', '--mode', 'safe', '--aes-key', 'short', '--appid', appId], /43/],
+    ['an unknown option', ['text', 'x', '--verbose'], /Unknown option '--verbose'/],
+    ['an option without its value', ['text', 'x', '--url'], /--url/],
+    ['a --url that is not http', ['text', 'x', '--url', 'ftp://host/wx'], /http:\/\/ or https:\/\//],
+    ['verify with arguments', ['verify', 'extra'], /verify takes no arguments/],
+  ]
+  for (const [name, argv, message, cfg] of cases) {
+    test(`${name}`, async () => {
+      const { code, lines } = await run(argv, { ...config, ...cfg })
+      assert.equal(code, 2)
+      assert.match(lines[0] ?? '', /^wxmp simulate: /)
+      assert.match(lines[0] ?? '', message)
+      assert.match(lines[1] ?? '', /--help/)
+    })
+  }
+
+  test('--help and help print the usage with every kind and option, exit 0', async () => {
+    for (const argv of [['--help'], ['help'], ['-h']]) {
+      const { code, out } = await run(argv)
+      assert.equal(code, 0)
+      assert.equal(out, SIMULATE_USAGE)
+    }
+    for (const word of ['text <message>', 'location <lat> <lon>', 'click <EventKey>', 'event subscribe [scene]', 'xml <file>', 'verify', '--url', '--token', '--mode', '--aes-key', '--appid', '--openid', '--account', '--timeout', '--json']) {
+      assert.ok(SIMULATE_USAGE.includes(word), word)
+    }
+  })
+})
