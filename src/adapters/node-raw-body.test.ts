@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { IncomingMessage } from 'node:http'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { nodeRawBody } from './node-raw-body.js'
 import { isWxmpError } from '../errors.js'
 import { listen } from '../../test/support/adapter-suite.js'
@@ -57,5 +59,29 @@ describe('nodeRawBody: the raw body whether or not a body parser ran first', () 
   test('reading the stream keeps the byte limit', async () => {
     const { error } = await withRequest('x'.repeat(101), (req) => nodeRawBody(req, undefined, 100))
     assert.ok(isWxmpError(error, 'WX_ERR_BODY_TOO_LARGE'))
+  })
+
+  test('a client that hung up before the body was asked for is WX_ERR_BODY_EMPTY, not a read that never ends', { timeout: 5000 }, async () => {
+    let settled!: (result: { value?: unknown; error?: unknown }) => void
+    const outcome = new Promise<{ value?: unknown; error?: unknown }>((resolve) => (settled = resolve))
+    let arrived!: () => void
+    const arrival = new Promise<void>((resolve) => (arrived = resolve))
+    const driver = await listen(async (req, res) => {
+      arrived()
+      await new Promise((resolve) => req.once('close', resolve)) // an earlier middleware still awaiting while the client leaves
+      nodeRawBody(req, undefined, 100).then((value) => settled({ value }), (error: unknown) => settled({ error }))
+      res.destroy()
+    })
+    try {
+      const socket = connect(driver.port!, '127.0.0.1')
+      await once(socket, 'connect')
+      socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n<xml>')
+      await arrival
+      socket.destroy()
+      const { error } = await outcome
+      assert.ok(isWxmpError(error, 'WX_ERR_BODY_EMPTY'))
+    } finally {
+      await driver.close()
+    }
   })
 })

@@ -13,7 +13,11 @@ import { readBody } from './read-body.js'
  */
 export async function nodeRawBody(req: IncomingMessage, parsed: unknown, limit: number): Promise<unknown> {
   if (typeof parsed === 'string' || parsed instanceof Uint8Array) return parsed
-  if (!req.readableDidRead && !req.readableEnded) return readBody(req, limit)
+  if (!req.readableDidRead && !req.readableEnded) {
+    // a client that hung up while earlier middleware was awaiting would leave readBody waiting forever
+    if (req.destroyed) throw new WxmpError('WX_ERR_BODY_EMPTY', 'request body could not be read: the client closed the connection first')
+    return readBody(req, limit)
+  }
   if (parsed !== undefined && parsed !== null) return parsed
   throw new WxmpError('WX_ERR_BODY_NOT_RAW', 'the request stream was already read by another middleware that kept no body: mount wxmp before it')
 }
