@@ -27,8 +27,10 @@ export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: Server
       // req.body is set when a body parser ran before us (Express, Connect)
       if (req.method === 'POST') body = (await nodeRawBody(req, (req as { body?: unknown }).body, limit)) as InboundRequest['body']
     } catch (err) {
-      // body errors still go through the core, so the status and log line are the core's
-      return send(res, bot.handleError(err, { method: req.method ?? 'POST', query: url.searchParams, ...(remoteAddress ? { remoteAddress } : {}) }), true)
+      // body errors still go through the core, so the status and log line are the core's. The
+      // connection is not closed at once: a client still uploading would get a reset instead of
+      // the 413. Node discards the rest of the upload; requestTimeoutMs bounds how long.
+      return send(res, bot.handleError(err, { method: req.method ?? 'POST', query: url.searchParams, ...(remoteAddress ? { remoteAddress } : {}) }), false)
     }
     const response = await bot.handle({
       method: req.method ?? 'GET',
