@@ -174,7 +174,8 @@ function usageFailure(err: unknown, print: Print): number {
 function attemptLine(attempt: SimulatedAttempt, of: number): string {
   const head = `  attempt ${attempt.n}/${of}: `
   const status = attempt.status === undefined ? '' : `HTTP ${attempt.status} `
-  const detail = attempt.detail === undefined ? '' : ` (${attempt.detail})`
+  // an answer's problem is printed once, in the summary; a missing answer's cause belongs here
+  const detail = attempt.detail === undefined || attempt.status !== undefined ? '' : ` (${attempt.detail})`
   const retry = (attempt.outcome === 'timeout' || attempt.outcome === 'network-error') && attempt.n < of ? ', WeChat retries' : ''
   return `${head}${status}${attempt.outcome} in ${attempt.latencyMs} ms${detail}${retry}`
 }
