@@ -76,7 +76,9 @@ function checkButton(b: unknown, where: string, topLevel: boolean): void {
   if (typeof name !== 'string' || name.length === 0) fail(`${where}.name is required`)
   const nameLimit = topLevel ? MENU_LIMITS.topLevelNameBytes : MENU_LIMITS.subNameBytes
   if (bytes(name) > nameLimit) fail(`${where}.name ${JSON.stringify(name)} is ${bytes(name)} bytes, the limit is ${nameLimit} at ${topLevel ? 'top' : 'sub'} level (a Chinese character is 3 bytes)`)
-  if (button.sub_button !== undefined) {
+  // menu/get answers leaves with "sub_button": [], so a pushed-back copy of it stays valid
+  const emptyLeafList = Array.isArray(button.sub_button) && button.sub_button.length === 0 && button.type !== undefined
+  if (button.sub_button !== undefined && !emptyLeafList) {
     if (!topLevel) fail(`${where} has sub_button, but menus are two levels deep at most`)
     const subs = button.sub_button
     if (!Array.isArray(subs) || subs.length < 1 || subs.length > MENU_LIMITS.subButtons) {
