@@ -6,6 +6,7 @@ import { WxmpError, isWxmpError } from '../errors.js'
 import { loadConfig, type WxmpConfig } from '../server/config.js'
 import { VERSION } from '../version.js'
 import { SERVE_USAGE, runServeCommand } from './commands/serve.js'
+import { SIMULATE_USAGE, runSimulateCommand } from './commands/simulate.js'
 import { DB_USAGE, runDbMigrate, runFollowers, runLogTail } from './commands/db.js'
 
 const USAGE = `wxmp ${VERSION} — WeChat Official Account webhook server and tools
@@ -14,6 +15,8 @@ Usage: wxmp <command> [options]
 
   serve                 start the webhook server (npm start)
 ${SERVE_USAGE.split('\n').slice(1).map((l) => '      ' + l.trim()).join('\n')}
+${indent(SIMULATE_USAGE.split('\n')[0]!)}
+      play WeChat against the server (signing, encryption, 5 s timeout, 3 attempts); wxmp simulate --help
 ${indent(DB_USAGE)}
   help                  this text
   version               print the version
@@ -54,6 +57,8 @@ export async function main(argv: string[], print: Print = (l) => process.stdout.
         installShutdown(server.close, printErr)
         return await new Promise<number>(() => {}) // runs until a signal
       }
+      case 'simulate':
+        return await runSimulateCommand(rest, config, print)
       case 'db':
         if (rest[0] !== 'migrate') {
           printErr(`wxmp: usage: wxmp db migrate`)

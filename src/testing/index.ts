@@ -3,3 +3,5 @@ export { signedRequest, verificationRequest, readReply } from './signed-request.
 export type { SignedRequest, SignedRequestOptions, ReadReply, ReadReplyOptions, EncryptionMode } from './signed-request.js'
 export { sampleXml, SAMPLE_KINDS, SAMPLE_BODIES, nextMsgId } from './samples.js'
 export type { SampleKind, SampleOptions } from './samples.js'
+export { simulate, verifyUrl, buildSimulatedMessage, describeReply, ERROR_BANNER, SIMULATED_KINDS, WECHAT_ATTEMPTS, WECHAT_TIMEOUT_MS } from './simulator.js'
+export type { SimulateOptions, SimulateResult, SimulatedAttempt, AttemptOutcome, VerifyUrlOptions, VerifyUrlResult, SimulatedMessage, SimulatedMessageOptions } from './simulator.js'
