@@ -141,7 +141,13 @@ export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningS
         url: `http://${host}:${port}${path}`,
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done())
+            // a connection busy when close() is called turns idle once its answer is out: sweep
+            // again until none is left, rather than waiting for its keep-alive timeout
+            const sweep = setInterval(() => server.closeIdleConnections(), 100)
+            server.close(() => {
+              clearInterval(sweep)
+              done()
+            })
             server.closeIdleConnections()
           }),
       })
