@@ -1,0 +1,119 @@
+/** The results table (Markdown, printed and written to bench/RESULTS.md) and the ratios. */
+import { machineLine, type Machine } from './machine.js'
+import type { Target } from './targets.js'
+
+export interface RunMeasurement {
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  peakRssBytes: number
+  /** Server CPU (user + system) per answered request. */
+  serverCpuUsPerReq: number
+  /** Share of one core the server used during the run. */
+  serverCpuShare: number
+  /** Share of one core the load generator used. */
+  generatorCpuShare: number
+}
+
+export interface TargetSummary {
+  target: Target
+  runs: RunMeasurement[]
+  /** Why the target has no numbers (failed check, service down). */
+  skipped?: string
+}
+
+export interface Settings {
+  quick: boolean
+  connections: number
+  durationSec: number
+  repetitions: number
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Medians across repetitions; peak RSS is the largest seen. */
+export function summarise(runs: RunMeasurement[]): RunMeasurement | undefined {
+  if (runs.length === 0) return undefined
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
+    serverCpuUsPerReq: median(runs.map((r) => r.serverCpuUsPerReq)),
+    serverCpuShare: median(runs.map((r) => r.serverCpuShare)),
+    generatorCpuShare: median(runs.map((r) => r.generatorCpuShare)),
+  }
+}
+
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US')
+const fmtMs = (n: number) => n.toFixed(2)
+const fmtMb = (bytes: number) => (bytes / 2 ** 20).toFixed(0)
+const fmtPct = (share: number) => `${Math.round(share * 100)}%`
+const fmtRatio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '–')
+
+export interface Ratio {
+  label: string
+  value: number
+  /** The target the issue sets, when there is one. */
+  goal?: number
+}
+
+/** wxmp against each incumbent in the same mode and against the ceiling. */
+export function ratios(summaries: TargetSummary[]): Ratio[] {
+  const rps = (id: string) => {
+    const found = summaries.find((s) => s.target.id === id)
+    return found === undefined ? NaN : (summarise(found.runs)?.rps ?? NaN)
+  }
+  const rows: Ratio[] = [
+    { label: 'wxmp plaintext / wechat plaintext', value: rps('wxmp-plain') / rps('wechat-plain'), goal: 3 },
+    { label: 'wxmp plaintext / co-wechat plaintext', value: rps('wxmp-plain') / rps('co-wechat-plain'), goal: 1.5 },
+    { label: 'wxmp plaintext / bare node:http ceiling', value: rps('wxmp-plain') / rps('bare'), goal: 0.6 },
+    { label: 'wxmp safe mode / wechat safe mode', value: rps('wxmp-aes') / rps('wechat-aes'), goal: 3 },
+    { label: 'wxmp safe mode / co-wechat safe mode', value: rps('wxmp-aes') / rps('co-wechat-aes'), goal: 1.5 },
+    { label: 'wxmp + SQLite log / wxmp memory (cost of durability)', value: rps('wxmp-sqlite') / rps('wxmp-plain') },
+    { label: 'wxmp + Redis + PostgreSQL / wxmp memory', value: rps('wxmp-redis-pg') / rps('wxmp-plain') },
+  ]
+  return rows.filter((r) => Number.isFinite(r.value))
+}
+
+export function renderMarkdown(summaries: TargetSummary[], machine: Machine, settings: Settings, date: Date): string {
+  const lines: string[] = []
+  lines.push(`# wxmp benchmark${settings.quick ? ' (quick run)' : ''}`)
+  lines.push('')
+  lines.push(`- Date: ${date.toISOString().replace('T', ' ').slice(0, 16)} UTC`)
+  lines.push(`- Machine: ${machineLine(machine)}`)
+  lines.push(
+    `- Load: autocannon in the runner process, ${settings.connections} connections, ${settings.durationSec} s per run after a warm-up, ` +
+      `${settings.repetitions} interleaved repetition${settings.repetitions === 1 ? '' : 's'} (medians shown); every request a correctly signed text message ` +
+      'with its own nonce and MsgId, answered by an echo bot; each server in its own process, started fresh for every run.',
+  )
+  lines.push('- Peak RSS: the server process\'s VmHWM. CPU: the server\'s user + system time per answered request, and the share of one core used by the server and by the load generator.')
+  lines.push('')
+  lines.push('| Server | Mode | Requests/s | p50 ms | p99 ms | Peak RSS MB | Server CPU µs/req | Server CPU | Generator CPU |')
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+  for (const summary of summaries) {
+    const m = summarise(summary.runs)
+    const mode = summary.target.mode === 'aes' ? 'safe (AES)' : 'plaintext'
+    if (m === undefined) {
+      lines.push(`| ${summary.target.label} | ${mode} | skipped: ${summary.skipped ?? 'no run'} | | | | | | |`)
+      continue
+    }
+    lines.push(
+      `| ${summary.target.label} | ${mode} | ${fmtInt(m.rps)} | ${fmtMs(m.p50Ms)} | ${fmtMs(m.p99Ms)} | ${fmtMb(m.peakRssBytes)} | ${m.serverCpuUsPerReq.toFixed(0)} | ${fmtPct(m.serverCpuShare)} | ${fmtPct(m.generatorCpuShare)} |`,
+    )
+  }
+  const rows = ratios(summaries)
+  if (rows.length > 0) {
+    lines.push('')
+    lines.push('| Ratio (requests/s) | Measured | Goal |')
+    lines.push('| --- | ---: | ---: |')
+    for (const r of rows) lines.push(`| ${r.label} | ${fmtRatio(r.value)} | ${r.goal === undefined ? '' : `≥ ${r.goal}×${r.value >= r.goal ? ' ✓' : ' ✗'}`} |`)
+  }
+  lines.push('')
+  return lines.join('\n')
+}

@@ -1,0 +1,155 @@
+/**
+ * `npm run bench`: wxmp against the Node incumbents and the bare node:http ceiling, under the
+ * same load, interleaved and repeated; prints the table and writes bench/RESULTS.md.
+ *
+ *   npm run bench                      # full: 10 s runs, 3 repetitions, storage variants too
+ *   npm run bench -- --quick           # under a minute: 3 s runs, 1 repetition, no storage variants
+ *   npm run bench -- --only wxmp-plain,bare --duration 5
+ *
+ * Needs `npm run build` first: wxmp is measured as the real `wxmp serve` from dist/.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { runLoad } from './load.js'
+import { describeMachine, machineLine } from './machine.js'
+import { renderMarkdown, type RunMeasurement, type Settings, type TargetSummary } from './report.js'
+import { buildPool, checkEcho } from './requests.js'
+import { freePort, startTarget, type RunningTarget } from './server-process.js'
+import { prepareDurableStores, type DurableStores } from './storage-setup.js'
+import { TARGETS, type Target } from './targets.js'
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
+    repetitions: { type: 'string' },
+    only: { type: 'string' },
+    storage: { type: 'boolean' },
+    out: { type: 'string' },
+  },
+})
+
+const quick = values.quick === true
+const settings: Settings = {
+  quick,
+  connections: Number(values.connections ?? 50),
+  durationSec: Number(values.duration ?? (quick ? 3 : 10)),
+  repetitions: Number(values.repetitions ?? (quick ? 1 : 3)),
+}
+const warmupSec = quick ? 1 : 2
+const withStorage = values.storage ?? !quick
+const only = values.only?.split(',').map((s) => s.trim())
+const root = fileURLToPath(new URL('..', import.meta.url))
+const out = values.out ?? (quick ? join(tmpdir(), 'wxmp-bench-quick.md') : join(root, 'bench', 'RESULTS.md'))
+
+if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
+  console.error('bench: dist/ is missing: run `npm run build` first (wxmp is measured as the real `wxmp serve`)')
+  process.exit(1)
+}
+
+const selected = TARGETS.filter((t) => (only === undefined ? t.group === 'core' || withStorage : only.includes(t.id)))
+if (selected.length === 0) {
+  console.error(`bench: no target matches --only ${values.only}; targets: ${TARGETS.map((t) => t.id).join(', ')}`)
+  process.exit(1)
+}
+
+const summaries: TargetSummary[] = selected.map((target) => ({ target, runs: [] }))
+let durable: DurableStores | undefined
+if (selected.some((t) => t.id === 'wxmp-redis-pg')) {
+  try {
+    durable = await prepareDurableStores()
+  } catch (err) {
+    const summary = summaries.find((s) => s.target.id === 'wxmp-redis-pg')!
+    summary.skipped = `Redis or PostgreSQL unavailable (${(err as Error).message})`
+  }
+}
+
+const machine = describeMachine()
+console.log(`wxmp bench${quick ? ' --quick' : ''}: ${machineLine(machine)}`)
+console.log(`${settings.connections} connections, ${settings.durationSec} s per run, ${settings.repetitions} repetition(s), targets: ${selected.map((t) => t.id).join(', ')}\n`)
+
+/** A few requests checked end to end before and after the load: a wrong server is no result. */
+async function verifyEcho(target: Target, origin: string, count: number): Promise<void> {
+  for (const request of buildPool(target.mode, count)) {
+    const response = await fetch(origin + request.path, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: request.body })
+    const body = await response.text()
+    const problem = target.echoes ? checkEcho(target.mode, request, response.status, body) : response.status === 200 ? undefined : `status ${response.status}`
+    if (problem !== undefined) throw new Error(`${target.id} does not answer correctly: ${problem}`)
+  }
+}
+
+async function measure(target: Target): Promise<RunMeasurement> {
+  const workDir = mkdtempSync(join(tmpdir(), `wxmp-bench-${target.id}-`))
+  const port = await freePort()
+  let server: RunningTarget | undefined
+  try {
+    server = await startTarget(target.launch(workDir), port)
+    const origin = `http://127.0.0.1:${port}`
+    await verifyEcho(target, origin, 5)
+    // warm-up: the JIT settles, and its rate sizes the measured run's pool
+    const warmPool = buildPool(target.mode, (target.mode === 'aes' ? 25_000 : 50_000) * warmupSec)
+    const warm = await runLoad({ origin, connections: settings.connections, durationSec: warmupSec, pool: warmPool })
+    if (warm.non2xx + warm.errors > 0) throw new Error(`${target.id}: warm-up had ${warm.non2xx} non-2xx answers and ${warm.errors} errors: ${server.stderr().slice(0, 500)}`)
+    let size = Math.ceil(warm.rps * settings.durationSec * 1.5) + settings.connections * 200
+    for (let attempt = 0; ; attempt++) {
+      const pool = buildPool(target.mode, size)
+      const cpuBefore = server.cpuSeconds()
+      const run = await runLoad({ origin, connections: settings.connections, durationSec: settings.durationSec, pool })
+      const serverCpu = server.cpuSeconds() - cpuBefore
+      if (run.exhausted && attempt === 0) {
+        size *= 2
+        continue
+      }
+      if (run.exhausted) throw new Error(`${target.id}: the request pool ran out twice (${size} requests)`)
+      if (run.non2xx + run.errors + run.timeouts > 0) {
+        throw new Error(`${target.id}: ${run.non2xx} non-2xx answers, ${run.errors} errors, ${run.timeouts} timeouts: ${server.stderr().slice(0, 500)}`)
+      }
+      await verifyEcho(target, origin, 3)
+      return {
+        rps: run.rps,
+        p50Ms: run.p50Ms,
+        p99Ms: run.p99Ms,
+        peakRssBytes: server.peakRss(),
+        serverCpuUsPerReq: (serverCpu * 1e6) / run.ok,
+        serverCpuShare: serverCpu / run.durationSec,
+        generatorCpuShare: run.generatorCpuSec / run.durationSec,
+      }
+    }
+  } finally {
+    await server?.stop()
+    rmSync(workDir, { recursive: true, force: true })
+  }
+}
+
+for (let rep = 0; rep < settings.repetitions; rep++) {
+  // rotate the order so no target always runs first (or right after the same neighbour)
+  const order = summaries.map((_, i) => summaries[(i + rep) % summaries.length]!)
+  for (const summary of order) {
+    if (summary.skipped !== undefined) continue
+    if (summary.target.id === 'wxmp-redis-pg') await durable?.reset()
+    try {
+      const m = await measure(summary.target)
+      summary.runs.push(m)
+      console.log(
+        `  [${rep + 1}/${settings.repetitions}] ${summary.target.id.padEnd(16)} ${Math.round(m.rps).toString().padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  ` +
+          `RSS ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MB  server ${m.serverCpuUsPerReq.toFixed(0)} µs/req (${Math.round(m.serverCpuShare * 100)}% cpu)  generator ${Math.round(m.generatorCpuShare * 100)}% cpu`,
+      )
+    } catch (err) {
+      summary.skipped = (err as Error).message.split('\n')[0]!.slice(0, 300)
+      console.log(`  [${rep + 1}/${settings.repetitions}] ${summary.target.id}: FAILED: ${summary.skipped}`)
+    }
+  }
+}
+await durable?.close()
+
+const markdown = renderMarkdown(summaries, machine, settings, new Date())
+console.log('\n' + markdown)
+writeFileSync(out, markdown)
+console.log(`written to ${out}`)
+const failed = summaries.filter((s) => s.runs.length === 0 && s.target.group === 'core')
+process.exitCode = failed.length > 0 ? 1 : 0
+

@@ -1,0 +1,103 @@
+/**
+ * A server under test in its own process: started, waited for, measured from /proc (CPU time
+ * and peak RSS, as the kernel counts them), and stopped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer, connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface Launch {
+  command: string
+  args: string[]
+  env: Record<string, string>
+  cwd: string
+}
+
+export interface RunningTarget {
+  pid: number
+  port: number
+  /** User + system CPU seconds the process has used so far. */
+  cpuSeconds(): number
+  /** Peak resident set size so far (VmHWM), in bytes. */
+  peakRss(): number
+  /** What the process wrote to stderr, for error messages. */
+  stderr(): string
+  stop(): Promise<void>
+}
+
+const CLOCK_TICKS = 100 // USER_HZ on Linux
+
+/** A port the kernel says is free right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** Starts the process and resolves once its port accepts connections (at most 30 s). */
+export async function startTarget(launch: Launch, port: number): Promise<RunningTarget> {
+  const child: ChildProcess = spawn(launch.command, launch.args, { cwd: launch.cwd, env: { ...launch.env, BENCH_PORT: String(port), PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let errText = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (errText.length < 20_000) errText += chunk.toString()
+  })
+  let exited = false
+  const exit = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true
+    resolve()
+  }))
+  const pid = child.pid
+  if (pid === undefined) throw new Error(`could not start ${launch.command} ${launch.args.join(' ')}`)
+  const startedAt = Date.now()
+  for (;;) {
+    if (exited) throw new Error(`${launch.args.join(' ')} exited before listening: ${errText.slice(0, 2000)}`)
+    if (await canConnect(port)) break
+    if (Date.now() - startedAt > 30_000) {
+      child.kill('SIGKILL')
+      throw new Error(`${launch.args.join(' ')} did not listen on ${port} within 30 s: ${errText.slice(0, 2000)}`)
+    }
+    await sleep(50)
+  }
+  return {
+    pid,
+    port,
+    cpuSeconds: () => {
+      // fields after the command name: state is 3rd, utime 14th, stime 15th (1-based)
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+    },
+    peakRss: () => {
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+      return match === null ? 0 : Number(match[1]) * 1024
+    },
+    stderr: () => errText,
+    stop: async () => {
+      if (exited) return
+      child.kill('SIGTERM')
+      const killed = await Promise.race([exit.then(() => true), sleep(5_000).then(() => false)])
+      if (!killed) {
+        child.kill('SIGKILL')
+        await exit
+      }
+    },
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The servers under test and how each is started: wxmp as the real `wxmp serve` (dist/, echo
+ * bot), the incumbents and the bare ceiling as small scripts under bench/targets/. Each runs
+ * in its own process with NODE_ENV=production, like a deployment.
+ */
+import { fileURLToPath } from 'node:url'
+import type { Launch } from './server-process.js'
+import { ACCOUNT, type Mode } from './requests.js'
+
+export type TargetGroup = 'core' | 'storage'
+
+export interface Target {
+  id: string
+  label: string
+  mode: Mode
+  group: TargetGroup
+  /** The bare ceiling answers a constant, so only its status is checked. */
+  echoes: boolean
+  launch(workDir: string): Launch
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const node = process.execPath
+
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = { NODE_ENV: 'production', WECHAT_TOKEN: ACCOUNT.token }
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {
+    const value = process.env[name]
+    if (value !== undefined) env[name] = value
+  }
+  return env
+}
+
+function aesEnv(mode: Mode): Record<string, string> {
+  return mode === 'aes' ? { WECHAT_AES_KEY: ACCOUNT.encodingAESKey, WECHAT_APPID: ACCOUNT.appId } : {}
+}
+
+/** `wxmp serve` with the echo bot; `storage` is the env that picks the stores. */
+function wxmp(id: string, label: string, mode: Mode, group: TargetGroup, storage: (workDir: string) => Record<string, string>): Target {
+  return {
+    id,
+    label,
+    mode,
+    group,
+    echoes: true,
+    launch: (workDir) => ({
+      command: node,
+      args: [`${root}bin/wxmp.js`, 'serve', '--host', '127.0.0.1', '--path', '/wechat'],
+      cwd: workDir, // no .env of the developer's is read, no data/ is written in the repo
+      env: {
+        ...baseEnv(),
+        ...aesEnv(mode),
+        ...(mode === 'aes' ? { WECHAT_REQUIRE_ENCRYPTION: '1' } : {}),
+        WXMP_LOG_LEVEL: 'warn',
+        ...storage(workDir),
+      },
+    }),
+  }
+}
+
+/** A bench/targets/*.mjs script. */
+function script(id: string, label: string, file: string, mode: Mode, echoes = true): Target {
+  return {
+    id,
+    label,
+    mode,
+    group: 'core',
+    echoes,
+    launch: (workDir) => ({
+      command: node,
+      args: [`${root}bench/targets/${file}`],
+      cwd: workDir,
+      env: { ...baseEnv(), ...aesEnv(mode), BENCH_MODE: mode },
+    }),
+  }
+}
+
+const memoryOnly = () => ({ DATABASE_URL: 'memory:', WXMP_MESSAGE_LOG: '0' })
+
+/** Where the Redis + PostgreSQL variant keeps its data (a database and a Redis db of its own). */
+export const DURABLE = {
+  redisUrl: 'redis://127.0.0.1:6379/13',
+  postgresAdminUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+  postgresUrl: 'postgres://postgres@127.0.0.1:5432/wxmp_bench',
+}
+
+export const TARGETS: Target[] = [
+  wxmp('wxmp-plain', 'wxmp (plaintext)', 'plain', 'core', memoryOnly),
+  script('wechat-plain', 'wechat + Express 4 (plaintext)', 'wechat-express.mjs', 'plain'),
+  script('co-wechat-plain', 'co-wechat + Koa 2 (plaintext)', 'co-wechat-koa.mjs', 'plain'),
+  script('bare', 'bare node:http (ceiling)', 'bare.mjs', 'plain', false),
+  wxmp('wxmp-aes', 'wxmp (safe mode)', 'aes', 'core', memoryOnly),
+  script('wechat-aes', 'wechat + Express 4 (safe mode)', 'wechat-express.mjs', 'aes'),
+  script('co-wechat-aes', 'co-wechat + Koa 2 (safe mode)', 'co-wechat-koa.mjs', 'aes'),
+  wxmp('wxmp-sqlite', 'wxmp (plaintext) + SQLite message log', 'plain', 'storage', (workDir) => ({ DATABASE_URL: `sqlite:${workDir}/wxmp.db`, WXMP_MESSAGE_LOG: '1' })),
+  wxmp('wxmp-redis-pg', 'wxmp (plaintext) + Redis + PostgreSQL log', 'plain', 'storage', () => ({ REDIS_URL: DURABLE.redisUrl, DATABASE_URL: DURABLE.postgresUrl, WXMP_MESSAGE_LOG: '1' })),
+]
