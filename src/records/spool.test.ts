@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { InboundRecord, MessageRecorder, OutcomeRecord } from '../bot-options.js'
@@ -61,6 +61,7 @@ describe('message log spool', () => {
       assert.match(String(ids[0]), /^spool:/)
       assert.equal(spool.pending, 60)
       assert.equal(readFileSync(spool.file, 'utf8').trim().split('\n').length, 60, 'every record is on disk before the call returns')
+      assert.equal(statSync(spool.file).mode & 0o777, 0o600, 'users\' messages are readable by this user only')
       assert.equal(lines.filter((l) => l.startsWith('warn')).length, 1, 'one warning for the outage')
 
       db.down = false

@@ -51,6 +51,8 @@ const REF_PREFIX = 'spool:'
 const FILE_NAME = /^spool-(\d+)-([a-z0-9]+)@(.+)\.jsonl$/
 const MAX_REFS = 200_000
 const PERSIST_EVERY = 100
+/** Spooled records are users' messages: readable by this user only. */
+const PRIVATE = 0o600
 /** Spool files held open by this process (several servers can run in one process, e.g. tests). */
 const liveFiles = new Set<string>()
 
@@ -82,7 +84,7 @@ export class SpoolingRecorder implements MessageRecorder {
     private readonly inner: MessageRecorder,
     private readonly options: SpoolOptions,
   ) {
-    mkdirSync(options.dir, { recursive: true })
+    mkdirSync(options.dir, { recursive: true, mode: 0o700 })
     this.file = join(options.dir, `spool-${process.pid}-${this.id}@${safeHost(this.host)}.jsonl`)
     this.backoffMs = options.retryMs ?? 1000
     liveFiles.add(this.file)
@@ -248,7 +250,7 @@ export class SpoolingRecorder implements MessageRecorder {
   }
 
   private append(line: SpoolLine): void {
-    appendFileSync(this.file, JSON.stringify(line) + '\n')
+    appendFileSync(this.file, JSON.stringify(line) + '\n', { mode: PRIVATE })
     this.queue.push(line)
     this.changed()
   }
@@ -261,13 +263,13 @@ export class SpoolingRecorder implements MessageRecorder {
     }
     const text = this.queue.map((line) => JSON.stringify(line.op === 'outcome' ? { ...line, id: this.resolve(line.id) } : line) + '\n').join('')
     const tmp = `${this.file}.tmp`
-    writeFileSync(tmp, text)
+    writeFileSync(tmp, text, { mode: PRIVATE })
     renameSync(tmp, this.file)
   }
 
   private reject(line: SpoolLine, err: unknown): void {
     const file = join(this.options.dir, 'rejected.jsonl')
-    appendFileSync(file, JSON.stringify({ at: new Date().toISOString(), error: errorText(err), line }) + '\n')
+    appendFileSync(file, JSON.stringify({ at: new Date().toISOString(), error: errorText(err), line }) + '\n', { mode: PRIVATE })
     this.options.logger?.error({ code: 'WX_ERR_STORAGE', err: errorText(err), file }, 'message log refused a record: set aside in the rejected file, not lost')
   }
 
@@ -341,7 +343,7 @@ export class SpoolingRecorder implements MessageRecorder {
         if (line.op !== 'inbound' && line.op !== 'outcome') throw new Error(`unknown op ${String((line as { op?: unknown }).op)}`)
         out.push(line)
       } catch (err) {
-        appendFileSync(join(this.options.dir, 'rejected.jsonl'), JSON.stringify({ at: new Date().toISOString(), error: `unreadable spool line: ${errorText(err)}`, text }) + '\n')
+        appendFileSync(join(this.options.dir, 'rejected.jsonl'), JSON.stringify({ at: new Date().toISOString(), error: `unreadable spool line: ${errorText(err)}`, text }) + '\n', { mode: PRIVATE })
       }
     }
     return out
