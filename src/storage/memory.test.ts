@@ -18,3 +18,35 @@ test('memory store values are copies, not shared objects', async () => {
   value.n = 2
   assert.deepEqual(await store.get('k'), { n: 1 })
 })
+
+test('memory store eviction follows insertion order, a re-set key counting as new', async () => {
+  const store = new MemoryStore({ maxEntries: 3 })
+  await store.set('a', 1)
+  await store.set('b', 2)
+  await store.set('c', 3)
+  await store.set('a', 10) // now the newest
+  await store.set('d', 4) // evicts b, the oldest
+  assert.equal(await store.get('b'), undefined)
+  await store.set('e', 5) // evicts c
+  assert.equal(await store.get('c'), undefined)
+  assert.deepEqual([await store.get('a'), await store.get('d'), await store.get('e')], [10, 4, 5])
+  await store.delete('d')
+  await store.set('f', 6)
+  await store.set('g', 7) // evicts a, the oldest left
+  assert.equal(await store.get('a'), undefined)
+  assert.deepEqual([await store.get('e'), await store.get('f'), await store.get('g')], [5, 6, 7])
+})
+
+test('memory store keeps exactly the newest maxEntries keys through many evictions', async () => {
+  const store = new MemoryStore({ maxEntries: 1000 })
+  for (let i = 0; i < 20_000; i++) assert.equal(await store.add(`k${i}`, i), true)
+  const live: number[] = []
+  for (let i = 0; i < 20_000; i++) if ((await store.get(`k${i}`)) !== undefined) live.push(i)
+  assert.equal(live.length, 1000)
+  assert.equal(live[0], 19_000)
+  assert.equal(live[999], 19_999)
+  await store.close()
+  assert.equal(await store.add('k0', 0), true)
+  assert.equal(await store.add('k1', 1), true)
+  assert.equal(await store.get('k0'), 0)
+})
