@@ -1,5 +1,6 @@
 import { WxmpError } from './errors.js'
 import type { Logger } from './logger.js'
+import { validateLateOptions, type LateMode } from './pipeline/late-options.js'
 import type { KeyValueStore } from './storage/types.js'
 
 /** What the bot records about each message (the SQL message log implements it). */
@@ -28,7 +29,7 @@ export interface OutcomeRecord {
   error: string | undefined
 }
 
-export type LateMode = 'customer-service' | 'drop'
+export type { LateMode } from './pipeline/late-options.js'
 
 export interface BotOptions {
   /** 服务器配置 Token: signs every callback. */
@@ -47,8 +48,15 @@ export interface BotOptions {
   timestampToleranceSec?: number
   /** Time for handlers to reply passively before WeChat's 5 s limit. Default 4500 ms. */
   replyTimeoutMs?: number
-  /** What happens to a reply that misses the deadline. Default 'customer-service'. */
+  /** What happens to a reply that misses the deadline. Default 'customer-service'. Per route: `lateOptions()`. */
   late?: LateMode
+  /**
+   * Text answered passively at the deadline instead of `success` when no reply is ready yet
+   * (e.g. "正在思考，请稍候…"); the reply then follows through the customer-service API.
+   */
+  interim?: string
+  /** Show "typing…" when a handler still runs this many ms after the message arrived. Default 1000; false: never. */
+  typingAfterMs?: number | false
   /** Largest accepted body. Default 1 MiB. */
   maxBodyBytes?: number
   /** Shared state (dedup, replay guard, tokens, sessions). Default: in-process memory. */
@@ -107,6 +115,7 @@ export function validateBotOptions(options: BotOptions): void {
     fail('replyTimeoutMs', `is ${options.replyTimeoutMs} ms but WeChat gives up at 5000 ms: keep it below (default 4500)`)
   }
   if (options.late !== undefined && options.late !== 'customer-service' && options.late !== 'drop') fail('late', "must be 'customer-service' or 'drop'")
+  validateLateOptions({ ...(options.interim === undefined ? {} : { interim: options.interim }), ...(options.typingAfterMs === undefined ? {} : { typingAfterMs: options.typingAfterMs }) }, 'Bot options')
   if (options.requireEncryption === true && options.encodingAESKey === undefined) {
     fail('requireEncryption', 'is on but no encodingAESKey is set: encrypted requests could not be read')
   }

@@ -8,6 +8,7 @@ import type { WechatMessage } from './messages/types.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
 import { Deduper, dedupKey } from './pipeline/dedupe.js'
 import { openEnvelope, sealReply, type Opened } from './pipeline/envelope.js'
+import { LateDelivery, type CustomerServiceSender, type LateListenerEvent } from './pipeline/late-delivery.js'
 import { ReplySlot } from './pipeline/reply-slot.js'
 import { normaliseQuery, successResponse, textResponse, xmlResponse, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
 import { ReplayGuard, verifySignedQuery } from './pipeline/verify.js'
@@ -28,12 +29,9 @@ export interface RequestOutcome {
   durationMs: number
 }
 export type OutcomeListener = (outcome: RequestOutcome) => void
-export type LateListener = (event: { requestId: string; openid: string; reply: Reply; via: ReplyVia; status: string; error?: string }) => void
-
-/** The slice of the API client the core needs for late replies and ctx.send. */
-export interface CustomerServiceSender {
-  customerService: { sendReply(openid: string, reply: Reply): Promise<unknown> }
-}
+export type LateListener = (event: LateListenerEvent) => void
+/** The slice of the API client the core needs for late replies, ctx.send and "typing…". */
+export type { CustomerServiceSender }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 let requestCounter = 0
@@ -59,6 +57,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   private readonly replay: ReplayGuard
   private readonly deduper: Deduper
   private readonly host: ContextHost
+  private readonly late: LateDelivery
   private errorHandler: ((err: unknown, ctx: C) => unknown) | undefined
   private readonly outcomeListeners: OutcomeListener[] = []
   private readonly lateListeners: LateListener[] = []
@@ -90,15 +89,30 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     this.replay = new ReplayGuard(this.store, Math.max(tolerance * 2, 600) * 1000)
     this.deduper = new Deduper(this.store, { ttlMs: options.dedupTtlMs ?? DEFAULTS.dedupTtlMs, now: this.now })
     const getApi = () => this.api
+    this.late = new LateDelivery({
+      api: () => this.api as CustomerServiceSender,
+      hasApi: () => this.apiConfigured,
+      defaults: options,
+      accountKey: options.appId ?? '',
+      log: this.log,
+      now: this.now,
+      onLateReply: (event) => this.emitLate(event),
+    })
     this.host = {
       get api() {
         return getApi()
       },
       sharedStore: this.sharedStore,
       accountKey: options.appId ?? '',
-      deliverLate: (ctx, reply) => this.deliverLate(ctx, reply),
-      sendNow: (ctx, reply) => this.sendNow(ctx, reply),
+      deliverLate: (ctx, reply) => this.late.deliverLate(ctx, reply),
+      sendNow: (ctx, reply) => this.late.push(ctx, reply),
+      lateOptionsChanged: (ctx) => this.late.optionsChanged(ctx),
     }
+  }
+
+  /** True when an API client is installed (late replies, ctx.send and "typing…" can go out). */
+  get apiConfigured(): boolean {
+    return this.apiClient !== undefined || this.apiFactory !== undefined
   }
 
   /** The WeChat API client (needs appId and appSecret), created on first use. */
@@ -241,35 +255,42 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     const log = this.log.child({ requestId, msgKey })
     const ctx = new Context(message, this.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log) as C
     const recorded = this.recordInbound(message, opened, msgKey, started, log)
+    this.late.begin(ctx, slot)
     const handled = this.runHandlers(ctx)
     const budget = this.budget(started)
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(resolve, budget, 'deadline')
     })
-    const first = await Promise.race([slot.written.then(() => 'written' as const), handled.then(() => 'done' as const), deadline])
+    const first = await Promise.race([slot.ready, handled.then(() => 'done' as const), deadline])
     clearTimeout(timer)
     slot.expire()
-    const reply = slot.reply
+    const handlerReply = slot.reply
+    // no reply yet at the deadline (or the handler deferred): the interim, if any, goes out now
+    const interim = handlerReply === undefined && first !== 'done' ? this.late.settings(ctx).interim : undefined
+    const reply: Reply | undefined = interim === undefined ? handlerReply : { type: 'text', content: interim }
     let response: OutboundResponse
     let replyXml: string | undefined
     if (reply === undefined || reply.type === 'success') {
       response = successResponse()
-      if (first === 'deadline') {
-        responseKinds.set(response, 'deadline')
-        log.warn({ budgetMs: budget }, 'handlers did not reply before the deadline: answered "success"; a later reply goes out through the customer-service API')
-      }
     } else {
       replyXml = this.serialize(reply, message, log)
       response = replyXml === undefined ? successResponse() : xmlResponse(opened.encrypted && this.crypto ? sealReply(replyXml, this.crypto, this.now(), this.randomBytes, opened.appId) : replyXml)
     }
+    if (first === 'deadline' && handlerReply === undefined) {
+      responseKinds.set(response, 'deadline')
+      const late = this.late.settings(ctx).late === 'drop' ? "is dropped (late: 'drop')" : 'goes out through the customer-service API'
+      log.warn({ budgetMs: budget }, `handlers did not reply before the deadline: answered ${replyXml === undefined ? '"success"' : 'the interim message'}; a later reply ${late}`)
+    }
+    this.late.passiveAnswered(ctx, replyXml === undefined ? 'success' : interim === undefined ? 'reply' : 'interim')
     const id = await recorded
-    const finish = handled.then(() => {
-      const late = lateResults.get(ctx)
+    const finish = handled.then(async () => {
+      const late = await this.late.finish(ctx)
       if (late !== undefined) return this.recordOutcome(id, late.via, late.replyXml, started, ctx, late.status, late.error)
-      return this.recordOutcome(id, reply === undefined || reply.type === 'success' ? 'none' : 'passive', replyXml, started, ctx)
+      return this.recordOutcome(id, replyXml === undefined ? 'none' : 'passive', replyXml, started, ctx)
     })
-    if (first === 'done') await finish
+    // a handler done in time is recorded before the answer, unless a send it started is still running
+    if (first === 'done' && !this.late.busy(ctx)) await finish
     else this.track(finish)
     return response
   }
@@ -335,32 +356,6 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     this.background.add(tracked)
   }
 
-  private async deliverLate(ctx: Context, reply: Reply): Promise<void> {
-    if (reply.type === 'success') return
-    const base = { requestId: ctx.request.id, openid: ctx.openid, reply }
-    if ((this.options.late ?? 'customer-service') === 'drop') {
-      ctx.log.warn({ replyType: reply.type }, 'late reply dropped (late: drop)')
-      lateResults.set(ctx, { via: 'none', status: 'dropped' })
-      this.emitLate({ ...base, via: 'none', status: 'dropped' })
-      return
-    }
-    try {
-      await (this.api as CustomerServiceSender).customerService.sendReply(ctx.openid, reply)
-      ctx.log.info({ replyType: reply.type }, 'late reply delivered through the customer-service API')
-      lateResults.set(ctx, { via: 'customer-service', status: 'sent' })
-      this.emitLate({ ...base, via: 'customer-service', status: 'sent' })
-    } catch (err) {
-      ctx.log.error({ code: isWxmpError(err) ? err.code : 'WX_ERR_API', err: errorText(err) }, 'late reply could not be delivered through the customer-service API')
-      lateResults.set(ctx, { via: 'customer-service', status: 'failed', error: errorText(err) })
-      this.emitLate({ ...base, via: 'customer-service', status: 'failed', error: errorText(err) })
-    }
-  }
-
-  private async sendNow(ctx: Context, reply: Reply): Promise<void> {
-    if (reply.type === 'success') return
-    await (this.api as CustomerServiceSender).customerService.sendReply(ctx.openid, reply)
-  }
-
   private emitOutcome(outcome: RequestOutcome): void {
     for (const listener of this.outcomeListeners) listener(outcome)
   }
@@ -393,15 +388,6 @@ function msgIdOf(message: WechatMessage): string | undefined {
   const id = (message as { MsgId?: unknown }).MsgId
   return typeof id === 'string' ? id : undefined
 }
-
-/** What happened to a reply that missed the passive window, for the message log. */
-interface LateResult {
-  via: ReplyVia
-  status: string
-  replyXml?: string
-  error?: string
-}
-const lateResults = new WeakMap<Context, LateResult>()
 
 function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text

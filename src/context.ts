@@ -1,6 +1,8 @@
 import type { Logger } from './logger.js'
 import type { KeyValueStore } from './storage/types.js'
 import type { WechatMessage } from './messages/types.js'
+import type { DeliveryOutcome } from './pipeline/late-delivery.js'
+import { validateLateOptions, type LateOptions } from './pipeline/late-options.js'
 import type { ReplySlot } from './pipeline/reply-slot.js'
 import type { NewsArticle, Reply } from './reply/types.js'
 
@@ -11,10 +13,12 @@ export interface ContextHost<A = unknown> {
   readonly sharedStore: KeyValueStore
   /** Namespace for keys of this account (AppID, or the 原始ID when no AppID is set). */
   readonly accountKey: string
-  /** Delivers a reply that missed the passive window (customer-service API by default). */
-  deliverLate(ctx: Context, reply: Reply): Promise<void>
-  /** Sends a message now through the customer-service API (ctx.send). */
-  sendNow(ctx: Context, reply: Reply): Promise<void>
+  /** Delivers a reply that missed the passive window (customer-service API by default). Never rejects. */
+  deliverLate(ctx: Context, reply: Reply): Promise<DeliveryOutcome>
+  /** Sends a message now through the customer-service API (ctx.send). Never rejects. */
+  sendNow(ctx: Context, reply: Reply): Promise<DeliveryOutcome>
+  /** The handler or a route changed this message's late options (the typing delay may move). */
+  lateOptionsChanged(ctx: Context): void
 }
 
 export interface RequestInfo {
@@ -37,6 +41,7 @@ export class Context<M extends WechatMessage = WechatMessage> {
   readonly state: Record<string, unknown> = {}
   /** Set by `hears` (the RegExp match or the matched string) and `click`/`scan` with a RegExp. */
   match: RegExpMatchArray | string | undefined
+  private late: Readonly<LateOptions> = {}
 
   constructor(
     readonly message: M,
@@ -116,13 +121,49 @@ export class Context<M extends WechatMessage = WechatMessage> {
 
   /**
    * Replies to this message. A string is a text reply. Within the deadline the reply is the
-   * HTTP response (passive); after it, the reply goes through the customer-service API and the
-   * returned promise settles when that send does. One reply per message: use `send` for more.
+   * HTTP response (passive); after it (or after `replyLater()`), the reply goes through the
+   * customer-service API — or is dropped with `late: 'drop'` — and the returned promise
+   * settles when that is done (the outcome is logged and recorded; it never rejects for a
+   * refused send). One reply per message: use `send` for more.
    */
   reply(reply: string | Reply): Promise<void> {
     const value: Reply = typeof reply === 'string' ? { type: 'text', content: reply } : reply
     if (this.slot.write(value)) return Promise.resolve()
-    return this.host.deliverLate(this as Context, value)
+    return this.host.deliverLate(this as Context, value).then(() => undefined)
+  }
+
+  /**
+   * Says the reply will take a while: WeChat is answered now — with `interim` (or the
+   * configured interim text) so the user sees something, else `success` — and the next
+   * `ctx.reply()` goes out through the customer-service API, whatever `late` is set to.
+   *
+   * @example
+   * bot.on('text', async (ctx) => {
+   *   ctx.replyLater('正在查询，请稍候…')
+   *   await ctx.reply(await slowLookup(ctx.text))
+   * })
+   */
+  replyLater(interim?: string): void {
+    this.setLateOptions(interim === undefined ? { late: 'customer-service' } : { late: 'customer-service', interim })
+    this.slot.defer()
+  }
+
+  /**
+   * Late options for this message only (over the route's and the bot's): whether a late reply
+   * goes through customer service or is dropped, the interim text, the typing delay.
+   *
+   * @example ctx.setLateOptions({ interim: '正在生成图片…', typingAfterMs: 0 })
+   */
+  setLateOptions(options: LateOptions): this {
+    validateLateOptions(options, 'ctx.setLateOptions()')
+    this.late = Object.freeze({ ...this.late, ...options })
+    this.host.lateOptionsChanged(this as Context)
+    return this
+  }
+
+  /** The late options set for this message by routes and handlers (not the bot's defaults). */
+  get lateOverrides(): Readonly<LateOptions> {
+    return this.late
   }
 
   replyText(content: string): Promise<void> {
@@ -159,9 +200,44 @@ export class Context<M extends WechatMessage = WechatMessage> {
     return this.reply({ type: 'success' })
   }
 
-  /** Sends a message now through the customer-service API, independent of the passive reply. */
-  send(reply: string | Reply): Promise<void> {
+  /**
+   * Sends a message now through the customer-service API, beside the reply (progress, a
+   * second part, an image after the text). Resolves with the outcome — `sent`,
+   * `out-of-window`, `quota`, `no-permission` or `failed` — and never rejects for a refused
+   * send: the outcome is logged once. One user message allows 5 such messages (a menu click,
+   * follow or scan 3), the late reply included.
+   *
+   * @example
+   * const { status } = await ctx.send('第一部分…')
+   * if (status !== 'sent') return
+   */
+  send(reply: string | Reply): Promise<DeliveryOutcome> {
     const value: Reply = typeof reply === 'string' ? { type: 'text', content: reply } : reply
     return this.host.sendNow(this as Context, value)
+  }
+
+  sendText(content: string): Promise<DeliveryOutcome> {
+    return this.send({ type: 'text', content })
+  }
+
+  sendImage(mediaId: string): Promise<DeliveryOutcome> {
+    return this.send({ type: 'image', mediaId })
+  }
+
+  sendVoice(mediaId: string): Promise<DeliveryOutcome> {
+    return this.send({ type: 'voice', mediaId })
+  }
+
+  sendVideo(mediaId: string, options: { title?: string; description?: string; thumbMediaId?: string } = {}): Promise<DeliveryOutcome> {
+    return this.send({ type: 'video', mediaId, ...options })
+  }
+
+  sendMusic(music: { thumbMediaId: string; title?: string; description?: string; musicUrl?: string; hqMusicUrl?: string }): Promise<DeliveryOutcome> {
+    return this.send({ type: 'music', ...music })
+  }
+
+  /** One article: the customer-service API refuses more (45008). */
+  sendNews(article: NewsArticle): Promise<DeliveryOutcome> {
+    return this.send({ type: 'news', articles: [article] })
   }
 }

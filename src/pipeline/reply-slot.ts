@@ -2,16 +2,20 @@ import { WxmpError } from '../errors.js'
 import type { Reply } from '../reply/types.js'
 
 /**
- * Where a handler's passive reply goes. Written at most once. Until the deadline a reply is
- * passive (it becomes the HTTP response); after `expire()` the HTTP answer has gone out as
- * `success` and a reply must travel another way (customer-service API), decided by the core.
+ * Where a handler's reply goes. One reply per message. Until the deadline a reply is passive
+ * (it becomes the HTTP response); after `expire()` the HTTP answer has gone out (`success` or
+ * an interim) and the reply must travel another way (customer-service API), decided by the
+ * core. `defer()` is the handler saying "answer WeChat now, my reply comes later".
  */
 export class ReplySlot {
   private value: Reply | undefined
   private expired = false
-  private notify!: () => void
-  /** Resolves as soon as a passive reply is written. */
-  readonly written: Promise<void> = new Promise((resolve) => {
+  private deferred = false
+  /** A reply was given after the window closed (it went the late way). */
+  private lateClaimed = false
+  private notify!: (how: 'written' | 'deferred') => void
+  /** Resolves as soon as the HTTP answer can go: a passive reply was written, or the handler deferred. */
+  readonly ready: Promise<'written' | 'deferred'> = new Promise((resolve) => {
     this.notify = resolve
   })
 
@@ -27,15 +31,38 @@ export class ReplySlot {
     return this.expired
   }
 
-  /** Writes the passive reply; false when the deadline already passed (caller goes late). */
+  /** True when the handler asked to answer WeChat before its reply was ready (`ctx.replyLater()`). */
+  get isDeferred(): boolean {
+    return this.deferred
+  }
+
+  /**
+   * Writes the reply: true when it is passive; false when the window has closed and the
+   * caller must deliver it late. A second reply for the same message throws.
+   */
   write(reply: Reply): boolean {
-    if (this.value !== undefined) {
-      throw new WxmpError('WX_ERR_REPLY_TWICE', `a ${this.value.type} reply was already given for this message; a passive reply is one message — use ctx.send() to push more`)
+    const given = this.value ?? (this.lateClaimed ? { type: 'late' } : undefined)
+    if (given !== undefined) {
+      throw new WxmpError('WX_ERR_REPLY_TWICE', `a ${given.type} reply was already given for this message; a reply is one message — use ctx.send() to push more`)
     }
-    if (this.expired) return false
+    if (this.expired) {
+      this.lateClaimed = true
+      return false
+    }
     this.value = reply
-    this.notify()
+    this.notify('written')
     return true
+  }
+
+  /** Closes the passive window now, before any reply: the core answers WeChat at once. */
+  defer(): void {
+    if (this.value !== undefined) {
+      throw new WxmpError('WX_ERR_REPLY_TWICE', `replyLater() after a ${this.value.type} reply: the reply already went out passively`)
+    }
+    if (this.expired) return
+    this.expired = true
+    this.deferred = true
+    this.notify('deferred')
   }
 
   /** Closes the slot at the deadline (or when handlers finished without replying). */
