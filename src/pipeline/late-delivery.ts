@@ -302,3 +302,12 @@ export class LateDelivery {
     }
   }
 }
+
+/**
+ * The startup warning for a bot whose late replies could not reach anyone: late mode
+ * `customer-service` (the default) but no API client (no AppID/AppSecret). Undefined when fine.
+ */
+export function lateDeliveryProblem(bot: { apiConfigured: boolean; options: Pick<LateOptions, 'late'> }): string | undefined {
+  if (bot.apiConfigured || bot.options.late === 'drop') return undefined
+  return "late replies cannot be delivered: a handler slower than the deadline (WECHAT_REPLY_TIMEOUT_MS, default 4500 ms) gets \"success\" and its reply goes nowhere, because the customer-service API needs WECHAT_APPID and WECHAT_APPSECRET (a verified service account with 客服消息 permission). Set them, or WECHAT_LATE_REPLY=drop to silence this"
+}

@@ -5,6 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { dirname, join, resolve } from 'node:path'
 import { Bot } from '../bot.js'
+import { createWechatApiFromConfig } from '../api/from-config.js'
+import { lateDeliveryProblem } from '../pipeline/late-delivery.js'
 import { serve, send, type RunningServer } from '../adapters/node.js'
 import { createLogger, type Logger } from '../logger.js'
 import { createStore } from '../storage/create-store.js'
@@ -94,8 +96,14 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
   const metrics = new WxmpMetrics().observe(bot)
   metrics.gauge('store_degraded', 'Whether the shared store runs on its in-process fallback (1) or its backend (0)', () => (sharedStore instanceof ResilientStore && sharedStore.degraded ? 1 : 0))
   metrics.gauge('spool_pending', 'Message-log records waiting in the local spool for the database', () => spool?.pending ?? 0)
+  if (config.appId !== undefined && config.appSecret !== undefined) {
+    // late replies, ctx.send and "typing…" use the same token store as `wxmp token` and other instances
+    bot.setApiFactory(() => createWechatApiFromConfig(config, sharedStore, { logger, onCall: (call) => metrics.recordApiCall(call) }))
+  }
   bot.use(followerTracking(records, config.appId ?? '', logger))
   await (options.setup ?? installEchoBot)(bot)
+  const lateProblem = lateDeliveryProblem(bot)
+  if (lateProblem !== undefined) logger.warn({ code: 'WX_ERR_CONFIG' }, lateProblem)
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     if (req.method !== 'GET' || !OPERATIONS_PATHS.has(url.pathname)) {
       // scanners probe paths all day: one info line each, never an error
