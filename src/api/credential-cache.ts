@@ -115,7 +115,8 @@ export class CredentialCache {
   private async load(): Promise<CachedCredential> {
     const { store, key, lockKey, now, lockWaitMs } = this.options
     if (this.failure !== undefined && now() < this.failure.until) throw this.failure.error
-    const deadline = now() + lockWaitMs
+    // real time, not the injected clock: the waits are real, and a frozen test clock must not wait forever
+    const started = performance.now()
     let delay = 5
     for (;;) {
       const stored = await this.readStore()
@@ -130,7 +131,7 @@ export class CredentialCache {
       }
       // Another process is fetching. While the stored value still works, use it.
       if (stored !== undefined && now() < stored.expiresAt) return stored
-      if (now() >= deadline) {
+      if (performance.now() - started >= lockWaitMs) {
         throw new WxmpError('WX_ERR_TOKEN', `waited ${lockWaitMs} ms for another process to fetch the ${this.options.label} (lock ${lockKey} is held): is that process stuck, or is the store shared by a wxmp that cannot reach WeChat?`)
       }
       await sleep(delay)

@@ -168,35 +168,40 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
   }
 
   const server = createServer((incoming, res) => {
-    void (async () => {
-      const url = new URL(incoming.url ?? '/', 'http://fake.invalid')
-      const body = await readBody(incoming)
-      const req: FakeRequest = {
-        method: incoming.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        headers: headersOf(incoming),
-        body: body ?? Buffer.alloc(0),
-        accessToken: url.searchParams.get('access_token') ?? undefined,
-      }
-      const seq = state.nextSeq()
-      const at = state.now()
-      let result: { response: FakeResponse; injected: boolean }
-      if (body === undefined) result = { response: { text: 'fake-wechat: body too large', status: 413 }, injected: false }
-      else {
-        try {
-          result = await answer(req)
-        } catch (err) {
-          result = { response: { text: `fake-wechat: handler failed: ${(err as Error).message}`, status: 500 }, injected: false }
-        }
-      }
-      const { status, errcode } = write(res, result.response)
-      const query = Object.fromEntries([...url.searchParams].map(([k, v]) => [k, k === 'secret' ? '[redacted]' : v]))
-      const call: FakeCall = { seq, at, method: req.method, path: req.path, query, accessToken: req.accessToken, body: summariseBody(req), status, errcode, injected: result.injected }
-      state.calls.push(call)
-      options.onCall?.(call)
-    })()
+    serveOne(incoming, res).catch(() => {
+      // the client went away mid-request (aborted upload, timeout): nothing left to answer
+      res.destroy()
+    })
   })
+
+  async function serveOne(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(incoming.url ?? '/', 'http://fake.invalid')
+    const body = await readBody(incoming)
+    const req: FakeRequest = {
+      method: incoming.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: headersOf(incoming),
+      body: body ?? Buffer.alloc(0),
+      accessToken: url.searchParams.get('access_token') ?? undefined,
+    }
+    const seq = state.nextSeq()
+    const at = state.now()
+    let result: { response: FakeResponse; injected: boolean }
+    if (body === undefined) result = { response: { text: 'fake-wechat: body too large', status: 413 }, injected: false }
+    else {
+      try {
+        result = await answer(req)
+      } catch (err) {
+        result = { response: { text: `fake-wechat: handler failed: ${(err as Error).message}`, status: 500 }, injected: false }
+      }
+    }
+    const { status, errcode } = write(res, result.response)
+    const query = Object.fromEntries([...url.searchParams].map(([k, v]) => [k, k === 'secret' ? '[redacted]' : v]))
+    const call: FakeCall = { seq, at, method: req.method, path: req.path, query, accessToken: req.accessToken, body: summariseBody(req), status, errcode, injected: result.injected }
+    state.calls.push(call)
+    options.onCall?.(call)
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
