@@ -52,7 +52,7 @@ export interface FakeWechat {
   port: number
   appId: string
   appSecret: string
-  /** Every call, in order of arrival. */
+  /** Every call, in order of arrival (the AppSecret is redacted from query and body). */
   calls: FakeCall[]
   /** Customer-service messages, typing commands and template messages delivered. */
   sent: FakeSent[]
@@ -103,7 +103,10 @@ function summariseBody(req: FakeRequest): unknown {
   if (/^multipart\//i.test(type)) return { multipart: true, bytes: req.body.length }
   const text = req.body.toString('utf8')
   try {
-    return JSON.parse(text)
+    const parsed: unknown = JSON.parse(text)
+    // stable_token and clear_quota/v2 carry the AppSecret in the body: the log never keeps it
+    if (parsed !== null && typeof parsed === 'object' && 'secret' in parsed) return { ...parsed, secret: '[redacted]' }
+    return parsed
   } catch {
     return text.length > 500 ? text.slice(0, 500) + '…' : text
   }

@@ -35,7 +35,7 @@ export interface FakeCall {
   query: Record<string, string>
   /** The access_token carried, if any. */
   accessToken: string | undefined
-  /** Parsed JSON body, a multipart summary, or the raw text when it is not JSON. */
+  /** Parsed JSON body (a `secret` field redacted), a multipart summary, or the raw text when it is not JSON. */
   body: unknown
   status: number
   /** errcode answered (0 for success, undefined for binary answers and HTTP errors). */
