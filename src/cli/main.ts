@@ -7,6 +7,8 @@ import { loadConfig, type WxmpConfig } from '../server/config.js'
 import { VERSION } from '../version.js'
 import { SERVE_USAGE, runServeCommand } from './commands/serve.js'
 import { SIMULATE_USAGE, runSimulateCommand } from './commands/simulate.js'
+import { API_USAGE, runMenuCommand, runSendCommand, runTokenCommand, runUserCommand } from './commands/api.js'
+import { FAKE_WECHAT_USAGE, runFakeWechatCommand } from './commands/fake-wechat.js'
 import { DB_USAGE, runDbMigrate, runFollowers, runLogTail } from './commands/db.js'
 
 const USAGE = `wxmp ${VERSION} — WeChat Official Account webhook server and tools
@@ -17,6 +19,8 @@ Usage: wxmp <command> [options]
 ${SERVE_USAGE.split('\n').slice(1).map((l) => '      ' + l.trim()).join('\n')}
 ${indent(SIMULATE_USAGE.split('\n')[0]!)}
       play WeChat against the server (signing, encryption, 5 s timeout, 3 attempts); wxmp simulate --help
+${indent(API_USAGE)}
+${indent(FAKE_WECHAT_USAGE)}
 ${indent(DB_USAGE)}
   help                  this text
   version               print the version
@@ -56,6 +60,20 @@ export async function main(argv: string[], print: Print = (l) => process.stdout.
         const { server } = await runServeCommand(rest, config, printErr)
         installShutdown(server.close, printErr)
         return await new Promise<number>(() => {}) // runs until a signal
+      }
+      case 'token':
+        return await runTokenCommand(rest, { config, print, printErr })
+      case 'menu':
+        return await runMenuCommand(rest, { config, print, printErr })
+      case 'send':
+        return await runSendCommand(rest, { config, print, printErr })
+      case 'user':
+        return await runUserCommand(rest, { config, print, printErr })
+      case 'fake-wechat': {
+        const stop = new AbortController()
+        process.once('SIGINT', () => stop.abort())
+        process.once('SIGTERM', () => stop.abort())
+        return await runFakeWechatCommand(rest, print, { signal: stop.signal })
       }
       case 'simulate':
         return await runSimulateCommand(rest, config, print)
