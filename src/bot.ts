@@ -285,7 +285,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     this.late.passiveAnswered(ctx, replyXml === undefined ? 'success' : interim === undefined ? 'reply' : 'interim')
     const id = await recorded
     const finish = handled.then(async () => {
-      const late = await this.late.finish(ctx)
+      const late = await this.late.finish(ctx, replyXml !== undefined && interim === undefined)
       if (late !== undefined) return this.recordOutcome(id, late.via, late.replyXml, started, ctx, late.status, late.error)
       return this.recordOutcome(id, replyXml === undefined ? 'none' : 'passive', replyXml, started, ctx)
     })

@@ -202,16 +202,17 @@ export class LateDelivery {
 
   /**
    * Handlers are done: waits for sends still in flight, ends "typing…", and returns what the
-   * message log should record, or undefined when nothing went through the customer-service API.
+   * message log should record: the late reply, else (when there was no passive reply either)
+   * the pushed messages; undefined when the passive answer is the record.
    */
-  async finish(ctx: Context): Promise<LateRecord | undefined> {
+  async finish(ctx: Context, passiveReply: boolean): Promise<LateRecord | undefined> {
     const entry = this.messages.get(ctx)
     if (entry === undefined) return undefined
     while (entry.pending.size > 0) await Promise.allSettled([...entry.pending])
     await entry.typing?.stop({ cancel: true })
     const late = entry.lateReply
     if (late !== undefined) return { via: late.via, status: late.status, replyXml: this.xmlOf(ctx, late.reply), error: late.error }
-    if (entry.pushed.length === 0) return undefined
+    if (passiveReply || entry.pushed.length === 0) return undefined
     const worst = entry.pushed.find((o) => o.status !== 'sent') ?? entry.pushed[0]!
     return { via: 'customer-service', status: worst.status, replyXml: undefined, error: worst.error }
   }

@@ -118,7 +118,6 @@ export class TypingIndicator {
     if (at === undefined) return
     const delay = Math.max(0, at - this.options.now())
     this.timer = setTimeout(() => this.fire(), delay)
-    this.timer.unref() // a forgotten indicator must never keep the process alive
   }
 
   private clear(): void {
