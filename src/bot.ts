@@ -2,7 +2,7 @@ import { Composer } from './composer.js'
 import { Context, type ContextHost } from './context.js'
 import { DEFAULTS, validateBotOptions, type BotOptions, type InboundRecord, type MessageRecorder, type ReplyVia } from './bot-options.js'
 import { WxmpError, isWxmpError } from './errors.js'
-import { createLogger, type Logger } from './logger.js'
+import { createLogger, lazyChild, type Logger } from './logger.js'
 import { parseMessage } from './messages/parse.js'
 import type { WechatMessage } from './messages/types.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
@@ -252,18 +252,23 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   /** Runs the handlers for the first delivery of a message and produces its HTTP answer. */
   private async dispatch(message: WechatMessage, opened: Opened, requestId: string, started: number, msgKey: string): Promise<OutboundResponse> {
     const slot = new ReplySlot()
-    const log = this.log.child({ requestId, msgKey })
+    const log = lazyChild(this.log, { requestId, msgKey })
     const ctx = new Context(message, this.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log) as C
     const recorded = this.recordInbound(message, opened, msgKey, started, log)
     this.late.begin(ctx, slot)
     const handled = this.runHandlers(ctx)
     const budget = this.budget(started)
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(resolve, budget, 'deadline')
-    })
-    const first = await Promise.race([slot.ready, handled.then(() => 'done' as const), deadline])
-    clearTimeout(timer)
+    // a handler that replied (or deferred) synchronously needs no deadline timer: the race
+    // below would settle on slot.ready anyway, since `handled` is still pending
+    let first: 'written' | 'deferred' | 'done' | 'deadline' | undefined = slot.reply !== undefined ? 'written' : slot.isDeferred ? 'deferred' : undefined
+    if (first === undefined) {
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<'deadline'>((resolve) => {
+        timer = setTimeout(resolve, budget, 'deadline')
+      })
+      first = await Promise.race([slot.ready, handled.then(() => 'done' as const), deadline])
+      clearTimeout(timer)
+    }
     slot.expire()
     const handlerReply = slot.reply
     // no reply yet at the deadline (or the handler deferred): the interim, if any, goes out now

@@ -36,3 +36,59 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   }) as unknown as Logger
 }
+
+type Level = 'debug' | 'info' | 'warn' | 'error'
+
+/**
+ * A child logger that is made on its first line: most requests log nothing, and pino's
+ * `child()` costs microseconds per request. Lines below the parent's level (when the parent
+ * can tell, as pino can) never make it. Everything else behaves as `parent.child(bindings)`.
+ *
+ * @example const log = lazyChild(logger, { requestId }) // free until log.warn(…) is called
+ */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  return new LazyChildLogger(parent, bindings)
+}
+
+class LazyChildLogger implements Logger {
+  private made: Logger | undefined
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+
+  debug(obj: object, msg?: string): void {
+    this.line('debug', obj, msg)
+  }
+
+  info(obj: object, msg?: string): void {
+    this.line('info', obj, msg)
+  }
+
+  warn(obj: object, msg?: string): void {
+    this.line('warn', obj, msg)
+  }
+
+  error(obj: object, msg?: string): void {
+    this.line('error', obj, msg)
+  }
+
+  child(bindings: Record<string, unknown>): Logger {
+    return this.real().child(bindings)
+  }
+
+  private real(): Logger {
+    return (this.made ??= this.parent.child(this.bindings))
+  }
+
+  private line(level: Level, obj: object, msg: string | undefined): void {
+    if (this.made === undefined) {
+      const gate = (this.parent as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled
+      if (typeof gate === 'function' && !gate.call(this.parent, level)) return
+    }
+    const target = this.real()
+    if (msg === undefined) target[level](obj)
+    else target[level](obj, msg)
+  }
+}

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 
 /**
  * WeChat's callback signature: sha1 over the parts sorted as strings (byte order) and joined
@@ -8,7 +8,8 @@ import { createHash, timingSafeEqual } from 'node:crypto'
  */
 export function sha1Sorted(parts: readonly string[]): string {
   const sorted = [...parts].sort(compareStrings)
-  return createHash('sha1').update(sorted.join(''), 'utf8').digest('hex')
+  // crypto.hash: one call, no Hash object (about a third of createHash's cost on short input)
+  return hash('sha1', sorted.join(''), 'hex')
 }
 
 /** Byte-order comparison: WeChat sorts like Python's sorted() on str, not by locale. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { WxmpError } from '../errors.js'
 import type { KeyValueStore } from '../storage/types.js'
 import type { Query } from './request.js'
@@ -57,7 +57,7 @@ export class ReplayGuard {
 
   async check(params: SignedParams, body: string): Promise<void> {
     const key = `replay:${params.timestamp}:${params.nonce}:${params.signature}`
-    const digest = createHash('sha1').update(body).digest('base64')
+    const digest = hash('sha1', body, 'base64')
     if (await this.store.add(key, digest, this.ttlMs)) return
     const seen = await this.store.get<string>(key)
     if (seen !== undefined && seen !== digest) {

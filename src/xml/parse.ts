@@ -28,32 +28,66 @@ interface Frame {
  * @example parseXml('<xml><MsgType><![CDATA[text]]></MsgType></xml>') // { MsgType: 'text' }
  */
 export function parseXml(xml: string, options: ParseXmlOptions = {}): XmlObject {
-  const maxDepth = options.maxDepth ?? 16
-  const parser = new SaxesParser()
-  const stack: Frame[] = []
-  let root: Frame | undefined
+  // A parser is reused after a clean parse (saxes resets itself on close): building one costs
+  // about as much as parsing a whole callback. One that threw is dropped, never reused.
+  const current = spare ?? newParser()
+  spare = undefined
+  const { parser, state } = current
+  state.maxDepth = options.maxDepth ?? 16
+  state.stack = []
+  state.root = undefined
+  try {
+    parser.write(xml).close()
+  } catch (err) {
+    if (err instanceof WxmpError) throw err
+    throw new WxmpError('WX_ERR_XML_MALFORMED', `body is not well-formed XML: ${(err as Error).message}`, { cause: err })
+  }
+  const root = state.root as Frame | undefined
+  state.stack = []
+  state.root = undefined
+  spare = current
+  if (root === undefined) throw new WxmpError('WX_ERR_XML_MALFORMED', 'body is not well-formed XML: no root element')
+  return root.children ?? {}
+}
 
+interface ParseState {
+  maxDepth: number
+  stack: Frame[]
+  root: Frame | undefined
+}
+
+interface ReusableParser {
+  parser: SaxesParser
+  state: ParseState
+}
+
+let spare: ReusableParser | undefined
+
+function newParser(): ReusableParser {
+  const state: ParseState = { maxDepth: 16, stack: [], root: undefined }
+  const parser = new SaxesParser()
   parser.on('doctype', () => {
     throw new WxmpError('WX_ERR_XML_DOCTYPE', 'XML with a DOCTYPE is refused (no DTDs or entity declarations are accepted in callbacks)')
   })
   parser.on('opentag', (tag) => {
-    if (stack.length >= maxDepth) {
-      throw new WxmpError('WX_ERR_XML_TOO_DEEP', `XML nested deeper than ${maxDepth} levels`)
+    if (state.stack.length >= state.maxDepth) {
+      throw new WxmpError('WX_ERR_XML_TOO_DEEP', `XML nested deeper than ${state.maxDepth} levels`)
     }
-    stack.push({ name: tag.name, children: undefined, text: '' })
+    state.stack.push({ name: tag.name, children: undefined, text: '' })
   })
   const onText = (text: string) => {
-    const top = stack[stack.length - 1]
+    const top = state.stack[state.stack.length - 1]
     if (top !== undefined) top.text += text
   }
   parser.on('text', onText)
   parser.on('cdata', onText)
   parser.on('closetag', () => {
+    const { stack } = state
     const frame = stack.pop()
     if (frame === undefined) return
     const parent = stack[stack.length - 1]
     if (parent === undefined) {
-      root = frame
+      state.root = frame
       return
     }
     const value: XmlValue = frame.children ?? frame.text
@@ -64,15 +98,7 @@ export function parseXml(xml: string, options: ParseXmlOptions = {}): XmlObject 
     else if (Array.isArray(existing)) existing.push(value)
     else siblings[frame.name] = [existing, value]
   })
-
-  try {
-    parser.write(xml).close()
-  } catch (err) {
-    if (err instanceof WxmpError) throw err
-    throw new WxmpError('WX_ERR_XML_MALFORMED', `body is not well-formed XML: ${(err as Error).message}`, { cause: err })
-  }
-  if (root === undefined) throw new WxmpError('WX_ERR_XML_MALFORMED', 'body is not well-formed XML: no root element')
-  return root.children ?? {}
+  return { parser, state }
 }
 
 /** The text of a child element, or undefined when absent or not a leaf. */
