@@ -367,9 +367,9 @@ describe('WechatApi against the fake WeChat server', () => {
       fake.inject({ errcode: -1, path: '/cgi-bin/getcallbackip' })
       await api.getCallbackIp()
       const wrong = client({ logger, appSecret: 'wrong-secret-0123456789abcdef012' })
-      const err = await wrong.getCallbackIp().catch((e: unknown) => e as Error)
+      const err = (await wrong.getCallbackIp().catch((e: unknown) => e)) as Error
       assert.ok(lines.length > 0)
-      const text = JSON.stringify(lines) + String(err?.message) + JSON.stringify((err as { details?: unknown }).details)
+      const text = JSON.stringify(lines) + String(err.message) + JSON.stringify((err as { details?: unknown }).details)
       assert.ok(!text.includes(fake.appSecret) && !text.includes('wrong-secret-0123456789abcdef012'))
       for (const issued of fake.tokensIssued) assert.ok(!text.includes(issued.token))
     })
