@@ -54,19 +54,19 @@ const PATH = '/cgi-bin/message/custom/send'
 export class CustomerServiceApi {
   constructor(private readonly api: WechatApi) {}
 
-  sendText(openid: string, content: string, options?: SendOptions): Promise<void> {
+  async sendText(openid: string, content: string, options?: SendOptions): Promise<void> {
     return this.send(openid, 'text', { content: requireString('text content', content) }, options)
   }
 
-  sendImage(openid: string, mediaId: string, options?: SendOptions): Promise<void> {
+  async sendImage(openid: string, mediaId: string, options?: SendOptions): Promise<void> {
     return this.send(openid, 'image', { media_id: requireString('mediaId', mediaId) }, options)
   }
 
-  sendVoice(openid: string, mediaId: string, options?: SendOptions): Promise<void> {
+  async sendVoice(openid: string, mediaId: string, options?: SendOptions): Promise<void> {
     return this.send(openid, 'voice', { media_id: requireString('mediaId', mediaId) }, options)
   }
 
-  sendVideo(openid: string, video: CsVideo, options?: SendOptions): Promise<void> {
+  async sendVideo(openid: string, video: CsVideo, options?: SendOptions): Promise<void> {
     return this.send(
       openid,
       'video',
@@ -75,7 +75,7 @@ export class CustomerServiceApi {
     )
   }
 
-  sendMusic(openid: string, music: CsMusic, options?: SendOptions): Promise<void> {
+  async sendMusic(openid: string, music: CsMusic, options?: SendOptions): Promise<void> {
     return this.send(
       openid,
       'music',
@@ -91,7 +91,7 @@ export class CustomerServiceApi {
   }
 
   /** One article (WeChat answers 45008 to more). */
-  sendNews(openid: string, article: CsArticle | CsArticle[], options?: SendOptions): Promise<void> {
+  async sendNews(openid: string, article: CsArticle | CsArticle[], options?: SendOptions): Promise<void> {
     const articles = Array.isArray(article) ? article : [article]
     if (articles.length !== 1) invalidInput(`a customer-service news message carries exactly one article, got ${articles.length} (WeChat answers 45008)`)
     const a = articles[0]!
@@ -99,19 +99,19 @@ export class CustomerServiceApi {
   }
 
   /** A published article (`article_id` from freepublish), the successor of `mpnews`. */
-  sendMpNewsArticle(openid: string, articleId: string, options?: SendOptions): Promise<void> {
+  async sendMpNewsArticle(openid: string, articleId: string, options?: SendOptions): Promise<void> {
     return this.send(openid, 'mpnewsarticle', { article_id: requireString('articleId', articleId) }, options)
   }
 
   /** A menu of choices; a tap comes back as a text message with `bizmsgmenuid` = the item id. */
-  sendMsgMenu(openid: string, menu: CsMsgMenu, options?: SendOptions): Promise<void> {
+  async sendMsgMenu(openid: string, menu: CsMsgMenu, options?: SendOptions): Promise<void> {
     if (!Array.isArray(menu?.list) || menu.list.length === 0) invalidInput('msgmenu needs a non-empty list of { id, content }')
     const list = menu.list.map((item, i) => ({ id: requireString(`msgmenu.list[${i}].id`, item?.id), content: requireString(`msgmenu.list[${i}].content`, item?.content) }))
     return this.send(openid, 'msgmenu', compact({ head_content: menu.headContent, list, tail_content: menu.tailContent }), options)
   }
 
   /** A mini program card (the mini program must be linked to the account). */
-  sendMiniProgramPage(openid: string, page: CsMiniProgramPage, options?: SendOptions): Promise<void> {
+  async sendMiniProgramPage(openid: string, page: CsMiniProgramPage, options?: SendOptions): Promise<void> {
     return this.send(
       openid,
       'miniprogrampage',

@@ -23,12 +23,12 @@ export class MenuApi {
   }
 
   /** Menus created through the API (`menu/get`); errcode 46003 when there is none. */
-  get(): Promise<MenuGetResult> {
+  async get(): Promise<MenuGetResult> {
     return this.api.call<MenuGetResult>('/cgi-bin/menu/get')
   }
 
   /** The menu users see, whether set in the console or through the API. */
-  getCurrentSelfMenuInfo(): Promise<{ is_menu_open: number; selfmenu_info?: { button: unknown[] } }> {
+  async getCurrentSelfMenuInfo(): Promise<{ is_menu_open: number; selfmenu_info?: { button: unknown[] } }> {
     return this.api.call('/cgi-bin/get_current_selfmenu_info')
   }
 
@@ -50,7 +50,7 @@ export class MenuApi {
   }
 
   /** The menu a user (OpenID or WeChat ID) would see. */
-  tryMatch(userId: string): Promise<{ button: MenuButton[] }> {
+  async tryMatch(userId: string): Promise<{ button: MenuButton[] }> {
     return this.api.call('/cgi-bin/menu/trymatch', { user_id: requireString('userId', userId) })
   }
 }

@@ -62,7 +62,7 @@ export class OAuthApi {
   }
 
   /** Exchanges the one-time `code` (valid 5 minutes) for the user's web token and OpenID. */
-  exchangeCode(code: string): Promise<OAuthToken> {
+  async exchangeCode(code: string): Promise<OAuthToken> {
     return this.api.unauthenticated<OAuthToken>({
       path: '/sns/oauth2/access_token',
       method: 'GET',
@@ -73,7 +73,7 @@ export class OAuthApi {
   }
 
   /** Renews the web token with the refresh_token (valid 30 days). */
-  refresh(refreshToken: string): Promise<OAuthToken> {
+  async refresh(refreshToken: string): Promise<OAuthToken> {
     return this.api.unauthenticated<OAuthToken>({
       path: '/sns/oauth2/refresh_token',
       method: 'GET',
@@ -82,7 +82,7 @@ export class OAuthApi {
   }
 
   /** Nickname and avatar (scope snsapi_userinfo only; 48001 otherwise). */
-  userInfo(accessToken: string, openid: string, lang: 'zh_CN' | 'zh_TW' | 'en' = 'zh_CN'): Promise<OAuthUserInfo> {
+  async userInfo(accessToken: string, openid: string, lang: 'zh_CN' | 'zh_TW' | 'en' = 'zh_CN'): Promise<OAuthUserInfo> {
     return this.api.unauthenticated<OAuthUserInfo>({
       path: '/sns/userinfo',
       method: 'GET',

@@ -35,7 +35,7 @@ export class QrcodeApi {
   constructor(private readonly api: WechatApi) {}
 
   /** A temporary code, valid `expireSeconds` (default 30 days, the maximum). */
-  createTemporary(scene: QrScene, expireSeconds = QR_MAX_EXPIRE_SECONDS): Promise<QrcodeResult> {
+  async createTemporary(scene: QrScene, expireSeconds = QR_MAX_EXPIRE_SECONDS): Promise<QrcodeResult> {
     const { action, scene: s } = sceneOf(scene, false)
     return this.api.call<QrcodeResult>('/cgi-bin/qrcode/create', {
       expire_seconds: requireInteger('expireSeconds', expireSeconds, 1, QR_MAX_EXPIRE_SECONDS),
@@ -45,7 +45,7 @@ export class QrcodeApi {
   }
 
   /** A permanent code (scene id 1–100 000, or a string); an account has at most 100 000. */
-  createPermanent(scene: QrScene): Promise<QrcodeResult> {
+  async createPermanent(scene: QrScene): Promise<QrcodeResult> {
     const { action, scene: s } = sceneOf(scene, true)
     return this.api.call<QrcodeResult>('/cgi-bin/qrcode/create', {
       action_name: action === 'id' ? 'QR_LIMIT_SCENE' : 'QR_LIMIT_STR_SCENE',

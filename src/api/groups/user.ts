@@ -37,7 +37,7 @@ export const BATCH_INFO_LIMIT = 100
 export class UserApi {
   constructor(private readonly api: WechatApi) {}
 
-  info(openid: string, lang: Lang = 'zh_CN'): Promise<UserInfo> {
+  async info(openid: string, lang: Lang = 'zh_CN'): Promise<UserInfo> {
     return this.api.call<UserInfo>('/cgi-bin/user/info', undefined, { query: { openid: requireOpenid(openid), lang } })
   }
 
