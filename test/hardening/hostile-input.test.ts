@@ -234,8 +234,8 @@ describe('hostile input against the real server', () => {
       WECHAT_API_BASE: 'http://127.0.0.1:9',
       DATABASE_URL: `sqlite:${join(dir, 'wxmp.db')}`,
       WXMP_MAX_BODY_BYTES: '65536',
-      HARDENING_HEADERS_TIMEOUT_MS: '600',
-      HARDENING_REQUEST_TIMEOUT_MS: '1200',
+      HARDENING_HEADERS_TIMEOUT_MS: '1000',
+      HARDENING_REQUEST_TIMEOUT_MS: '2000',
     })
     base = server.url
   })
