@@ -158,6 +158,7 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
         continue
       }
       if ('errcode' in fault) return { response: state.error(fault.errcode, fault.errmsg), injected: true }
+      if ('json' in fault) return { response: { json: fault.json }, injected: true }
       return { response: { text: `fake-wechat: injected HTTP ${fault.status}`, status: fault.status }, injected: true }
     }
     if (route === undefined) return { response: { text: `fake-wechat: no endpoint ${req.path}`, status: 404 }, injected: false }

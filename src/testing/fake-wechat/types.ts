@@ -18,11 +18,16 @@ export type FakeResponse =
   | { binary: Buffer; contentType: string; headers?: Record<string, string> }
   | { text: string; status: number; contentType?: string }
 
-/** A fault to inject: the next matching call(s) answer with an errcode, wait, or fail with an HTTP status. */
+/**
+ * A fault to inject: the next matching call(s) answer with an errcode, wait, fail with an HTTP
+ * status, or answer a canned JSON body (WeChat misbehaving: a cursor that does not move, a
+ * field missing).
+ */
 export type FakeFault =
   | { errcode: number; errmsg?: string; times?: number; path?: string }
   | { latencyMs: number; times?: number; path?: string }
   | { status: number; times?: number; path?: string }
+  | { json: Record<string, unknown>; times?: number; path?: string }
 
 /** One line of the call log. */
 export interface FakeCall {

@@ -50,11 +50,16 @@ export function menuCreate(req: FakeRequest, state: FakeState): FakeResponse {
   return ok()
 }
 
+/** menu/get answers every button with a `sub_button` list, empty on leaves, as WeChat does. */
+function asAnswered(buttons: unknown[]): unknown[] {
+  return (buttons as JsonBody[]).map((b) => ({ ...b, sub_button: Array.isArray(b.sub_button) ? asAnswered(b.sub_button) : [] }))
+}
+
 export function menuGet(_req: FakeRequest, state: FakeState): FakeResponse {
   if (state.defaultMenu === undefined) return state.error(46003)
-  const result: JsonBody = { menu: { button: state.defaultMenu.button, menuid: state.defaultMenu.menuid } }
+  const result: JsonBody = { menu: { button: asAnswered(state.defaultMenu.button), menuid: state.defaultMenu.menuid } }
   if (state.conditionalMenus.length > 0) {
-    result.conditionalmenu = state.conditionalMenus.map((m) => ({ button: m.button, matchrule: m.matchrule, menuid: m.menuid }))
+    result.conditionalmenu = state.conditionalMenus.map((m) => ({ button: asAnswered(m.button), matchrule: m.matchrule, menuid: m.menuid }))
   }
   return { json: result }
 }
