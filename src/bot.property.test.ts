@@ -5,6 +5,7 @@ import { Bot } from './bot.js'
 import { readReply, signedRequest } from './testing/signed-request.js'
 import { SAMPLE_KINDS, sampleXml } from './testing/samples.js'
 import type { InboundRequest } from './pipeline/request.js'
+import { sha1Sorted } from './pipeline/signature.js'
 
 const TOKEN = 'propertyToken'
 const APP_ID = 'wx2c2769f8efd9abc2'
@@ -55,6 +56,9 @@ const hostileRequests: fc.Arbitrary<InboundRequest> = fc.oneof(
   fc.constant<InboundRequest>({ method: 'POST', query: {} }),
 )
 
+/** What a bad ciphertext may be refused as: by the crypto, or by what it decrypts to. */
+const CIPHERTEXT_REFUSALS = new Set(['WX_ERR_DECRYPT_BASE64', 'WX_ERR_DECRYPT_FAILED', 'WX_ERR_DECRYPT_PADDING', 'WX_ERR_DECRYPT_BUFFER', 'WX_ERR_APPID_MISMATCH', 'WX_ERR_XML_MALFORMED', 'WX_ERR_MESSAGE_INVALID', 'WX_ERR_ENCRYPT_MISSING', 'WX_ERR_MSG_SIGNATURE_INVALID'])
+
 describe('bot.handle properties', () => {
   test('any request gets an answer: never a throw, never a 5xx, a 200 is always readable by WeChat', async () => {
     const bot = echoBot()
@@ -88,5 +92,39 @@ describe('bot.handle properties', () => {
       { numRuns: 800 },
     )
     await bot.drain(1000)
+  })
+
+  test('arbitrary and bit-flipped ciphertexts with a valid msg_signature never crash or get a 5xx', async () => {
+    const bot = echoBot()
+    let refused = 0
+    const ciphertexts = fc.oneof(
+      fc.uint8Array({ minLength: 0, maxLength: 600 }).map((bytes) => Buffer.from(bytes).toString('base64')),
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.tuple(validRequests, fc.nat(), fc.nat({ max: 7 })).map(([r, at, bit]) => {
+        // a real ciphertext with one bit flipped: padding, length or AppID checks must catch it
+        const encrypt = /<Encrypt><!\[CDATA\[([^\]]*)\]\]><\/Encrypt>/.exec(r.body)?.[1] ?? ''
+        const bytes = Buffer.from(encrypt, 'base64')
+        if (bytes.length > 0) bytes[at % bytes.length]! ^= 1 << bit
+        return bytes.toString('base64')
+      }),
+    )
+    await fc.assert(
+      fc.asyncProperty(ciphertexts, async (encrypt) => {
+        const timestamp = '1700000000'
+        const nonce = String(++unique) // a fresh signed query each time: refusals must come from the ciphertext
+        const query = { signature: sha1Sorted([TOKEN, timestamp, nonce]), timestamp, nonce, encrypt_type: 'aes', msg_signature: sha1Sorted([TOKEN, timestamp, nonce, encrypt]) }
+        const body = `<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[${encrypt.replaceAll(']]>', '')}]]></Encrypt></xml>`
+        const response = await bot.handle({ method: 'POST', query, body })
+        assert.ok(response.status < 500, `status ${response.status}: ${response.body}`)
+        // a flip inside a long Content can leave a readable message: then the reply must be valid
+        if (response.status === 200) readReply(response, { token: TOKEN, appId: APP_ID, encodingAESKey: AES_KEY })
+        else {
+          assert.ok(CIPHERTEXT_REFUSALS.has(response.body.trim()), `refused for the wrong reason: ${response.body.trim()}`)
+          refused++
+        }
+      }),
+      { numRuns: 1000 },
+    )
+    assert.ok(refused > 900, `most garbage is refused (${refused} of 1000)`)
   })
 })
