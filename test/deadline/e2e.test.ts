@@ -226,3 +226,10 @@ describe('every message gets exactly one answer, in time, from one handler run',
     assert.equal(row.replyVia, 'passive')
   })
 })
+
+test('nothing went wrong on the way: no error lines, and each deadline miss logged once', () => {
+  assert.deepEqual(logger.lines.filter((l) => l.level === 'error'), [])
+  const misses = logger.lines.filter((l) => /did not reply before the deadline/.test(l.msg))
+  assert.equal(new Set(misses.map((l) => l.obj.requestId)).size, misses.length)
+  assert.ok(misses.length >= 4, `${misses.length} deadline misses logged (6 s and 20 s handlers, with and without interim)`)
+})
