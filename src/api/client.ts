@@ -22,6 +22,19 @@ import { TokenManager, type TokenMode, type TokenProvider } from './token-manage
 import { Transport, type BinaryResult, type CallInfo, type Query, type RequestSpec } from './transport.js'
 
 export const DEFAULT_API_BASE = 'https://api.weixin.qq.com'
+/** Where QR images are served (showqrcode). */
+export const DEFAULT_MP_BASE = 'https://mp.weixin.qq.com'
+/** Where the OAuth authorize page is. */
+export const DEFAULT_OPEN_BASE = 'https://open.weixin.qq.com'
+
+/** api.weixin.qq.com, api2.…, sh.api.… and the like: WeChat's own hosts keep the real mp/open hosts. */
+function isWechatHost(baseUrl: string): boolean {
+  try {
+    return /(^|\.)weixin\.qq\.com$/i.test(new URL(baseUrl).hostname)
+  } catch {
+    return false
+  }
+}
 
 export interface WechatApiOptions {
   appId: string
@@ -33,6 +46,13 @@ export interface WechatApiOptions {
   fetch?: typeof globalThis.fetch
   /** Default https://api.weixin.qq.com (WECHAT_API_BASE; the fake server for tests). */
   baseUrl?: string
+  /**
+   * Host of the QR image URL (showqrcode). Default https://mp.weixin.qq.com, or `baseUrl` when
+   * that is not a WeChat host (a fake or a proxy serves every path, so one variable is enough).
+   */
+  mpBaseUrl?: string
+  /** Host of the OAuth authorize page. Default https://open.weixin.qq.com, or `baseUrl` as above. */
+  openBaseUrl?: string
   /** `stable` (default): /cgi-bin/stable_token; `classic`: /cgi-bin/token. */
   tokenMode?: TokenMode
   /** Get tokens from your central token service instead of from WeChat. */
@@ -68,6 +88,10 @@ export class WechatApi {
   readonly appSecret: string | undefined
   readonly store: KeyValueStore
   readonly token: TokenManager
+  /** Host of QR images (see WechatApiOptions.mpBaseUrl). */
+  readonly mpBaseUrl: string
+  /** Host of the OAuth authorize page (see WechatApiOptions.openBaseUrl). */
+  readonly openBaseUrl: string
   readonly customerService: CustomerServiceApi
   readonly menu: MenuApi
   readonly template: TemplateApi
@@ -91,13 +115,17 @@ export class WechatApi {
       throw new WxmpError('WX_ERR_CONFIG', 'WechatApi needs the AppSecret (WECHAT_APPSECRET) to fetch access tokens, or a tokenProvider for a central token service')
     }
     const timeoutMs = options.timeoutMs ?? 10_000
+    const baseUrl = (options.baseUrl ?? DEFAULT_API_BASE).replace(/\/+$/, '')
+    const pages = isWechatHost(baseUrl) ? undefined : baseUrl
+    this.mpBaseUrl = (options.mpBaseUrl ?? pages ?? DEFAULT_MP_BASE).replace(/\/+$/, '')
+    this.openBaseUrl = (options.openBaseUrl ?? pages ?? DEFAULT_OPEN_BASE).replace(/\/+$/, '')
     this.appId = options.appId
     this.appSecret = options.appSecret
     this.now = options.now ?? Date.now
     this.logger = options.logger
     this.store = options.store ?? new MemoryStore({ now: this.now })
     this.transport = new Transport({
-      baseUrl: (options.baseUrl ?? DEFAULT_API_BASE).replace(/\/+$/, ''),
+      baseUrl,
       fetch: options.fetch ?? globalThis.fetch,
       timeoutMs,
       retries: Math.max(0, options.retries ?? 2),

@@ -1,5 +1,5 @@
 /** The WeChat REST API client: token manager, typed groups, errors. */
-export { WechatApi, DEFAULT_API_BASE, type WechatApiOptions, type CallOptions } from './client.js'
+export { WechatApi, DEFAULT_API_BASE, DEFAULT_MP_BASE, DEFAULT_OPEN_BASE, type WechatApiOptions, type CallOptions } from './client.js'
 export { WechatApiError, HttpError, TOKEN_INVALID_ERRCODES, FATAL_ERRCODES, errcodeHint, type WechatApiErrorInit, type HttpErrorInit } from './errors.js'
 export { parseWechatJson, ID_KEYS } from './json.js'
 export { TokenManager, tokenKeys, type TokenMode, type TokenProvider } from './token-manager.js'

@@ -24,12 +24,37 @@ describe('api.oauth', () => {
     api = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.url, now })
   })
 
-  test('authorizeUrl: the documented parameter order, redirect_uri encoded, #wechat_redirect', () => {
+  test('authorizeUrl: open.weixin.qq.com, the documented parameter order, redirect_uri encoded, #wechat_redirect', () => {
+    const real = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret })
     assert.equal(
-      api.oauth.authorizeUrl({ redirectUri: 'https://example.com/cb?x=1', scope: 'snsapi_userinfo', state: 'abc123' }),
+      real.oauth.authorizeUrl({ redirectUri: 'https://example.com/cb?x=1', scope: 'snsapi_userinfo', state: 'abc123' }),
       `https://open.weixin.qq.com/connect/oauth2/authorize?appid=${fake.appId}&redirect_uri=https%3A%2F%2Fexample.com%2Fcb%3Fx%3D1&response_type=code&scope=snsapi_userinfo&state=abc123#wechat_redirect`,
     )
-    assert.match(api.oauth.authorizeUrl({ redirectUri: 'https://e.com/', scope: 'snsapi_base', forcePopup: true }), /&state=&forcePopup=true#wechat_redirect$/)
+    assert.match(real.oauth.authorizeUrl({ redirectUri: 'https://e.com/', scope: 'snsapi_base', forcePopup: true }), /&state=&forcePopup=true#wechat_redirect$/)
+  })
+
+  test('against the fake the whole browser flow runs locally: authorize page → 302 with code and state → exchange', async () => {
+    const url = api.oauth.authorizeUrl({ redirectUri: 'https://example.com/cb?x=1', scope: 'snsapi_userinfo', state: 'xyz' })
+    assert.ok(url.startsWith(`${fake.url}/connect/oauth2/authorize?`))
+    const res = await fetch(url, { redirect: 'manual' })
+    assert.equal(res.status, 302)
+    const back = new URL(res.headers.get('location') ?? '')
+    assert.equal(back.origin + back.pathname, 'https://example.com/cb')
+    assert.equal(back.searchParams.get('x'), '1')
+    assert.equal(back.searchParams.get('state'), 'xyz')
+    const token = await api.oauth.exchangeCode(back.searchParams.get('code') ?? '')
+    assert.equal(token.openid, OPENID)
+  })
+
+  test('the fake authorize page refuses what WeChat refuses, with the page error code', async () => {
+    const page = async (query: string) => {
+      const res = await fetch(`${fake.url}/connect/oauth2/authorize?${query}`, { redirect: 'manual' })
+      return `${res.status} ${await res.text()}`
+    }
+    assert.match(await page(`appid=${fake.appId}&redirect_uri=https%3A%2F%2Fe.com&response_type=code&scope=snsapi_login`), /^400 .*error 10005/)
+    assert.match(await page(`appid=${fake.appId}&response_type=code&scope=snsapi_base`), /^400 .*error 10011/)
+    assert.match(await page(`redirect_uri=https%3A%2F%2Fe.com&response_type=code&scope=snsapi_base`), /^400 .*error 10012/)
+    assert.match(await page(`appid=wx0000000000000000&redirect_uri=https%3A%2F%2Fe.com&response_type=code&scope=snsapi_base`), /^400 .*not this account/)
   })
 
   test('authorizeUrl refuses a relative redirect, an unknown scope, a state with symbols', () => {

@@ -7,7 +7,9 @@ import { invalidInput, requireOpenid, requireString } from './input.js'
 
 export type OAuthScope = 'snsapi_base' | 'snsapi_userinfo'
 
+/** The authorize page on WeChat's host (the client uses its openBaseUrl + this path). */
 export const OAUTH_AUTHORIZE_URL = 'https://open.weixin.qq.com/connect/oauth2/authorize'
+const AUTHORIZE_PATH = '/connect/oauth2/authorize'
 
 export interface OAuthToken {
   access_token: string
@@ -58,7 +60,7 @@ export class OAuthApi {
       `state=${state}`,
       ...(options.forcePopup === true ? ['forcePopup=true'] : []),
     ]
-    return `${OAUTH_AUTHORIZE_URL}?${params.join('&')}#wechat_redirect`
+    return `${this.api.openBaseUrl}${AUTHORIZE_PATH}?${params.join('&')}#wechat_redirect`
   }
 
   /** Exchanges the one-time `code` (valid 5 minutes) for the user's web token and OpenID. */

@@ -49,7 +49,20 @@ describe('api.qrcode', () => {
     assert.equal(fake.calls.length, 0)
   })
 
-  test('ticket → image URL on mp.weixin.qq.com, the ticket URL-encoded', () => {
-    assert.equal(api.qrcode.imageUrl('gQH4+jo/AA=='), 'https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH4%2Bjo%2FAA%3D%3D')
+  test('ticket → image URL on mp.weixin.qq.com (also with another WeChat API host), the ticket URL-encoded', () => {
+    for (const baseUrl of [undefined, 'https://sh.api.weixin.qq.com']) {
+      const real = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, ...(baseUrl === undefined ? {} : { baseUrl }) })
+      assert.equal(real.qrcode.imageUrl('gQH4+jo/AA=='), 'https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=gQH4%2Bjo%2FAA%3D%3D')
+    }
+    const proxied = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.url, mpBaseUrl: 'https://mp.example.com/' })
+    assert.equal(proxied.qrcode.imageUrl('t'), 'https://mp.example.com/cgi-bin/showqrcode?ticket=t')
+  })
+
+  test('against the fake, the image URL answers an image for a live ticket and 404 for an unknown or expired one', async () => {
+    const { ticket } = await api.qrcode.createTemporary({ sceneId: 7 }, 60)
+    const res = await fetch(api.qrcode.imageUrl(ticket))
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), 'image/gif')
+    assert.equal((await fetch(api.qrcode.imageUrl('unknown'))).status, 404)
   })
 })

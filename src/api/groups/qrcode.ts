@@ -53,8 +53,8 @@ export class QrcodeApi {
     })
   }
 
-  /** The image for a ticket (no token needed). */
+  /** The image for a ticket (no token needed), on mp.weixin.qq.com (or the fake, see mpBaseUrl). */
   imageUrl(ticket: string): string {
-    return `https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=${encodeURIComponent(requireString('ticket', ticket))}`
+    return `${this.api.mpBaseUrl}/cgi-bin/showqrcode?ticket=${encodeURIComponent(requireString('ticket', ticket))}`
   }
 }

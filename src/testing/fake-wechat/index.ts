@@ -113,6 +113,11 @@ function summariseBody(req: FakeRequest): unknown {
 }
 
 function write(res: ServerResponse, answer: FakeResponse): { status: number; errcode: number | undefined } {
+  if ('redirect' in answer) {
+    res.writeHead(302, { location: answer.redirect })
+    res.end()
+    return { status: 302, errcode: undefined }
+  }
   if ('binary' in answer) {
     res.writeHead(200, { 'content-type': answer.contentType, 'content-length': answer.binary.length, ...answer.headers })
     res.end(answer.binary)

@@ -4,8 +4,8 @@ import type { FakeRequest, FakeResponse } from './types.js'
 import { customSend, customTyping, templateDelete, templateList, templateSend } from './handlers/messages.js'
 import { menuAddConditional, menuCreate, menuDelConditional, menuDelete, menuGet, menuTryMatch, selfMenuInfo } from './handlers/menu.js'
 import { mediaGet, mediaUpload } from './handlers/media.js'
-import { getTicket, oauthAccessToken, oauthAuth, oauthRefresh, oauthUserInfo } from './handlers/oauth.js'
-import { qrcodeCreate } from './handlers/qrcode.js'
+import { getTicket, oauthAccessToken, oauthAuth, oauthAuthorize, oauthRefresh, oauthUserInfo } from './handlers/oauth.js'
+import { qrcodeCreate, showQrcode } from './handlers/qrcode.js'
 import { callbackIp, classicToken, clearQuota, stableToken } from './handlers/token.js'
 import { tagBatchTagging, tagBatchUntagging, tagCreate, tagDelete, tagIdList, tagList, tagMembers, tagUpdate, userBatchInfo, userInfo, userList, userRemark } from './handlers/users.js'
 
@@ -57,4 +57,7 @@ export const ROUTES: Record<string, Route> = {
   '/sns/oauth2/refresh_token': get(oauthRefresh, false),
   '/sns/userinfo': get(oauthUserInfo, false),
   '/sns/auth': get(oauthAuth, false),
+  // the pages WeChat serves on other hosts (mp.weixin.qq.com, open.weixin.qq.com)
+  '/cgi-bin/showqrcode': get(showQrcode, false),
+  '/connect/oauth2/authorize': get(oauthAuthorize, false),
 }

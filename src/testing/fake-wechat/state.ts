@@ -143,7 +143,7 @@ export class FakeState {
   readonly media = new Map<string, FakeMedia>()
   readonly templates = new Map<string, { title: string; content: string }>()
   nextTemplateMsgId = 3_487_542_469_355_618_313n
-  readonly qrcodes: Array<{ ticket: string; action_name: string; scene: Record<string, unknown>; expire_seconds?: number }> = []
+  readonly qrcodes: Array<{ ticket: string; action_name: string; scene: Record<string, unknown>; expire_seconds?: number; createdAt: number }> = []
   readonly oauthCodes = new Map<string, OAuthCode>()
   readonly webTokens = new Map<string, WebToken>()
   readonly refreshTokens = new Map<string, { openid: string; scope: string; expiresAt: number }>()

@@ -17,6 +17,8 @@ export type FakeResponse =
   | { rawJson: string; status?: number }
   | { binary: Buffer; contentType: string; headers?: Record<string, string> }
   | { text: string; status: number; contentType?: string }
+  /** HTTP 302 to this URL (the OAuth authorize page sending the user back). */
+  | { redirect: string }
 
 /**
  * A fault to inject: the next matching call(s) answer with an errcode, wait, fail with an HTTP

@@ -30,6 +30,35 @@ function issueWebToken(state: FakeState, openid: string, scope: string, refreshT
   }
 }
 
+/**
+ * open.weixin.qq.com/connect/oauth2/authorize: the user consents at once and is sent back to
+ * `redirect_uri?code=…&state=…`. The user is the `openid` query parameter (a fake-only
+ * extension), else the first follower, else a new one. WeChat's page errors (10003, 10005,
+ * 10010–10012) come back as an HTTP 400 page naming the code.
+ */
+export function oauthAuthorize(req: FakeRequest, state: FakeState): FakeResponse {
+  const q = req.query
+  const page = (code: number | undefined, what: string): FakeResponse => ({ text: `fake-wechat authorize page: ${code === undefined ? '' : `error ${code}: `}${what}`, status: 400 })
+  if (!q.get('appid')) return page(10012, 'appid is empty')
+  if (q.get('appid') !== state.appId) return page(undefined, `appid ${q.get('appid')} is not this account (${state.appId})`)
+  const redirect = q.get('redirect_uri') ?? ''
+  if (redirect === '') return page(10011, 'redirect_uri is empty')
+  if (!/^https?:\/\/[^/\s]+/i.test(redirect)) return page(10003, 'redirect_uri is not an absolute http(s) URL')
+  const scope = q.get('scope') ?? ''
+  if (scope === '') return page(10010, 'scope is empty')
+  if (scope !== 'snsapi_base' && scope !== 'snsapi_userinfo') return page(10005, `scope ${scope} is not permitted`)
+  if (q.get('response_type') !== 'code') return page(undefined, 'response_type must be code')
+  const wanted = q.get('openid')
+  const openid = wanted ?? [...state.users.values()].find((u) => u.subscribe === 1)?.openid ?? state.addUser(`oWxmpFakeUser${randomBytes(8).toString('hex').slice(0, 15)}`).openid
+  if (!state.users.has(openid)) state.addUser(openid)
+  const code = randomBytes(16).toString('hex')
+  state.oauthCodes.set(code, { openid, scope, createdAt: state.now(), used: false })
+  const back = new URL(redirect)
+  back.searchParams.set('code', code)
+  back.searchParams.set('state', q.get('state') ?? '')
+  return { redirect: back.toString() }
+}
+
 export function oauthAccessToken(req: FakeRequest, state: FakeState): FakeResponse {
   const q = req.query
   if (q.get('appid') !== state.appId) return state.error(40013)

@@ -29,6 +29,19 @@ export function qrcodeCreate(req: FakeRequest, state: FakeState): FakeResponse {
     expire = typeof requested === 'number' && requested > 0 ? Math.min(Math.floor(requested), 2_592_000) : 60
   }
   const ticket = randomBytes(60).toString('base64')
-  state.qrcodes.push({ ticket, action_name: action, scene, ...(expire === undefined ? {} : { expire_seconds: expire }) })
+  state.qrcodes.push({ ticket, action_name: action, scene, ...(expire === undefined ? {} : { expire_seconds: expire }), createdAt: state.now() })
   return { json: { ticket, ...(expire === undefined ? {} : { expire_seconds: expire }), url: `http://weixin.qq.com/q/${randomBytes(15).toString('base64url')}` } }
+}
+
+/** A 1×1 GIF: the fake shows where the QR image would be, not a scannable code. */
+const PLACEHOLDER_IMAGE = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64')
+
+/** mp.weixin.qq.com/cgi-bin/showqrcode: the image for a live ticket (no token), HTTP 404 otherwise. */
+export function showQrcode(req: FakeRequest, state: FakeState): FakeResponse {
+  const ticket = req.query.get('ticket') ?? ''
+  const code = state.qrcodes.find((q) => q.ticket === ticket)
+  if (code === undefined || (code.expire_seconds !== undefined && state.now() >= code.createdAt + code.expire_seconds * 1000)) {
+    return { text: 'fake-wechat: unknown or expired ticket', status: 404 }
+  }
+  return { binary: PLACEHOLDER_IMAGE, contentType: 'image/gif' }
 }
