@@ -23,9 +23,9 @@ export interface SoakOptions {
   ratePerSec: number
   /** When to `kill -9` the server (ms after the start); undefined: no kill. */
   killAtMs?: number
-  /** Most deliveries in flight at once; the schedule skips (and counts) beyond it. Default 256. */
+  /** Most deliveries in flight at once; the schedule skips (and counts) beyond it. Default 10 s worth of the rate, at least 256. */
   maxInFlight?: number
-  /** Pause before WeChat's retry of an unanswered delivery. Default 1000 ms. */
+  /** Pause before WeChat's retry of an unanswered delivery. Default 2000 ms: 3 attempts span a restart of several seconds. */
   retryAfterMs?: number
   /** A database URL for the message log; default a fresh SQLite file. */
   databaseUrl?: string
@@ -84,8 +84,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let killAt: number | undefined
     let readyAt: number | undefined
     const t0 = performance.now()
-    const retryAfterMs = options.retryAfterMs ?? 1000
-    const maxInFlight = options.maxInFlight ?? 256
+    const retryAfterMs = options.retryAfterMs ?? 2000
+    const maxInFlight = options.maxInFlight ?? Math.max(256, Math.ceil(options.ratePerSec * 10))
 
     const deliver = async (openid: string, request: ReturnType<typeof signedRequest>, attempt: number): Promise<void> => {
       const started = performance.now()
