@@ -18,9 +18,14 @@ type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
 
 /** A request listener for the webhook: `http.createServer(webhookCallback(bot))` or `app.all('/wechat', …)`. */
 export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const webhook = webhookHandler(bot)
+  return (req, res) => webhook(req, res, new URL(req.url ?? '/', 'http://localhost'))
+}
+
+/** The webhook for a request whose URL is already parsed (`serve` parses it once, for routing). */
+function webhookHandler(bot: AnyBot): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
-  return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
+  return async (req, res, url) => {
     const remoteAddress = req.socket.remoteAddress
     let body: InboundRequest['body']
     try {
@@ -45,9 +50,11 @@ export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: Server
 
 export function send(res: ServerResponse, response: OutboundResponse, close: boolean): void {
   if (res.headersSent) return
-  const body = Buffer.from(response.body, 'utf8')
-  res.writeHead(response.status, { ...response.headers, 'content-length': String(body.length), ...(close ? { connection: 'close' } : {}) })
-  res.end(body)
+  const headers: Record<string, string> = { ...response.headers, 'content-length': String(Buffer.byteLength(response.body, 'utf8')) }
+  if (close) headers.connection = 'close'
+  res.writeHead(response.status, headers)
+  // a string body goes out in one write with the head; a Buffer would cost a copy and a writev
+  res.end(response.body, 'utf8')
 }
 
 export interface ServeOptions {
@@ -93,7 +100,7 @@ export interface RunningServer {
 /** Starts a node:http server with the webhook at `path`. Resolves once listening. */
 export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningServer> {
   const path = options.path ?? '/wechat'
-  const webhook = webhookCallback(bot)
+  const webhook = webhookHandler(bot)
   const headersTimeout = options.headersTimeoutMs ?? 10_000
   const requestTimeout = options.requestTimeoutMs ?? 15_000
   // Node checks for expired requests every 30 s by default: too coarse to end a slow upload on time.
@@ -103,7 +110,7 @@ export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningS
       const url = new URL(req.url ?? '/', 'http://localhost')
       if (url.pathname === path || url.pathname === path + '/') {
         if (options.guard?.(req, res, url) === true) return
-        return await webhook(req, res)
+        return await webhook(req, res, url)
       }
       if (options.routes !== undefined && (await options.routes(req, res, url))) return
       req.resume()

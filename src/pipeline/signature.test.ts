@@ -24,3 +24,17 @@ test('a forged, truncated, missing or non-hex signature is rejected', () => {
   assert.ok(!checkSignature('t', '1', '2', good.replace(/.$/, (c) => (c === '0' ? '1' : '0'))))
   assert.ok(!safeEqualHex(good, 'é'.repeat(40)))
 })
+
+test('a signature matches in upper or lower case, and no other character stands in for a hex digit', () => {
+  const good = sha1Sorted(['AAAAA', '1714037059', '486452656'])
+  assert.ok(safeEqualHex(good, good))
+  assert.ok(safeEqualHex(good, good.toUpperCase()))
+  for (let i = 0; i < good.length; i++) {
+    const code = good.charCodeAt(i)
+    // the same low byte in another code point (what a latin1 copy would have confused)
+    for (const stand of [code + 0x100, code ^ 0x01]) {
+      const forged = good.slice(0, i) + String.fromCharCode(stand) + good.slice(i + 1)
+      assert.equal(safeEqualHex(good, forged), false, `position ${i}`)
+    }
+  }
+})

@@ -8,13 +8,18 @@
 // eslint-disable-next-line no-control-regex
 const ILLEGAL_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
+/** The same pattern without the g flag: `test` on it keeps no lastIndex state. */
+const HAS_ILLEGAL_XML_CHAR = new RegExp(ILLEGAL_XML_CHARS.source)
+
 export function stripIllegalXmlChars(text: string): string {
-  return text.replace(ILLEGAL_XML_CHARS, '')
+  // almost every text is clean: a scan that allocates nothing, and the copy only when needed
+  return HAS_ILLEGAL_XML_CHAR.test(text) ? text.replace(ILLEGAL_XML_CHARS, '') : text
 }
 
 /** `<![CDATA[text]]>`, safe for any input. */
 export function cdata(text: string): string {
-  return '<![CDATA[' + stripIllegalXmlChars(text).replaceAll(']]>', ']]]]><![CDATA[>') + ']]>'
+  const clean = stripIllegalXmlChars(text)
+  return '<![CDATA[' + (clean.includes(']]>') ? clean.replaceAll(']]>', ']]]]><![CDATA[>') : clean) + ']]>'
 }
 
 /**
@@ -29,13 +34,24 @@ export interface XmlElements {
 /** Serialises elements in key order; `undefined` values are skipped; arrays repeat the element. */
 export function buildElements(elements: XmlElements): string {
   let out = ''
-  for (const [name, value] of Object.entries(elements)) {
+  for (const name of Object.keys(elements)) {
+    const value = elements[name]
     if (value === undefined) continue
-    if (!/^[A-Za-z_][\w.-]*$/.test(name)) throw new TypeError(`invalid XML element name: ${JSON.stringify(name)}`)
-    const values = Array.isArray(value) ? value : [value]
-    for (const one of values) out += `<${name}>${nodeContent(one)}</${name}>`
+    checkElementName(name)
+    if (Array.isArray(value)) for (const one of value) out += `<${name}>${nodeContent(one)}</${name}>`
+    else out += `<${name}>${nodeContent(value)}</${name}>`
   }
   return out
+}
+
+const ELEMENT_NAME = /^[A-Za-z_][\w.-]*$/
+/** Names already checked: replies use a few dozen, so the set stays small (and is capped). */
+const checkedNames = new Set<string>()
+
+function checkElementName(name: string): void {
+  if (checkedNames.has(name)) return
+  if (!ELEMENT_NAME.test(name)) throw new TypeError(`invalid XML element name: ${JSON.stringify(name)}`)
+  if (checkedNames.size < 1000) checkedNames.add(name)
 }
 
 function nodeContent(value: XmlNode): string {
