@@ -272,7 +272,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     slot.expire()
     const handlerReply = slot.reply
     // no reply yet at the deadline (or the handler deferred): the interim, if any, goes out now
-    const interim = handlerReply === undefined && first !== 'done' ? this.late.settings(ctx).interim : undefined
+    const interim = handlerReply === undefined && first !== 'done' ? this.late.interimFor(ctx, slot) : undefined
     const reply: Reply | undefined = interim === undefined ? handlerReply : { type: 'text', content: interim }
     let response: OutboundResponse
     let replyXml: string | undefined

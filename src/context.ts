@@ -144,8 +144,9 @@ export class Context<M extends WechatMessage = WechatMessage> {
    * })
    */
   replyLater(interim?: string): void {
-    this.setLateOptions(interim === undefined ? { late: 'customer-service' } : { late: 'customer-service', interim })
-    this.slot.defer()
+    if (interim !== undefined) validateLateOptions({ interim }, 'ctx.replyLater()')
+    this.setLateOptions({ late: 'customer-service' })
+    this.slot.defer(interim)
   }
 
   /**

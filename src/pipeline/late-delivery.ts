@@ -78,6 +78,11 @@ export function sendAllowance(message: WechatMessage): number | undefined {
   return WINDOW_EVENTS.has((message as { Event: string }).Event) ? 3 : undefined
 }
 
+/** Whether this trigger opens a customer-service window of its own (a late reply or "typing…" can follow). */
+export function opensWindow(message: WechatMessage): boolean {
+  return message.MsgType !== 'event' || WINDOW_EVENTS.has((message as { Event: string }).Event)
+}
+
 export interface LateListenerEvent {
   requestId: string
   openid: string
@@ -134,6 +139,15 @@ export class LateDelivery {
   private readonly typingAccount: TypingAccount = { disabled: false }
 
   constructor(private readonly options: LateDeliveryOptions) {}
+
+  /**
+   * What to answer WeChat with now, instead of `success`, for a message without a reply: the
+   * text given to `ctx.replyLater()`, else the configured interim — only for triggers that
+   * open a window (an interim in answer to a LOCATION report or a notification would be noise).
+   */
+  interimFor(ctx: Context, slot: ReplySlot): string | undefined {
+    return slot.deferredInterim ?? (opensWindow(ctx.message) ? this.settings(ctx).interim : undefined)
+  }
 
   /** The late options in force for this message now. */
   settings(ctx: Context): LateSettings {
@@ -276,8 +290,7 @@ export class LateDelivery {
   private typingFor(entry: Deliveries, slot: ReplySlot): TypingIndicator | undefined {
     const { ctx } = entry
     const message = ctx.message
-    if (!this.options.hasApi() || this.typingAccount.disabled) return undefined
-    if (message.MsgType === 'event' && !WINDOW_EVENTS.has((message as { Event: string }).Event)) return undefined
+    if (!this.options.hasApi() || this.typingAccount.disabled || !opensWindow(message)) return undefined
     return new TypingIndicator({
       send: async (on) => {
         const customerService = this.options.api().customerService

@@ -11,6 +11,7 @@ export class ReplySlot {
   private value: Reply | undefined
   private expired = false
   private deferred = false
+  private interim: string | undefined
   /** A reply was given after the window closed (it went the late way). */
   private lateClaimed = false
   private notify!: (how: 'written' | 'deferred') => void
@@ -36,6 +37,11 @@ export class ReplySlot {
     return this.deferred
   }
 
+  /** The text the handler gave `ctx.replyLater()` to answer with now, if any. */
+  get deferredInterim(): string | undefined {
+    return this.interim
+  }
+
   /**
    * Writes the reply: true when it is passive; false when the window has closed and the
    * caller must deliver it late. A second reply for the same message throws.
@@ -54,14 +60,15 @@ export class ReplySlot {
     return true
   }
 
-  /** Closes the passive window now, before any reply: the core answers WeChat at once. */
-  defer(): void {
+  /** Closes the passive window now, before any reply: the core answers WeChat at once (with `interim`, if given). */
+  defer(interim?: string): void {
     if (this.value !== undefined) {
       throw new WxmpError('WX_ERR_REPLY_TWICE', `replyLater() after a ${this.value.type} reply: the reply already went out passively`)
     }
     if (this.expired) return
     this.expired = true
     this.deferred = true
+    this.interim = interim
     this.notify('deferred')
   }
 

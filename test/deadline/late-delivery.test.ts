@@ -284,6 +284,20 @@ describe('the interim message', () => {
     assert.match(records.rows[0]?.outcome?.replyXml ?? '', /hold on/)
   })
 
+  test('is not sent for events that open no window (a LOCATION report); an explicit replyLater() text still is', async () => {
+    const { bot } = slowBot({ interim: 'thinking' })
+    const slow = gate()
+    bot.on('event:LOCATION', async (ctx) => {
+      if (ctx.message.Precision === 1) ctx.replyLater('explicit')
+      await slow.promise
+    })
+    const report = (precision: number) => sampleXml('event:LOCATION', { Latitude: 23.1, Longitude: 113.3, Precision: precision }, { openid: 'oLocationUser1', createTime: 1_700_000_000 + precision })
+    assert.equal((await post(bot, report(0))).body, 'success')
+    assert.equal(readReply(await post(bot, report(1)), { token }).reply?.Content, 'explicit')
+    slow.open()
+    assert.ok(await bot.drain(5000))
+  })
+
   test('in safe mode the interim is encrypted like any passive reply', async () => {
     const encodingAESKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
     const { bot } = slowBot({ interim: '稍等', encodingAESKey })
@@ -360,10 +374,13 @@ describe('per-route and per-message late options', () => {
     const errors: unknown[] = []
     bot.catch((err) => errors.push(err))
     bot.on('text', (ctx) => {
-      ctx.setLateOptions({ late: 'sometimes' as 'drop' })
+      if (ctx.text === 'a') ctx.setLateOptions({ late: 'sometimes' as 'drop' })
+      else ctx.replyLater('')
     })
-    await post(bot, message())
+    await post(bot, message('a', 'oBadOptions001'))
+    await post(bot, message('b', 'oBadOptions002'))
     assert.match(String(errors[0]), /ctx\.setLateOptions\(\): late/)
+    assert.match(String(errors[1]), /ctx\.replyLater\(\): interim must be a non-empty text/)
   })
 })
 
