@@ -9,7 +9,8 @@ import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/inde
 
 export const FAKE_WECHAT_USAGE = `wxmp fake-wechat [--port 8081] [--host 127.0.0.1] [--appid wx…] [--secret …] [--quiet]
   Runs a fake WeChat API server on loopback (tokens, menus, messages, users, media …) and
-  logs every call; set WECHAT_API_BASE to the URL it prints.`
+  logs every call; set WECHAT_API_BASE to the URL it prints. Steer it over HTTP under
+  /__fake/ (GET calls|sent, POST inject|users|window|authorize|revoke-tokens|reset).`
 
 export interface FakeWechatCommandOptions {
   /** Stops the server (the CLI aborts on SIGINT/SIGTERM); default: those signals. */
@@ -46,6 +47,7 @@ export async function runFakeWechatCommand(argv: string[], print: (line: string)
   })
   print(`fake WeChat API listening on ${fake.url}`)
   print(`  WECHAT_API_BASE=${fake.url} WECHAT_APPID=${fake.appId} WECHAT_APPSECRET=${fake.appSecret}`)
+  print(`  control: ${fake.url}/__fake/ (calls, sent, inject, users, window, authorize, revoke-tokens, reset; docs/api.md)`)
   const signal = options.signal ?? signalFromProcess()
   options.onReady?.(fake)
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))

@@ -310,4 +310,60 @@ describe('fake WeChat API server', () => {
       assert.equal(await errcodeWith(token), 0)
     })
   })
+
+  describe('control API under /__fake/ (for a fake started from the command line)', () => {
+    const control = async (action: string, body?: unknown) => {
+      const res = await fetch(`${fake.url}/__fake/${action}`, body === undefined ? {} : { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) })
+      return { status: res.status, json: (await res.json().catch(() => ({}))) as Record<string, unknown> }
+    }
+
+    test('inject over HTTP works like inject(); control requests are not in the call log', async () => {
+      const token = await classic()
+      assert.equal((await control('inject', { errcode: 40001, path: '/cgi-bin/getcallbackip' })).status, 200)
+      assert.equal(await errcodeWith(token), 40001)
+      const { json } = await control('calls?path=/cgi-bin/getcallbackip')
+      assert.deepEqual(
+        (json.calls as Array<{ errcode: number; injected: boolean }>).map((c) => [c.errcode, c.injected]),
+        [[40001, true]],
+      )
+      assert.equal(json.tokenFetches, 1)
+      assert.ok(fake.calls.every((c) => !c.path.startsWith('/__fake/')))
+    })
+
+    test('users, window, authorize, sent, revoke-tokens, reset', async () => {
+      const openid = 'oWxmpCtlUser0000000000000001'
+      await control('users', { openid, subscribe: 0, remark: 'r' })
+      assert.equal(fake.state.users.get(openid)?.remark, 'r')
+      const token = await classic()
+      const send = async () => (await post('/cgi-bin/message/custom/send', { touser: openid, msgtype: 'text', text: { content: 'x' } }, token)).json.errcode
+      assert.equal(await send(), 43004)
+      await control('users', { openid })
+      await control('window', { openid, open: false })
+      assert.equal(await send(), 45015)
+      await control('window', { openid, open: true })
+      assert.equal(await send(), 0)
+      assert.deepEqual((await control('sent')).json.sent, [{ ...fake.sent[0], body: { touser: openid, msgtype: 'text', text: { content: 'x' } } }])
+      const code = (await control('authorize', { openid, scope: 'snsapi_userinfo' })).json.code as string
+      assert.equal(fake.state.oauthCodes.get(code)?.openid, openid)
+      await control('revoke-tokens', {})
+      assert.equal(await errcodeWith(token), 40001)
+      await control('reset', {})
+      assert.equal(fake.state.users.size, 0)
+    })
+
+    test('malformed control requests get HTTP 400 naming the problem; unknown ones 404 with the usage', async () => {
+      assert.match(String((await control('inject', '{nope')).json.error), /not valid JSON/)
+      assert.match(String((await control('inject', { errcode: 1, status: 500 })).json.error), /exactly one/)
+      assert.match(String((await control('inject', { latencyMs: -5 })).json.error), /latencyMs/)
+      assert.match(String((await control('inject', { status: 42 })).json.error), /HTTP status/)
+      assert.match(String((await control('inject', { errcode: 1, path: 'cgi-bin' })).json.error), /start with \//)
+      assert.match(String((await control('inject', { errcode: 1, times: 0 })).json.error), /times/)
+      assert.match(String((await control('users', { openid: 'bad id' })).json.error), /openid/)
+      assert.match(String((await control('window', { openid: 'oWxmpCtlUser0000000000000001' })).json.error), /open/)
+      const unknown = await fetch(`${fake.url}/__fake/explode`, { method: 'POST' })
+      assert.equal(unknown.status, 404)
+      assert.match(await unknown.text(), /POST \/__fake\/inject/)
+      assert.equal(fake.state.faults.length, 0)
+    })
+  })
 })

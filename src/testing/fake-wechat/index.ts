@@ -14,6 +14,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { answerControl, CONTROL_PREFIX, parseFault } from './control.js'
 import { newMediaId } from './handlers/media.js'
 import { ROUTES } from './routes.js'
 import { FakeState, type FakeMedia, type FakeUser } from './state.js'
@@ -21,6 +22,7 @@ import type { FakeCall, FakeFault, FakeIssuedToken, FakeRequest, FakeResponse, F
 
 export type { FakeCall, FakeFault, FakeIssuedToken, FakeSent, FakeRequest, FakeResponse } from './types.js'
 export type { FakeUser, FakeMedia } from './state.js'
+export { CONTROL_USAGE } from './control.js'
 
 export const FAKE_APP_ID = 'wx5f2a1c0d9e8b7a60'
 export const FAKE_APP_SECRET = '3c5e8f0a1b2d4c6e8f0a1b2d4c6e8f0a'
@@ -176,6 +178,49 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
     return { response: await route.handle(req, state), injected: false }
   }
 
+  const controls: Omit<FakeWechat, 'url' | 'port' | 'close'> = {
+    appId: state.appId,
+    appSecret: state.appSecret,
+    calls: state.calls,
+    sent: state.sent,
+    tokensIssued: state.tokensIssued,
+    state,
+    tokenFetches: () => state.calls.filter((c) => c.path === '/cgi-bin/token' || c.path === '/cgi-bin/stable_token').length,
+    inject(fault) {
+      const checked = parseFault(fault)
+      if (typeof checked === 'string') throw new RangeError(`fake-wechat inject: ${checked}`)
+      state.faults.push({ ...checked, left: checked.times ?? 1 })
+    },
+    revokeTokens: () => state.revokeTokens(),
+    addUser: (openid, fields) => state.addUser(openid, fields),
+    addMedia(media) {
+      const mediaId = newMediaId()
+      state.media.set(mediaId, { ...media, mediaId, createdAt: state.now() })
+      return mediaId
+    },
+    addTemplate(templateId, template = {}) {
+      state.templates.set(templateId, { title: template.title ?? templateId, content: template.content ?? '' })
+    },
+    authorize(openid, scope = 'snsapi_base') {
+      const code = newMediaId().slice(0, 32)
+      state.oauthCodes.set(code, { openid, scope, createdAt: state.now(), used: false })
+      return code
+    },
+    setWindow(openid, open) {
+      if (open) state.closedWindows.delete(openid)
+      else state.closedWindows.add(openid)
+    },
+    setSendQuota(openid, remaining) {
+      if (remaining === undefined) state.sendQuota.delete(openid)
+      else state.sendQuota.set(openid, remaining)
+    },
+    setQuota(path, limit) {
+      if (limit === undefined) state.quotas.delete(path)
+      else state.quotas.set(path, { limit, used: 0 })
+    },
+    reset: () => state.reset(),
+  }
+
   const server = createServer((incoming, res) => {
     serveOne(incoming, res).catch(() => {
       // the client went away mid-request (aborted upload, timeout): nothing left to answer
@@ -186,6 +231,11 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
   async function serveOne(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(incoming.url ?? '/', 'http://fake.invalid')
     const body = await readBody(incoming)
+    if (url.pathname.startsWith(CONTROL_PREFIX)) {
+      // the fake's own controls: answered, never logged as WeChat calls
+      write(res, body === undefined ? { text: 'fake-wechat: body too large', status: 413 } : answerControl(incoming.method ?? 'GET', url.pathname, url.searchParams, body, controls))
+      return
+    }
     const req: FakeRequest = {
       method: incoming.method ?? 'GET',
       path: url.pathname,
@@ -222,48 +272,9 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
 
   return {
+    ...controls,
     url: `http://${host}:${address.port}`,
     port: address.port,
-    appId: state.appId,
-    appSecret: state.appSecret,
-    calls: state.calls,
-    sent: state.sent,
-    tokensIssued: state.tokensIssued,
-    state,
-    tokenFetches: () => state.calls.filter((c) => c.path === '/cgi-bin/token' || c.path === '/cgi-bin/stable_token').length,
-    inject(fault) {
-      const times = fault.times ?? 1
-      if (!Number.isInteger(times) || times < 1) throw new RangeError(`fault.times must be a whole number ≥ 1, got ${String(fault.times)}`)
-      state.faults.push({ ...fault, left: times })
-    },
-    revokeTokens: () => state.revokeTokens(),
-    addUser: (openid, fields) => state.addUser(openid, fields),
-    addMedia(media) {
-      const mediaId = newMediaId()
-      state.media.set(mediaId, { ...media, mediaId, createdAt: state.now() })
-      return mediaId
-    },
-    addTemplate(templateId, template = {}) {
-      state.templates.set(templateId, { title: template.title ?? templateId, content: template.content ?? '' })
-    },
-    authorize(openid, scope = 'snsapi_base') {
-      const code = newMediaId().slice(0, 32)
-      state.oauthCodes.set(code, { openid, scope, createdAt: state.now(), used: false })
-      return code
-    },
-    setWindow(openid, open) {
-      if (open) state.closedWindows.delete(openid)
-      else state.closedWindows.add(openid)
-    },
-    setSendQuota(openid, remaining) {
-      if (remaining === undefined) state.sendQuota.delete(openid)
-      else state.sendQuota.set(openid, remaining)
-    },
-    setQuota(path, limit) {
-      if (limit === undefined) state.quotas.delete(path)
-      else state.quotas.set(path, { limit, used: 0 })
-    },
-    reset: () => state.reset(),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
