@@ -88,7 +88,7 @@ function replyBody(reply: Reply, address: ReplyAddress): XmlElements {
 
 function requireText(value: unknown, what: string): string {
   if (typeof value !== 'string') invalid(`${what} must be a string, got ${value === null ? 'null' : typeof value}`)
-  if (value.trim() === '') invalid(`${what} is empty (an empty reply must be "success", not XML with empty content)`)
+  if (stripIllegalXmlChars(value).trim() === '') invalid(`${what} is empty (an empty reply must be "success", not XML with empty content)`)
   return value
 }
 

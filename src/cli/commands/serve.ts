@@ -49,7 +49,8 @@ function banner(config: WxmpConfig, server: WxmpServer, botFile: string | undefi
     '',
     `  wxmp — ${botFile === undefined ? 'echo bot (复读机)' : botFile} is listening`,
     `  Webhook URL : ${server.http.url}`,
-    `  Token       : ${config.token}${config.dev ? `   (development: generated once, kept in ${config.tokenFile}; set WECHAT_TOKEN in production)` : ''}`,
+    // the Token is a secret: shown only when it was generated for development
+    `  Token       : ${config.dev ? `${config.token}   (development: generated once, kept in ${config.tokenFile}; set WECHAT_TOKEN in production)` : 'from WECHAT_TOKEN'}`,
     `  Encryption  : ${mode}`,
     `  API         : ${config.appId === undefined ? 'off (set WECHAT_APPID and WECHAT_APPSECRET)' : `${config.appId} via ${config.apiBase}`}`,
     `  Storage     : ${server.sharedStore.kind}${config.redisUrl === undefined ? ' (one instance; set REDIS_URL for several)' : ''}`,
