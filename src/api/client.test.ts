@@ -294,6 +294,13 @@ describe('WechatApi against the fake WeChat server', () => {
       await assert.rejects(api.getCallbackIp(), (err: unknown) => err instanceof HttpError && err.code === 'WX_ERR_TOKEN' && err.httpStatus === undefined && /WECHAT_API_BASE/.test(err.message))
     })
 
+    test('an HTTP 200 answer that is not JSON (a captive portal, a wrong host) is HttpError, not a crash', async () => {
+      const api = client()
+      await api.token.get()
+      fake.inject({ status: 200, path: '/cgi-bin/getcallbackip' })
+      await assert.rejects(api.getCallbackIp(), (err: unknown) => err instanceof HttpError && /not JSON/.test(err.message) && /WECHAT_API_BASE/.test(err.message))
+    })
+
     test('an unknown path is HttpError 404 with a hint, not retried', async () => {
       const api = client()
       await assert.rejects(api.call('/cgi-bin/no/such/api'), (err: unknown) => err instanceof HttpError && err.httpStatus === 404 && /is the path right/.test(err.message))

@@ -175,6 +175,26 @@ describe('fake WeChat API server', () => {
       assert.equal((await post('/cgi-bin/message/custom/send', { touser: 'oUser00000001', msgtype: 'news', news: two }, token)).json.errcode, 45008)
     })
 
+    test('a client that aborts mid-body does not take the fake down', async () => {
+      const { request } = await import('node:http')
+      await new Promise<void>((resolve) => {
+        const req = request(`${fake.url}/cgi-bin/message/custom/send?access_token=x`, { method: 'POST', headers: { 'content-length': '1000' } })
+        req.on('error', () => resolve())
+        req.write('{"touser":')
+        setTimeout(() => {
+          req.destroy()
+          resolve()
+        }, 20)
+      })
+      assert.equal(await errcodeWith(undefined), 41001)
+    })
+
+    test('a body over 20 MB is refused with HTTP 413', async () => {
+      const a = await raw('/cgi-bin/media/upload', { query: { type: 'image' }, body: 'x'.repeat(20 * 1024 * 1024 + 1) })
+      assert.equal(a.status, 413)
+      assert.equal(await errcodeWith(undefined), 41001)
+    })
+
     test('the template msgid is a 64-bit number in the JSON text, beyond what a double holds', async () => {
       const token = await classic()
       const a = await post('/cgi-bin/message/template/send', { touser: 'oUser00000001', template_id: 'ngqIpbwh8bUfcSsECmogfXcV14J0tQlEpBO27izEYtY', data: { keyword1: { value: 'x' } } }, token)
