@@ -16,7 +16,7 @@
  * With a real model, pass `llmBot(bot, { complete: (prompt) => yourClient.chat(prompt) })`.
  */
 import type { Bot, Context } from '../src/index.js'
-import { lateOptions } from '../src/pipeline/late-options.js'
+import { lateOptions } from '../src/index.js'
 
 /** Anything that turns a prompt into an answer (an LLM client, a search service…). */
 export interface Model {

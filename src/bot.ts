@@ -1,4 +1,5 @@
 import { Composer } from './composer.js'
+import type { WechatApi } from './api/client.js'
 import { Context, type ContextHost } from './context.js'
 import { DEFAULTS, validateBotOptions, type BotOptions, type InboundRecord, type MessageRecorder, type ReplyVia } from './bot-options.js'
 import { WxmpError, isWxmpError } from './errors.js'
@@ -116,12 +117,13 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   }
 
   /** The WeChat API client (needs appId and appSecret), created on first use. */
-  get api(): unknown {
+  get api(): WechatApi {
     if (this.apiClient === undefined) {
       if (this.apiFactory === undefined) throw new WxmpError('WX_ERR_CONFIG', 'no WeChat API client: set appId and appSecret (WECHAT_APPID, WECHAT_APPSECRET)')
       this.apiClient = this.apiFactory(this)
     }
-    return this.apiClient
+    // the factory is trusted to return a WechatApi (tests may give a narrower stand-in)
+    return this.apiClient as WechatApi
   }
 
   /** Installs the API client factory (done by the package entry point; tests may inject one). */

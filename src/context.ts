@@ -1,3 +1,4 @@
+import type { WechatApi } from './api/client.js'
 import type { Logger } from './logger.js'
 import type { KeyValueStore } from './storage/types.js'
 import type { WechatMessage } from './messages/types.js'
@@ -52,8 +53,8 @@ export class Context<M extends WechatMessage = WechatMessage> {
   ) {}
 
   /** The WeChat API client of this bot (needs appId and appSecret). */
-  get api(): unknown {
-    return this.host.api
+  get api(): WechatApi {
+    return this.host.api as WechatApi
   }
 
   /** The durable store (sessions, per-user state), namespaced by `storeKey`. */

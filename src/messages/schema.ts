@@ -53,8 +53,8 @@ export function object<F extends FieldMap>(fields: F): ObjectSpec<F, false> {
 export function list<I extends Spec>(item: I, wrapper?: string): ListSpec<I, false> {
   return { kind: 'list', item, wrapper, optional: false }
 }
-export function optional<S extends Spec>(spec: S): S & { readonly optional: true } {
-  return { ...spec, optional: true } as S & { readonly optional: true }
+export function optional<S extends Spec>(spec: S): Omit<S, 'optional'> & { readonly optional: true } {
+  return { ...spec, optional: true }
 }
 
 const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/
