@@ -1,5 +1,5 @@
 import { Composer } from './composer.js'
-import type { WechatApi } from './api/client.js'
+import { WechatApi } from './api/client.js'
 import { Context, type ContextHost } from './context.js'
 import { DEFAULTS, validateBotOptions, type BotOptions, type InboundRecord, type MessageRecorder, type ReplyVia } from './bot-options.js'
 import { WxmpError, isWxmpError } from './errors.js'
@@ -89,6 +89,20 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     const tolerance = options.timestampToleranceSec ?? DEFAULTS.timestampToleranceSec
     this.replay = new ReplayGuard(this.store, Math.max(tolerance * 2, 600) * 1000)
     this.deduper = new Deduper(this.store, { ttlMs: options.dedupTtlMs ?? DEFAULTS.dedupTtlMs, now: this.now })
+    if (options.appId !== undefined && options.appSecret !== undefined) {
+      const { appId, appSecret } = options
+      // the default client: tokens cached in the shared store, so instances share one token
+      this.apiFactory = () =>
+        new WechatApi({
+          appId,
+          appSecret,
+          store: this.sharedStore,
+          baseUrl: options.apiBaseUrl ?? DEFAULTS.apiBaseUrl,
+          logger: this.log,
+          ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+          ...(options.now === undefined ? {} : { now: options.now }),
+        })
+    }
     const getApi = () => this.api
     this.late = new LateDelivery({
       api: () => this.api as CustomerServiceSender,
