@@ -12,19 +12,23 @@ import { POSTGRES_URL, REDIS_URL, serviceAvailable } from './support/services.js
 import { signedRequest } from '../src/testing/signed-request.js'
 import { sampleXml, nextMsgId } from '../src/testing/samples.js'
 import { openRecords, type Records } from '../src/records/open-records.js'
+import { startFakeWechat, type FakeWechat } from '../src/testing/fake-wechat/index.js'
 
 const token = 'fleettoken'
 const appId = 'wx' + randomBytes(8).toString('hex')
 const instances: Array<{ child: ChildProcess; url: string; runs: string[] }> = []
 let records: Records | undefined
 let available = false
+let fake: FakeWechat | undefined
+const appSecret = randomBytes(16).toString('hex')
 
 before(async () => {
   available = (await serviceAvailable('redis')) && (await serviceAvailable('postgres'))
   if (!available) return
+  fake = await startFakeWechat({ appId, appSecret })
   for (let i = 0; i < 3; i++) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/fleet-instance.ts'], {
-      env: { ...process.env, WECHAT_TOKEN: token, WECHAT_APPID: appId, REDIS_URL, DATABASE_URL: POSTGRES_URL, PORT: '0', HOST: '127.0.0.1', WXMP_LOG_LEVEL: 'warn' },
+      env: { ...process.env, WECHAT_TOKEN: token, WECHAT_APPID: appId, WECHAT_APPSECRET: appSecret, WECHAT_API_BASE: fake.url, REDIS_URL, DATABASE_URL: POSTGRES_URL, PORT: '0', HOST: '127.0.0.1', WXMP_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     const runs: string[] = []
@@ -47,6 +51,7 @@ after(async () => {
   for (const { child } of instances) child.kill('SIGTERM')
   await Promise.all(instances.map(({ child }) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))))
   await records?.close()
+  await fake?.close()
 })
 
 async function deliver(url: string, req: ReturnType<typeof signedRequest>) {
@@ -84,4 +89,14 @@ test('different messages spread over the fleet each run once', async (t) => {
   await Promise.all(ids.map((msgId, i) => deliver(instances[i % 3]!.url, signedRequest({ token, xml: sampleXml('text', { Content: String(i) }, { msgId }) }))))
   const runs = instances.flatMap((i) => i.runs)
   for (const id of ids) assert.equal(runs.filter((r) => r === id).length, 1, id)
+})
+
+test('the fleet fetches one access token between them', async (t) => {
+  if (!available) return t.skip('Redis and PostgreSQL are needed')
+  const replies = await Promise.all(
+    Array.from({ length: 9 }, (_, i) => deliver(instances[i % 3]!.url, signedRequest({ token, xml: sampleXml('text', { Content: 'token' }) }))),
+  )
+  const bodies = new Set(replies.map((r) => /token (\S+)/.exec(r.body)?.[1]))
+  assert.equal(bodies.size, 1, `every instance used the same token: ${[...bodies].join(', ')}`)
+  assert.equal(fake!.tokenFetches(), 1, 'exactly one token fetch for the whole fleet')
 })

@@ -12,6 +12,10 @@ const server = await startServer({
   config,
   logger: createLogger({ level: 'warn' }),
   setup: (bot) => {
+    bot.hears('token', async (ctx) => {
+      const token = await ctx.api.token.get()
+      await ctx.reply(`token ${token.slice(0, 12)}`)
+    })
     bot.on('text', async (ctx) => {
       process.stdout.write(`RUN ${ctx.msgId}\n`)
       await new Promise((resolve) => setTimeout(resolve, Number(process.env.FLEET_HANDLER_MS ?? 800)))
