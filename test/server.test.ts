@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/server/config.js'
-import { startServer } from '../src/server/app.js'
+import { botOptionsFrom, startServer } from '../src/server/app.js'
 import { readReply, signedRequest, verificationRequest } from '../src/testing/signed-request.js'
 import { sampleXml } from '../src/testing/samples.js'
 import { isWxmpError } from '../src/errors.js'
@@ -73,12 +73,25 @@ describe('configuration errors name the variable and the likely mistake', () => 
     [{ WECHAT_TOKEN: 't', WECHAT_APPSECRET: 'abc' }, /WECHAT_APPID/],
     [{ WECHAT_TOKEN: 't', WECHAT_API_BASE: 'ftp://x' }, /WECHAT_API_BASE/],
     [{ WECHAT_TOKEN: 't', WECHAT_REPLY_TIMEOUT_MS: '6000' }, /WECHAT_REPLY_TIMEOUT_MS/],
+    [{ WECHAT_TOKEN: 't', WECHAT_INTERIM: '   ' }, /WECHAT_INTERIM must not be only whitespace/],
+    [{ WECHAT_TOKEN: 't', WECHAT_INTERIM: '想'.repeat(601) }, /WECHAT_INTERIM must be at most 600 characters/],
+    [{ WECHAT_TOKEN: 't', WECHAT_TYPING_AFTER_MS: '1.5' }, /WECHAT_TYPING_AFTER_MS must be a whole number/],
+    [{ WECHAT_TOKEN: 't', WECHAT_TYPING_AFTER_MS: '-1' }, /WECHAT_TYPING_AFTER_MS must be a whole number/],
+    [{ WECHAT_TOKEN: 't', WECHAT_TYPING_AFTER_MS: '60001' }, /WECHAT_TYPING_AFTER_MS must be at most 60000/],
   ]
   for (const [env, pattern] of bad) {
     test(`${Object.keys(env).at(-1)} = ${Object.values(env).at(-1)}`, () => {
       assert.throws(() => loadConfig({ ...env }, { dotenv: false }), (err) => isWxmpError(err, 'WX_ERR_CONFIG') && pattern.test(err.message))
     })
   }
+
+  test('WECHAT_INTERIM and WECHAT_TYPING_AFTER_MS reach the bot options; 0 turns typing off; unset keeps the bot defaults', () => {
+    const set = loadConfig({ WECHAT_TOKEN: 't', WECHAT_INTERIM: '正在思考，请稍候…', WECHAT_TYPING_AFTER_MS: '2500' }, { dotenv: false })
+    assert.deepEqual([botOptionsFrom(set).interim, botOptionsFrom(set).typingAfterMs], ['正在思考，请稍候…', 2500])
+    assert.equal(botOptionsFrom(loadConfig({ WECHAT_TOKEN: 't', WECHAT_TYPING_AFTER_MS: '0' }, { dotenv: false })).typingAfterMs, false)
+    const unset = botOptionsFrom(loadConfig({ WECHAT_TOKEN: 't' }, { dotenv: false }))
+    assert.equal('interim' in unset || 'typingAfterMs' in unset, false)
+  })
 
   test('a secret is never echoed in the error', () => {
     assert.throws(() => loadConfig({ WECHAT_TOKEN: 'sec ret' }, { dotenv: false }), (err) => !(err as Error).message.includes('sec ret'))

@@ -65,6 +65,8 @@ export function botOptionsFrom(config: WxmpConfig) {
     timestampToleranceSec: config.timestampToleranceSec,
     replyTimeoutMs: config.replyTimeoutMs,
     late: config.late,
+    ...(config.interim === undefined ? {} : { interim: config.interim }),
+    ...(config.typingAfterMs === undefined ? {} : { typingAfterMs: config.typingAfterMs }),
     maxBodyBytes: config.maxBodyBytes,
     apiBaseUrl: config.apiBase,
   }

@@ -31,6 +31,10 @@ export interface WxmpConfig {
   timestampToleranceSec: number
   replyTimeoutMs: number
   late: 'customer-service' | 'drop'
+  /** Text answered passively at the deadline instead of `success` (WECHAT_INTERIM); the real answer follows. */
+  interim: string | undefined
+  /** "typing…" after this many ms while a handler runs; false = off (WECHAT_TYPING_AFTER_MS=0); undefined = the bot's default. */
+  typingAfterMs: number | false | undefined
   logLevel: string
   maxBodyBytes: number
   /** Requests per minute per source address on the webhook path; 0 disables. */
@@ -66,6 +70,8 @@ const VARIABLES = {
   WECHAT_TIMESTAMP_TOLERANCE: { schema: int(0, 86_400), hint: 'seconds, e.g. 300; 0 disables the check' },
   WECHAT_REPLY_TIMEOUT_MS: { schema: int(100, 4900), hint: 'milliseconds below WeChat\'s 5000, e.g. 4500' },
   WECHAT_LATE_REPLY: { schema: z.enum(['customer-service', 'drop']), hint: 'customer-service or drop' },
+  WECHAT_INTERIM: { schema: z.string().regex(/\S/, 'must not be only whitespace').max(600, 'must be at most 600 characters'), hint: 'a short text shown at once while the answer is prepared, e.g. 正在思考，请稍候…' },
+  WECHAT_TYPING_AFTER_MS: { schema: int(0, 60_000), hint: 'milliseconds after arrival before "typing…" shows, e.g. 1000; 0 turns it off' },
   WXMP_LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), hint: 'one of trace, debug, info, warn, error, fatal, silent' },
   WXMP_MAX_BODY_BYTES: { schema: int(1024, 64 * 1024 * 1024), hint: 'bytes, e.g. 1048576' },
   WXMP_MESSAGE_LOG: { schema: bool, hint: 'use 1 (default) to log every message to DATABASE_URL, 0 to turn the log off' },
@@ -161,11 +167,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     timestampToleranceSec: read(env, 'WECHAT_TIMESTAMP_TOLERANCE') ?? 300,
     replyTimeoutMs: read(env, 'WECHAT_REPLY_TIMEOUT_MS') ?? 4500,
     late: read(env, 'WECHAT_LATE_REPLY') ?? 'customer-service',
+    interim: read(env, 'WECHAT_INTERIM'),
+    typingAfterMs: typingAfter(read(env, 'WECHAT_TYPING_AFTER_MS')),
     logLevel: read(env, 'WXMP_LOG_LEVEL') ?? 'info',
     maxBodyBytes: read(env, 'WXMP_MAX_BODY_BYTES') ?? 1024 * 1024,
     rateLimitPerMinute: read(env, 'WXMP_RATE_LIMIT') ?? 0,
     messageLog: read(env, 'WXMP_MESSAGE_LOG') ?? true,
   }
+}
+
+/** WECHAT_TYPING_AFTER_MS=0 means "never show typing…", not "show it at once". */
+function typingAfter(ms: number | undefined): number | false | undefined {
+  return ms === 0 ? false : ms
 }
 
 /** The development Token: generated once, then read back, so the console setting stays valid. */
