@@ -12,8 +12,11 @@ import { parseMessage } from '../messages/parse.js'
 import { MessageCrypto } from '../pipeline/crypto.js'
 import { sha1Sorted } from '../pipeline/signature.js'
 import { parseXml, textOf } from '../xml/parse.js'
+import { loadConfig } from '../server/config.js'
+import { startServer, type WxmpServer } from '../server/app.js'
+import { startFakeWechat, type FakeWechat } from './fake-wechat/index.js'
 import { SAMPLE_KINDS, sampleXml } from './samples.js'
-import { ERROR_BANNER, buildSimulatedMessage, simulate, verifyUrl } from './simulator.js'
+import { ERROR_BANNER, buildSimulatedMessage, simulate, verifyUrl, type SimulateResult } from './simulator.js'
 
 const token = 'simtoken'
 const encodingAESKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
@@ -581,5 +584,156 @@ describe('buildSimulatedMessage: command-line words to WeChat fields', () => {
     const doctype = join(dir, 'doctype.xml')
     writeFileSync(doctype, '<!DOCTYPE x [<!ENTITY a "b">]><xml><MsgType>&a;</MsgType></xml>')
     assert.throws(() => buildSimulatedMessage('xml', [doctype]), /DOCTYPE/)
+  })
+})
+
+describe('simulate with lateFrom: what the user saw after success or the interim', () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
+
+  /**
+   * The ready-to-run server calling a fake WeChat server, with a handler that answers only once
+   * `release()` is called: the test releases it when the simulator has seen the passive answer,
+   * so the answer is late by construction, not by a guessed delay.
+   */
+  async function slowServer(env: Record<string, string> = {}) {
+    const fake = await startFakeWechat()
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const config = loadConfig(
+      { WECHAT_TOKEN: token, WECHAT_APPID: fake.appId, WECHAT_APPSECRET: fake.appSecret, WECHAT_API_BASE: fake.url, WECHAT_REPLY_TIMEOUT_MS: '300', WECHAT_TYPING_AFTER_MS: '0', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'memory:', WXMP_MESSAGE_LOG: '0', ...env },
+      { dotenv: false },
+    )
+    const server: WxmpServer = await startServer({
+      config,
+      logger: quiet,
+      setup: (bot) => {
+        bot.on('text', async (ctx) => {
+          await gate
+          await ctx.reply(`the answer to ${ctx.text}`)
+        })
+      },
+    })
+    after(async () => {
+      release()
+      await server.close({ drainMs: 1000 })
+      await fake.close()
+    })
+    return { fake, url: server.http.url, release }
+  }
+
+  /** Bounded wait until the fake has recorded a send of this kind (at most ~2 s). */
+  async function untilSent(fake: FakeWechat, kind: 'typing' | 'customer-service'): Promise<void> {
+    for (let i = 0; i < 100 && !fake.sent.some((s) => s.kind === kind); i++) await new Promise((r) => setTimeout(r, 20))
+  }
+
+  test('success at the deadline, then the customer-service answer: late and userSaw show it, and onLate saw it as it came', async () => {
+    const { fake, url, release } = await slowServer()
+    const seen: string[] = []
+    const result = await simulate({
+      url,
+      token,
+      xml: sampleXml('text', { Content: '你好' }, { openid: 'oLateUser0001' }),
+      timeoutMs: 1000,
+      lateFrom: fake.url,
+      lateWaitMs: 10_000,
+      onOutcome: (final) => {
+        seen.push(`outcome ${final.kind}`)
+        release()
+      },
+      onLateWait: ({ from, waitMs }) => seen.push(`wait ${from} ${waitMs}`),
+      onLate: (message) => seen.push(`late ${message.text}`),
+    })
+    assert.deepEqual(result.attempts.map((a) => a.outcome), ['no-reply'])
+    assert.equal(result.final.kind, 'no-reply')
+    assert.deepEqual(result.late?.map(({ kind, msgtype, text }) => ({ kind, msgtype, text })), [{ kind: 'customer-service', msgtype: 'text', text: 'the answer to 你好' }])
+    assert.ok((result.late?.[0]?.afterMs ?? -1) >= 0)
+    assert.match(result.userSaw, /^\(customer service, \d+\.\d s\): the answer to 你好$/)
+    assert.deepEqual(seen, ['outcome no-reply', `wait ${fake.url} 10000`, 'late the answer to 你好'])
+    assert.deepEqual(result.warnings, [])
+  })
+
+  test('with an interim and typing: the interim passively, then typing…, then the answer', async () => {
+    const { fake, url, release } = await slowServer({ WECHAT_INTERIM: '正在思考，请稍候…', WECHAT_TYPING_AFTER_MS: '1' })
+    const result = await simulate({
+      url,
+      token,
+      xml: sampleXml('text', { Content: 'why' }, { openid: 'oLateUser0002' }),
+      timeoutMs: 1000,
+      interim: '正在思考，请稍候…',
+      lateFrom: fake.url,
+      lateWaitMs: 10_000,
+      // the answer goes out only once "typing…" is on record, so the order is fixed
+      onOutcome: () => void untilSent(fake, 'typing').then(release),
+    })
+    assert.equal(result.final.kind, 'reply')
+    assert.equal(result.final.reply?.Content, '正在思考，请稍候…')
+    assert.deepEqual(result.late?.map((m) => `${m.kind}:${m.text}`), ['typing:typing…', 'customer-service:the answer to why'])
+    assert.match(result.userSaw, /^正在思考，请稍候… then typing… then \(customer service, \d+\.\d s\): the answer to why$/)
+  })
+
+  test('a text that is not the interim is a real reply: the fake is read once, nothing is waited for', async () => {
+    const { fake, url, release } = await slowServer({ WECHAT_INTERIM: '稍等' })
+    let waited = false
+    const result = await simulate({
+      url,
+      token,
+      xml: sampleXml('text', { Content: 'x' }, { openid: 'oLateUser0003' }),
+      timeoutMs: 1000,
+      interim: 'something else',
+      lateFrom: fake.url,
+      lateWaitMs: 600_000,
+      onLateWait: () => (waited = true),
+    })
+    release()
+    assert.equal(result.final.reply?.Content, '稍等')
+    assert.equal(waited, false)
+    assert.deepEqual(result.late, [])
+    assert.equal(result.userSaw, '稍等')
+  })
+
+  test('sends to other users and sends before this message are not this message\'s', async () => {
+    const { fake, url, release } = await slowServer()
+    fake.sent.push({ kind: 'customer-service', touser: 'oLateUser0004', msgtype: 'text', body: { text: { content: 'an older answer' } }, at: Date.now() - 60_000 })
+    const result = await simulate({
+      url,
+      token,
+      xml: sampleXml('text', { Content: 'mine' }, { openid: 'oLateUser0004' }),
+      timeoutMs: 1000,
+      lateFrom: fake.url,
+      lateWaitMs: 10_000,
+      onOutcome: () => {
+        fake.sent.push({ kind: 'customer-service', touser: 'oSomeoneElse01', msgtype: 'text', body: { text: { content: 'not yours' } }, at: Date.now() })
+        release()
+      },
+    })
+    assert.deepEqual(result.late?.map((m) => m.text), ['the answer to mine'])
+  })
+
+  test('lateFrom unreachable: a warning that names the URL and the likely cause, no crash, the passive outcome kept', async () => {
+    const { url, release } = await slowServer()
+    const port = await closedPort()
+    let result: SimulateResult | undefined
+    await assert.doesNotReject(async () => {
+      result = await simulate({ url, token, xml: sampleXml('text', {}, { openid: 'oLateUser0005' }), timeoutMs: 1000, lateFrom: `http://127.0.0.1:${port}`, lateWaitMs: 10_000 })
+    })
+    release()
+    assert.equal(result?.final.kind, 'no-reply')
+    assert.equal(result?.userSaw, '(no reply)')
+    assert.deepEqual(result?.late, [])
+    assert.equal(result?.warnings.length, 1)
+    assert.match(result?.warnings[0] ?? '', new RegExp(`cannot read http://127\\.0\\.0\\.1:${port}/__fake/sent \\(ECONNREFUSED\\).*wxmp fake-wechat`))
+  })
+
+  test('without lateFrom nothing is collected: late is absent', async () => {
+    const server = await botServer()
+    after(() => server.close())
+    const result = await simulate({ url: server.url, token, xml: sampleXml('text') })
+    assert.equal(result.late, undefined)
+  })
+
+  test('a lateFrom that is not an http(s) URL, or a wait out of range, is a WX_ERR_CONFIG before anything is sent', async () => {
+    for (const bad of [{ lateFrom: 'localhost:8081' }, { lateFrom: 'ftp://127.0.0.1' }, { lateFrom: 'http://' }, { lateWaitMs: -1 }, { lateWaitMs: 600_001 }, { lateWaitMs: Number.NaN }]) {
+      await assert.rejects(simulate({ url: 'http://127.0.0.1:1/wechat', token, xml: sampleXml('text'), ...bad }), (err) => isWxmpError(err, 'WX_ERR_CONFIG') && /lateFrom|lateWaitMs/.test((err as Error).message))
+    }
   })
 })

@@ -14,6 +14,10 @@
  * - `success` or a zero-byte body ⇒ no reply; a non-200 status, HTML, JSON, malformed XML,
  *   a BOM or whitespace before `<xml>`, a wrong MsgSignature or AppID, or a plaintext reply
  *   in safe mode ⇒ the error banner.
+ *
+ * With `lateFrom` (the fake WeChat server the webhook's server calls), what the user saw
+ * afterwards is collected too: the customer-service answer that follows `success` or an
+ * interim text, and "typing…" (late-sends.ts).
  */
 import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
@@ -22,6 +26,7 @@ import { EVENT_NAMES_BY_LOWER_CASE, EVENT_TABLE, type EventName } from '../messa
 import { decodeAesKey } from '../pipeline/crypto.js'
 import type { XmlElements } from '../xml/build.js'
 import { parseXml, textOf, type XmlObject, type XmlValue } from '../xml/parse.js'
+import { collectLateMessages, type LateMessage } from './late-sends.js'
 import { sampleXml, type SampleKind } from './samples.js'
 import { readReply, signedRequest, verificationRequest, type EncryptionMode } from './signed-request.js'
 
@@ -40,6 +45,11 @@ export const WECHAT_REQUEST_HEADERS: Readonly<Record<string, string>> = Object.f
 /** WeChat's budget per attempt and its number of attempts (protocol.md §4.1). */
 export const WECHAT_TIMEOUT_MS = 5000
 export const WECHAT_ATTEMPTS = 3
+
+/** How long `simulate` waits for the late answer after `success` or an interim, by default. */
+export const LATE_WAIT_MS = 30_000
+
+export type { LateMessage } from './late-sends.js'
 
 /** Reply types WeChat can show (protocol.md §4.1). */
 const REPLY_TYPES = new Set(['text', 'image', 'voice', 'video', 'music', 'news', 'transfer_customer_service'])
@@ -88,6 +98,25 @@ export interface SimulateOptions {
   onRequest?: (request: SimulateResult['request']) => void
   /** Called after each attempt, e.g. to print progress while a slow server is retried. */
   onAttempt?: (attempt: SimulatedAttempt) => void
+  /**
+   * Base URL of the fake WeChat server that the webhook's server calls (its WECHAT_API_BASE),
+   * e.g. `http://127.0.0.1:8081`. After the passive answer, the customer-service messages (and
+   * "typing…") the fake delivered to this message's user go into `late` and `userSaw`.
+   */
+  lateFrom?: string
+  /**
+   * How long to wait for the late answer when the passive answer was `success` or the interim
+   * (0–600 000 ms). Default 30 000. After a real reply or the banner the fake is read once.
+   */
+  lateWaitMs?: number
+  /** The server's interim text (WECHAT_INTERIM): a passive text equal to it means the answer comes later. */
+  interim?: string
+  /** Called once the passive outcome is known, before late messages are collected. */
+  onOutcome?: (final: SimulateResult['final']) => void
+  /** Called when the simulator starts waiting for the late answer. */
+  onLateWait?: (wait: { from: string; waitMs: number }) => void
+  /** Called for each late message as it is found. */
+  onLate?: (message: LateMessage) => void
 }
 
 export interface SimulateResult {
@@ -106,7 +135,15 @@ export interface SimulateResult {
     /** The likely fix for an error banner. */
     hint?: string
   }
-  /** What the user would have seen: the reply as a sentence, "(no reply)" or the banner. */
+  /**
+   * What the user saw after the passive answer, in order (only with `lateFrom`): the
+   * customer-service answer, "typing…", template messages.
+   */
+  late?: LateMessage[]
+  /**
+   * What the user would have seen: the reply as a sentence, "(no reply)" or the banner; with
+   * late messages, e.g. "正在思考… then typing… then (customer service, 5.2 s): the answer".
+   */
   userSaw: string
   /** Things WeChat tolerates but that are probably mistakes (To/From not swapped, …). */
   warnings: string[]
@@ -146,6 +183,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   const request = { url: target, body: signed.body, mode }
   options.onRequest?.(request)
   const attempts: SimulatedAttempt[] = []
+  const startedAt = now()
   const started = performance.now()
   let judged: Judged | undefined
   // Built once: every attempt carries the identical query string and body, as WeChat's do.
@@ -164,6 +202,13 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     if (judged !== undefined) break
   }
   const totalMs = Math.round(performance.now() - started)
+  const result = passiveResult(request, attempts, judged, inbound, totalMs)
+  options.onOutcome?.(result.final)
+  if (options.lateFrom !== undefined) await addLateMessages(result, options, options.lateFrom, inbound, startedAt)
+  return result
+}
+
+function passiveResult(request: SimulateResult['request'], attempts: SimulatedAttempt[], judged: Judged | undefined, inbound: XmlObject, totalMs: number): SimulateResult {
   if (judged === undefined || judged.outcome === 'invalid' || judged.outcome === 'http-error') {
     const last = attempts[attempts.length - 1]
     const detail = judged?.detail ?? `no answer in ${attempts.length} attempts (${last?.detail ?? 'timeout'})`
@@ -191,6 +236,51 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
   }
 }
 
+/**
+ * A late answer only follows `success` or the interim, so only then is it waited for; after a
+ * real reply or the banner the fake is read once (a handler may have sent messages of its own).
+ */
+async function addLateMessages(result: SimulateResult, options: SimulateOptions, from: string, inbound: XmlObject, since: number): Promise<void> {
+  const openid = textOf(inbound, 'FromUserName')
+  if (openid === undefined || openid === '') {
+    result.warnings.push('the message has no FromUserName: late customer-service messages cannot be matched to a user')
+    return
+  }
+  const { final } = result
+  const answerFollows = final.kind === 'no-reply' || (final.reply !== undefined && isInterim(final.reply, options.interim))
+  const waitMs = answerFollows ? (options.lateWaitMs ?? LATE_WAIT_MS) : 0
+  if (waitMs > 0) options.onLateWait?.({ from, waitMs })
+  const collected = await collectLateMessages({
+    from,
+    openid,
+    since,
+    waitMs,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.onLate === undefined ? {} : { onMessage: options.onLate }),
+  })
+  result.late = collected.messages
+  if (collected.warning !== undefined) result.warnings.push(collected.warning)
+  if (collected.messages.length > 0) result.userSaw = sawWithLate(final.kind === 'no-reply' ? undefined : result.userSaw, collected.messages)
+}
+
+function isInterim(reply: XmlObject, interim: string | undefined): boolean {
+  return interim !== undefined && textOf(reply, 'MsgType') === 'text' && textOf(reply, 'Content')?.trim() === interim.trim()
+}
+
+/** "正在思考… then typing… then (customer service, 5.2 s): the answer"; repeated "typing…" shows once. */
+function sawWithLate(passive: string | undefined, late: readonly LateMessage[]): string {
+  const parts = passive === undefined ? [] : [passive]
+  for (const message of late) {
+    if (message.kind === 'typing') {
+      if (parts.at(-1) !== 'typing…') parts.push('typing…')
+      continue
+    }
+    const via = message.kind === 'template' ? 'template message' : 'customer service'
+    parts.push(`(${via}, ${(message.afterMs / 1000).toFixed(1)} s): ${message.text}`)
+  }
+  return parts.join(' then ')
+}
+
 function checkSimulateOptions(options: SimulateOptions, mode: EncryptionMode, timeoutMs: number, attempts: number): void {
   if (typeof options.token !== 'string' || options.token.length === 0) {
     throw new WxmpError('WX_ERR_CONFIG', 'simulate needs the Token from 服务器配置 (the server signs with it; in development it is in ./data/dev-token)')
@@ -205,6 +295,11 @@ function checkSimulateOptions(options: SimulateOptions, mode: EncryptionMode, ti
   }
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new WxmpError('WX_ERR_CONFIG', `timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`)
   if (!Number.isInteger(attempts) || attempts < 1 || attempts > 10) throw new WxmpError('WX_ERR_CONFIG', `attempts must be a whole number from 1 to 10 (WeChat makes 3), got ${attempts}`)
+  if (options.lateFrom !== undefined && !/^https?:\/\/[^\s/?#]+[^\s?#]*$/.test(options.lateFrom)) {
+    throw new WxmpError('WX_ERR_CONFIG', `lateFrom ${JSON.stringify(String(options.lateFrom).slice(0, 80))} must be the fake WeChat server's base URL, e.g. http://127.0.0.1:8081 (the server's WECHAT_API_BASE)`)
+  }
+  const wait = options.lateWaitMs
+  if (wait !== undefined && !(Number.isFinite(wait) && wait >= 0 && wait <= 600_000)) throw new WxmpError('WX_ERR_CONFIG', `lateWaitMs must be from 0 to 600000 milliseconds, got ${wait}`)
 }
 
 /** The webhook URL with the signed parameters added (a query the URL already has is kept). */
