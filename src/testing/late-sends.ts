@@ -42,6 +42,9 @@ export interface CollectLateResult {
   warning?: string
 }
 
+/** How every warning ends: the passive outcome stands, what came later is unknown. */
+export const LATE_NOT_SHOWN = 'late customer-service messages are not shown'
+
 /** One look at the fake must not hang the simulator. */
 const LOOK_TIMEOUT_MS = 2000
 /** No fake's send list comes close; a larger answer is not a fake's. */
@@ -88,28 +91,27 @@ interface Sent {
 }
 
 async function lookOnce(url: string, from: string, fetchFn: typeof fetch): Promise<{ sent: Sent[] } | { warning: string }> {
-  const notShown = 'late customer-service messages are not shown'
   let text: string
   try {
     const response = await fetchFn(url, { signal: AbortSignal.timeout(LOOK_TIMEOUT_MS), redirect: 'manual' })
     if (response.status !== 200) {
       await response.body?.cancel()
-      return { warning: `${url} answered HTTP ${response.status}: is ${from} a fake WeChat server (wxmp fake-wechat)? ${notShown}` }
+      return { warning: `${url} answered HTTP ${response.status}: is ${from} a fake WeChat server (wxmp fake-wechat)? ${LATE_NOT_SHOWN}` }
     }
     const read = await readCapped(response)
-    if (read === undefined) return { warning: `${url} answered more than ${MAX_ANSWER_BYTES} bytes: not a fake WeChat server's list; ${notShown}` }
+    if (read === undefined) return { warning: `${url} answered more than ${MAX_ANSWER_BYTES} bytes: not a fake WeChat server's list; ${LATE_NOT_SHOWN}` }
     text = read
   } catch (err) {
-    return { warning: `cannot read ${url} (${errorText(err)}): is \`wxmp fake-wechat\` running there, and is it the server's WECHAT_API_BASE? ${notShown}` }
+    return { warning: `cannot read ${url} (${errorText(err)}): is \`wxmp fake-wechat\` running there, and is it the server's WECHAT_API_BASE? ${LATE_NOT_SHOWN}` }
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch {
-    return { warning: `${url} did not answer JSON: is ${from} a fake WeChat server (wxmp fake-wechat)? ${notShown}` }
+    return { warning: `${url} did not answer JSON: is ${from} a fake WeChat server (wxmp fake-wechat)? ${LATE_NOT_SHOWN}` }
   }
   const list = (parsed as { sent?: unknown } | null)?.sent
-  if (!Array.isArray(list)) return { warning: `${url} did not answer {"sent": […]}: is ${from} a fake WeChat server (wxmp fake-wechat)? ${notShown}` }
+  if (!Array.isArray(list)) return { warning: `${url} did not answer {"sent": […]}: is ${from} a fake WeChat server (wxmp fake-wechat)? ${LATE_NOT_SHOWN}` }
   return { sent: list.filter(isSent) }
 }
 

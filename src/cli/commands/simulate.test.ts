@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net'
 import { Bot } from '../../bot.js'
 import { serve, type RunningServer } from '../../adapters/node.js'
 import { loadConfig, type WxmpConfig } from '../../server/config.js'
+import { startServer } from '../../server/app.js'
+import { lateOptions } from '../../pipeline/late-options.js'
+import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
 import { ERROR_BANNER } from '../../testing/simulator.js'
 import { runSimulateCommand, SIMULATE_USAGE } from './simulate.js'
 
@@ -200,6 +203,11 @@ describe('wxmp simulate: usage errors exit 2 and say what is wrong', () => {
     ['an option without its value', ['text', 'x', '--url'], /--url/],
     ['a --url that is not http', ['text', 'x', '--url', 'ftp://host/wx'], /http:\/\/ or https:\/\//],
     ['verify with arguments', ['verify', 'extra'], /verify takes no arguments/],
+    ['verify with --wait', ['verify', '--wait', '5', '--late-from', 'http://127.0.0.1:8081'], /verify sends no message/],
+    ['--wait without a fake to read from', ['text', 'x', '--wait', '5'], /--wait needs a fake WeChat server.*--late-from/],
+    ['a --wait that is not seconds', ['text', 'x', '--late-from', 'http://127.0.0.1:8081', '--wait', '5s'], /--wait "5s" must be a number of seconds from 0 to 600/],
+    ['a --wait too long', ['text', 'x', '--late-from', 'http://127.0.0.1:8081', '--wait', '601'], /--wait "601"/],
+    ['a --late-from that is not a URL', ['text', 'x', '--late-from', '127.0.0.1:8081'], /--late-from "127\.0\.0\.1:8081" must be the fake WeChat server's URL/],
   ]
   for (const [name, argv, message, cfg] of cases) {
     test(`${name}`, async () => {
@@ -217,8 +225,123 @@ describe('wxmp simulate: usage errors exit 2 and say what is wrong', () => {
       assert.equal(code, 0)
       assert.equal(out, SIMULATE_USAGE)
     }
-    for (const word of ['text <message>', 'location <lat> <lon>', 'click <EventKey>', 'event subscribe [scene]', 'xml <file>', 'verify', '--url', '--token', '--mode', '--aes-key', '--appid', '--openid', '--account', '--timeout', '--json']) {
+    for (const word of ['text <message>', 'location <lat> <lon>', 'click <EventKey>', 'event subscribe [scene]', 'xml <file>', 'verify', '--url', '--token', '--mode', '--aes-key', '--appid', '--openid', '--account', '--timeout', '--json', '--late-from', '--wait', '--interim']) {
       assert.ok(SIMULATE_USAGE.includes(word), word)
     }
+  })
+})
+
+describe('wxmp simulate: the late answer, when the server talks to the fake WeChat server', () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
+  let fake: FakeWechat
+  let lateConfig: WxmpConfig
+  let closeServer: () => Promise<void>
+
+  before(async () => {
+    fake = await startFakeWechat()
+    // the server and `wxmp simulate` read the same environment, as on a developer's machine
+    const env = { WECHAT_TOKEN: token, WECHAT_APPID: fake.appId, WECHAT_APPSECRET: fake.appSecret, WECHAT_API_BASE: fake.url, WECHAT_REPLY_TIMEOUT_MS: '300', WECHAT_TYPING_AFTER_MS: '0', PORT: '0', HOST: '127.0.0.1', WECHAT_PATH: '/late', DATABASE_URL: 'memory:', WXMP_MESSAGE_LOG: '0' }
+    const serverConfig = loadConfig({ ...env }, { dotenv: false })
+    const running = await startServer({
+      config: serverConfig,
+      logger: quiet,
+      setup: (bot) => {
+        // the handler answers once the server has given its deadline answer: late by construction, not by a guessed delay
+        let passed: () => void = () => {}
+        bot.onOutcome((outcome) => {
+          if (outcome.kind === 'deadline') passed()
+        })
+        const slowAnswer = async (ctx: { text?: string; reply(text: string): unknown }) => {
+          await new Promise<void>((resolve) => (passed = resolve))
+          await ctx.reply(`answer: ${ctx.text ?? ''}`)
+        }
+        // messages starting with "why" get an interim (as WECHAT_INTERIM would give every message)
+        bot.hears(/^why/, lateOptions({ interim: '正在思考…' }), slowAnswer)
+        bot.on('text', slowAnswer)
+        // a click has no route here: the server says success at once and sends nothing later
+      },
+    })
+    closeServer = () => running.close({ drainMs: 1000 })
+    lateConfig = { ...serverConfig, port: running.http.port }
+  })
+  after(async () => {
+    await closeServer()
+    await fake.close()
+  })
+
+  const runLate = (argv: string[], cfg: WxmpConfig = lateConfig) => run(argv, cfg)
+
+  test('WECHAT_API_BASE on loopback: success, then the wait, then the customer-service answer as it arrives', async () => {
+    const { code, lines } = await runLate(['text', '你好', '--openid', 'oCliLate0001', '--timeout', '1000', '--wait', '10'])
+    assert.equal(code, 0)
+    assert.match(lines[1] ?? '', /^ {2}attempt 1\/3: HTTP 200 no-reply in \d+ ms$/)
+    assert.equal(lines[2], '← success (no reply)')
+    assert.equal(lines[3], `  waiting up to 10 s for the late answer (customer-service messages recorded by ${fake.url})`)
+    assert.match(lines[4] ?? '', /^ {2}⇢ customer service text \(\d+\.\d s\): answer: 你好$/)
+    assert.match(lines[5] ?? '', /^ {2}user saw: \(customer service, \d+\.\d s\): answer: 你好$/)
+    assert.match(lines[6] ?? '', /^ {2}total \d+ ms in 1 attempt$/)
+    assert.equal(lines.length, 7)
+  })
+
+  test('with the interim: the interim is the passive answer and the real one follows', async () => {
+    const { code, lines, out } = await runLate(['text', 'why', '--openid', 'oCliLate0002', '--timeout', '1000', '--wait', '10'], { ...lateConfig, interim: '正在思考…' })
+    assert.equal(code, 0)
+    assert.equal(lines[2], '← text: 正在思考…')
+    assert.match(out, /⇢ customer service text \(\d+\.\d s\): answer: why/)
+    assert.match(out, /user saw: 正在思考… then \(customer service, \d+\.\d s\): answer: why/)
+  })
+
+  test('--interim names the interim when the configuration does not', async () => {
+    const { out } = await runLate(['text', 'why not', '--openid', 'oCliLate0003', '--timeout', '1000', '--wait', '10', '--interim', '正在思考…'])
+    assert.match(out, /waiting up to 10 s/)
+    assert.match(out, /user saw: 正在思考… then \(customer service, \d+\.\d s\): answer: why not/)
+  })
+
+  test('an interim the simulator does not know looks like a real reply: the fake is read once, no wait', async () => {
+    const { out } = await runLate(['text', 'why so', '--openid', 'oCliLate0009', '--timeout', '1000', '--wait', '10'])
+    assert.match(out, /← text: 正在思考…/)
+    // (the one look may or may not find the answer already sent: only the wait is asserted)
+    assert.doesNotMatch(out, /waiting up to/)
+  })
+
+  test('nothing comes later: the wait ends and says so', async () => {
+    const { code, out } = await runLate(['click', 'SILENT', '--openid', 'oCliLate0004', '--timeout', '1000', '--wait', '0.3'])
+    assert.equal(code, 0)
+    assert.match(out, /waiting up to 0\.3 s/)
+    assert.match(out, /^ {2}no customer-service message within 0\.3 s$/m)
+    assert.match(out, /user saw: \(no reply\)/)
+  })
+
+  test('--late-from off: no wait, no late lines', async () => {
+    const { out } = await runLate(['text', 'off', '--openid', 'oCliLate0005', '--timeout', '1000', '--late-from', 'off'])
+    assert.doesNotMatch(out, /waiting up to|⇢/)
+    assert.match(out, /user saw: \(no reply\)/)
+  })
+
+  test('--late-from unreachable: a warning, exit 0, the passive outcome kept', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+    const { code, out } = await runLate(['text', 'x', '--openid', 'oCliLate0006', '--timeout', '1000', '--late-from', `http://127.0.0.1:${port}`, '--wait', '10'])
+    assert.equal(code, 0)
+    assert.match(out, new RegExp(`warning: cannot read http://127\\.0\\.0\\.1:${port}/__fake/sent \\(ECONNREFUSED\\).*not shown`))
+    assert.doesNotMatch(out, /no customer-service message within/)
+    assert.match(out, /user saw: \(no reply\)/)
+  })
+
+  test('--json carries the late messages', async () => {
+    const { code, lines } = await runLate(['text', 'j', '--openid', 'oCliLate0007', '--timeout', '1000', '--wait', '10', '--json'])
+    assert.equal(code, 0)
+    assert.equal(lines.length, 1)
+    const result = JSON.parse(lines[0] ?? '') as { late: Array<{ kind: string; text: string }>; userSaw: string }
+    assert.deepEqual(result.late.map((m) => `${m.kind}:${m.text}`), ['customer-service:answer: j'])
+  })
+
+  test('a WECHAT_API_BASE that is the real API turns late collection off by default', async () => {
+    const { out } = await runLate(['text', 'real', '--openid', 'oCliLate0008', '--timeout', '1000'], { ...lateConfig, apiBase: 'https://api.weixin.qq.com' })
+    assert.doesNotMatch(out, /waiting up to/)
   })
 })

@@ -2,17 +2,21 @@
  * `wxmp simulate`: WeChat's side of the webhook from the terminal. `npm start` in one terminal,
  * `npx wxmp simulate text 你好` in another: the same Token (config, or ./data/dev-token in
  * development), the server's port and path, WeChat's headers, 5 s budget and 3 attempts.
+ * When the server calls the fake WeChat server (WECHAT_API_BASE on loopback), the answer it
+ * sends later through the customer-service API is waited for and printed too.
  */
 import { parseArgs } from 'node:util'
 import { isWxmpError } from '../../errors.js'
 import type { WxmpConfig } from '../../server/config.js'
 import type { EncryptionMode } from '../../testing/signed-request.js'
-import { buildSimulatedMessage, SIMULATED_KINDS, SIMULATED_USAGE_HINT, simulate, verifyUrl, WECHAT_ATTEMPTS, WECHAT_TIMEOUT_MS, type SimulatedAttempt, type SimulateResult } from '../../testing/simulator.js'
+import { LATE_NOT_SHOWN } from '../../testing/late-sends.js'
+import { buildSimulatedMessage, describeReply, LATE_WAIT_MS, SIMULATED_KINDS, SIMULATED_USAGE_HINT, simulate, verifyUrl, WECHAT_ATTEMPTS, WECHAT_TIMEOUT_MS, type LateMessage, type SimulatedAttempt, type SimulateResult } from '../../testing/simulator.js'
 
 export const SIMULATE_USAGE = `wxmp simulate <kind> [args] [options]
   Plays WeChat against your webhook: signs (and with --mode compat/safe encrypts) a message,
   POSTs it with WeChat's headers, waits 5 s per attempt, makes 3 attempts when nothing
-  answers, and shows what the user would have seen.
+  answers, and shows what the user would have seen, including the answer sent later
+  through the customer-service API when the server talks to \`wxmp fake-wechat\`.
   kinds:
     text <message>                 a text message (Content)
     image|voice|video|shortvideo [MediaId]
@@ -36,6 +40,11 @@ export const SIMULATE_USAGE = `wxmp simulate <kind> [args] [options]
     --timeout MS       budget per attempt (default 5000, WeChat's)
     --attempts N       attempts when nothing answers (default 3, WeChat's)
     --echostr S        echostr for verify (default random digits)
+    --late-from URL    fake WeChat server to read late customer-service messages from
+                       (default WECHAT_API_BASE when it is http on loopback; off to skip)
+    --wait SECONDS     how long to wait for the late answer after success or the
+                       interim (default 30; 0 looks once)
+    --interim TEXT     the server's interim text (default WECHAT_INTERIM)
     --json             print the whole result as JSON
   exit code: 0 reply or no reply, 1 error banner (or failed verify), 2 usage error`
 
@@ -52,6 +61,9 @@ const OPTIONS = {
   timeout: { type: 'string' },
   attempts: { type: 'string' },
   echostr: { type: 'string' },
+  'late-from': { type: 'string' },
+  wait: { type: 'string' },
+  interim: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -84,7 +96,7 @@ export async function runSimulateCommand(argv: string[], config: WxmpConfig, pri
     print(SIMULATE_USAGE)
     return 0
   }
-  const { kind, args, values, url, token, timeoutMs, attempts } = parsed
+  const { kind, args, values, url, token, timeoutMs, attempts, late } = parsed
   try {
     if (kind === 'verify') {
       const result = await verifyUrl({ url, token, timeoutMs, ...(values.echostr === undefined ? {} : { echostr: values.echostr }) })
@@ -108,6 +120,8 @@ export async function runSimulateCommand(argv: string[], config: WxmpConfig, pri
       ...(values.openid === undefined ? {} : { openid: values.openid }),
       ...(values.account === undefined ? {} : { account: values.account }),
     })
+    let waitedMs: number | undefined
+    const interim = values.interim ?? config.interim
     const result = await simulate({
       url,
       token,
@@ -116,15 +130,25 @@ export async function runSimulateCommand(argv: string[], config: WxmpConfig, pri
       timeoutMs,
       attempts,
       ...(mode === 'plain' ? {} : { encodingAESKey, appId }),
+      ...(late === undefined ? {} : { lateFrom: late.from, lateWaitMs: late.waitMs }),
+      ...(interim === undefined ? {} : { interim }),
       ...(values.json
         ? {}
         : {
             onRequest: () => print(`→ POST ${url}  ${message.label}  (${MODE_NAMES[mode]})`),
             onAttempt: (attempt: SimulatedAttempt) => print(attemptLine(attempt, attempts)),
+            onOutcome: (final: SimulateResult['final']) => {
+              for (const line of outcomeLines(final)) print(line)
+            },
+            onLateWait: ({ from, waitMs }: { from: string; waitMs: number }) => {
+              waitedMs = waitMs
+              print(`  waiting up to ${seconds(waitMs)} s for the late answer (customer-service messages recorded by ${from})`)
+            },
+            onLate: (message: LateMessage) => print(lateLine(message)),
           }),
     })
     if (values.json) print(JSON.stringify(result, null, 2))
-    else for (const line of summary(result)) print(line)
+    else for (const line of closingLines(result, waitedMs)) print(line)
     return result.final.kind === 'error-banner' ? 1 : 0
   } catch (err) {
     return usageFailure(err, print)
@@ -147,7 +171,38 @@ function parse(argv: string[], config: WxmpConfig) {
     throw new UsageError(`unknown kind ${JSON.stringify(kind.slice(0, 60))}; ${SIMULATED_USAGE_HINT}, verify`)
   }
   if (kind === 'verify' && args.length > 0) throw new UsageError('verify takes no arguments: wxmp simulate verify [--url …] [--token …]')
-  return { kind, args, values, url, token, timeoutMs, attempts }
+  if (kind === 'verify' && (values['late-from'] !== undefined || values.wait !== undefined || values.interim !== undefined)) {
+    throw new UsageError('verify sends no message, so nothing comes later: --late-from, --wait and --interim are for messages')
+  }
+  return { kind, args, values, url, token, timeoutMs, attempts, late: lateOf(values['late-from'], values.wait, config) }
+}
+
+/**
+ * Late messages are read from the fake WeChat server: the one given, or the server's own
+ * WECHAT_API_BASE when that is plain http on loopback (that is `wxmp fake-wechat`, never the
+ * real API).
+ */
+function lateOf(rawFrom: string | undefined, rawWait: string | undefined, config: WxmpConfig): { from: string; waitMs: number } | undefined {
+  if (rawFrom !== undefined && rawFrom !== 'off' && !/^https?:\/\/[^\s/?#]+[^\s?#]*$/.test(rawFrom)) {
+    throw new UsageError(`--late-from ${JSON.stringify(rawFrom.slice(0, 80))} must be the fake WeChat server's URL, e.g. http://127.0.0.1:8081, or off`)
+  }
+  const from = rawFrom === 'off' ? undefined : (rawFrom ?? (isLoopbackHttp(config.apiBase) ? config.apiBase : undefined))
+  if (from === undefined) {
+    if (rawWait !== undefined) throw new UsageError('--wait needs a fake WeChat server to read late messages from: pass --late-from http://127.0.0.1:8081 (or run the server with WECHAT_API_BASE pointing at wxmp fake-wechat)')
+    return undefined
+  }
+  if (rawWait === undefined) return { from, waitMs: LATE_WAIT_MS }
+  if (!/^\d+(\.\d+)?$/.test(rawWait) || Number(rawWait) > 600) throw new UsageError(`--wait ${JSON.stringify(rawWait.slice(0, 40))} must be a number of seconds from 0 to 600, e.g. 30`)
+  return { from, waitMs: Math.round(Number(rawWait) * 1000) }
+}
+
+function isLoopbackHttp(base: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(base)
+    return protocol === 'http:' && (hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname))
+  } catch {
+    return false
+  }
 }
 
 function whole(raw: string, name: string, min: number, max: number, example: string): number {
@@ -180,18 +235,30 @@ function attemptLine(attempt: SimulatedAttempt, of: number): string {
   return `${head}${status}${attempt.outcome} in ${attempt.latencyMs} ms${detail}${retry}`
 }
 
-function summary(result: SimulateResult): string[] {
-  const lines: string[] = []
-  const { final } = result
+/** The passive answer, printed as soon as it is known (late messages follow it). */
+function outcomeLines(final: SimulateResult['final']): string[] {
   if (final.kind === 'reply' && final.reply !== undefined) {
     const type = typeof final.reply.MsgType === 'string' ? final.reply.MsgType : '?'
-    lines.push(`← ${type}${final.encrypted ? ' (encrypted, MsgSignature verified)' : ''}: ${result.userSaw}`)
-  } else if (final.kind === 'no-reply') {
-    lines.push('← success (no reply)')
-  } else {
-    lines.push(`✗ ${final.detail ?? 'no valid answer'}`)
-    if (final.hint !== undefined) lines.push(`  hint: ${final.hint}`)
+    return [`← ${type}${final.encrypted ? ' (encrypted, MsgSignature verified)' : ''}: ${describeReply(final.reply)}`]
   }
+  if (final.kind === 'no-reply') return ['← success (no reply)']
+  return [`✗ ${final.detail ?? 'no valid answer'}`, ...(final.hint === undefined ? [] : [`  hint: ${final.hint}`])]
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)
+
+function lateLine(message: LateMessage): string {
+  const after = `${(message.afterMs / 1000).toFixed(1)} s`
+  if (message.kind === 'typing') return `  ⇢ typing… (${after})`
+  const via = message.kind === 'template' ? `template ${message.msgtype}` : `customer service ${message.msgtype}`
+  return `  ⇢ ${via} (${after}): ${message.text}`
+}
+
+function closingLines(result: SimulateResult, waitedMs: number | undefined): string[] {
+  const lines: string[] = []
+  const answered = result.late?.some((m) => m.kind !== 'typing') ?? false
+  const unread = result.warnings.some((w) => w.endsWith(LATE_NOT_SHOWN))
+  if (waitedMs !== undefined && !answered && !unread) lines.push(`  no customer-service message within ${seconds(waitedMs)} s`)
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`)
   lines.push(`  user saw: ${result.userSaw}`)
   lines.push(`  total ${result.totalMs} ms in ${result.attempts.length} attempt${result.attempts.length === 1 ? '' : 's'}`)
