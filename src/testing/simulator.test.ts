@@ -652,7 +652,7 @@ describe('simulate with lateFrom: what the user saw after success or the interim
     assert.deepEqual(result.warnings, [])
   })
 
-  test('with an interim and typing: the interim passively, then typing…, then the answer', async () => {
+  test('with an interim and typing: typing… while WeChat waits, the interim passively, then the answer', async () => {
     const { fake, url, release } = await slowServer({ WECHAT_INTERIM: '正在思考，请稍候…', WECHAT_TYPING_AFTER_MS: '1' })
     const result = await simulate({
       url,
@@ -668,7 +668,11 @@ describe('simulate with lateFrom: what the user saw after success or the interim
     assert.equal(result.final.kind, 'reply')
     assert.equal(result.final.reply?.Content, '正在思考，请稍候…')
     assert.deepEqual(result.late?.map((m) => `${m.kind}:${m.text}`), ['typing:typing…', 'customer-service:the answer to why'])
-    assert.match(result.userSaw, /^正在思考，请稍候… then typing… then \(customer service, \d+\.\d s\): the answer to why$/)
+    // typing normally starts while WeChat still waits (1 ms vs 300 ms), so the user sees it before
+    // the interim; on a machine stalled past the deadline it comes after: userSaw follows the clock
+    const typingFirst = (result.late?.[0]?.afterMs ?? Infinity) < result.totalMs
+    const passiveParts = typingFirst ? 'typing… then 正在思考，请稍候…' : '正在思考，请稍候… then typing…'
+    assert.match(result.userSaw, new RegExp(`^${passiveParts} then \\(customer service, \\d+\\.\\d s\\): the answer to why$`))
   })
 
   test('a text that is not the interim is a real reply: the fake is read once, nothing is waited for', async () => {
@@ -707,6 +711,24 @@ describe('simulate with lateFrom: what the user saw after success or the interim
       },
     })
     assert.deepEqual(result.late?.map((m) => m.text), ['the answer to mine'])
+  })
+
+  test('userSaw follows the clock: typing… before the interim, the interim, typing… again, the answer; template messages named', async () => {
+    const T = 1_800_000_000_000
+    const openid = 'oClockUser0001'
+    const sent = [
+      { kind: 'typing', touser: openid, msgtype: 'Typing', body: {}, at: T + 1 },
+      { kind: 'typing', touser: openid, msgtype: 'Typing', body: {}, at: T + 30_000 },
+      { kind: 'typing', touser: openid, msgtype: 'Typing', body: {}, at: T + 45_000 },
+      { kind: 'template', touser: openid, msgtype: 'TPL_DONE', body: {}, at: T + 50_000 },
+      { kind: 'customer-service', touser: openid, msgtype: 'text', body: { text: { content: 'done' } }, at: T + 60_000 },
+    ]
+    const reply = `<xml><ToUserName><![CDATA[${openid}]]></ToUserName><FromUserName><![CDATA[gh_wxmp_sample]]></FromUserName><CreateTime>1800000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[稍等]]></Content></xml>`
+    // the webhook answers after 50 ms, so the passive answer lies after the first typing (1 ms)
+    const fetchFn = (async (input: string | URL | Request) =>
+      String(input).endsWith('/__fake/sent') ? Response.json({ sent }) : new Promise<Response>((resolve) => setTimeout(() => resolve(new Response(reply)), 50))) as typeof fetch
+    const result = await simulate({ url: 'http://127.0.0.1:9/wechat', token, xml: sampleXml('text', {}, { openid }), fetch: fetchFn, now: () => T, interim: '稍等', lateFrom: 'http://127.0.0.1:8081', lateWaitMs: 1000 })
+    assert.equal(result.userSaw, 'typing… then 稍等 then typing… then (template message, 50.0 s): [template TPL_DONE] then (customer service, 60.0 s): done')
   })
 
   test('lateFrom unreachable: a warning that names the URL and the likely cause, no crash, the passive outcome kept', async () => {

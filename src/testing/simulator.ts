@@ -260,17 +260,26 @@ async function addLateMessages(result: SimulateResult, options: SimulateOptions,
   })
   result.late = collected.messages
   if (collected.warning !== undefined) result.warnings.push(collected.warning)
-  if (collected.messages.length > 0) result.userSaw = sawWithLate(final.kind === 'no-reply' ? undefined : result.userSaw, collected.messages)
+  if (collected.messages.length > 0) result.userSaw = sawWithLate(final.kind === 'no-reply' ? undefined : { text: result.userSaw, atMs: result.totalMs }, collected.messages)
 }
 
 function isInterim(reply: XmlObject, interim: string | undefined): boolean {
   return interim !== undefined && textOf(reply, 'MsgType') === 'text' && textOf(reply, 'Content')?.trim() === interim.trim()
 }
 
-/** "正在思考… then typing… then (customer service, 5.2 s): the answer"; repeated "typing…" shows once. */
-function sawWithLate(passive: string | undefined, late: readonly LateMessage[]): string {
-  const parts = passive === undefined ? [] : [passive]
+/**
+ * "typing… then 正在思考… then (customer service, 5.2 s): the answer", in the order the user saw
+ * them: "typing…" can come before the passive answer (it starts while WeChat still waits).
+ * Repeated "typing…" shows once.
+ */
+function sawWithLate(passive: { text: string; atMs: number } | undefined, late: readonly LateMessage[]): string {
+  const parts: string[] = []
+  let pending = passive
   for (const message of late) {
+    if (pending !== undefined && message.afterMs >= pending.atMs) {
+      parts.push(pending.text)
+      pending = undefined
+    }
     if (message.kind === 'typing') {
       if (parts.at(-1) !== 'typing…') parts.push('typing…')
       continue
@@ -278,6 +287,7 @@ function sawWithLate(passive: string | undefined, late: readonly LateMessage[]):
     const via = message.kind === 'template' ? 'template message' : 'customer service'
     parts.push(`(${via}, ${(message.afterMs / 1000).toFixed(1)} s): ${message.text}`)
   }
+  if (pending !== undefined) parts.push(pending.text)
   return parts.join(' then ')
 }
 
