@@ -8,6 +8,7 @@ import { parseMessage } from './messages/parse.js'
 import type { WechatMessage } from './messages/types.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
 import { Deduper, dedupKey } from './pipeline/dedupe.js'
+import { DeadlineQueue, type Deadline } from './pipeline/deadline-queue.js'
 import { openEnvelope, sealReply, type Opened } from './pipeline/envelope.js'
 import { LateDelivery, type CustomerServiceSender, type LateListenerEvent } from './pipeline/late-delivery.js'
 import { ReplySlot } from './pipeline/reply-slot.js'
@@ -36,6 +37,8 @@ export type { CustomerServiceSender }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 let requestCounter = 0
+/** Every bot's reply deadlines, on one timer (real time, like the setTimeout it replaces). */
+const deadlines = new DeadlineQueue()
 const requestPrefix = Math.random().toString(36).slice(2, 8)
 
 /**
@@ -278,12 +281,14 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     // below would settle on slot.ready anyway, since `handled` is still pending
     let first: 'written' | 'deferred' | 'done' | 'deadline' | undefined = slot.reply !== undefined ? 'written' : slot.isDeferred ? 'deferred' : undefined
     if (first === undefined) {
-      let timer: NodeJS.Timeout | undefined
-      const deadline = new Promise<'deadline'>((resolve) => {
-        timer = setTimeout(resolve, budget, 'deadline')
+      // the same race as Promise.race([slot.ready, handled, timer]), on the shared deadline queue
+      let deadline: Deadline | undefined
+      first = await new Promise<'written' | 'deferred' | 'done' | 'deadline'>((resolve) => {
+        void slot.ready.then(resolve)
+        void handled.then(() => resolve('done'))
+        deadline = deadlines.schedule(budget, () => resolve('deadline'))
       })
-      first = await Promise.race([slot.ready, handled.then(() => 'done' as const), deadline])
-      clearTimeout(timer)
+      if (deadline !== undefined) deadlines.cancel(deadline)
     }
     slot.expire()
     const handlerReply = slot.reply

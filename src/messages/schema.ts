@@ -65,7 +65,9 @@ const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/
  */
 export function normalise(node: XmlObject, fields: FieldMap, path = ''): Record<string, unknown> {
   const out: Record<string, unknown> = { ...node }
-  for (const [name, spec] of Object.entries(fields)) {
+  // for…in over the schema's own literal: no entries array per message
+  for (const name in fields) {
+    const spec = fields[name]!
     const value = node[name]
     const where = path + name
     if (value === undefined || (value === '' && spec.optional && spec.kind !== 'string')) {

@@ -7,7 +7,17 @@ import { hash } from 'node:crypto'
  * @example sha1Sorted(['AAAAA', '1714037059', '486452656']) // '899cf89e…'
  */
 export function sha1Sorted(parts: readonly string[]): string {
-  const sorted = [...parts].sort(compareStrings)
+  const sorted = parts.slice()
+  // insertion sort: the 3 or 4 parts never need Array#sort's work arrays
+  for (let i = 1; i < sorted.length; i++) {
+    const part = sorted[i]!
+    let j = i - 1
+    while (j >= 0 && compareStrings(sorted[j]!, part) > 0) {
+      sorted[j + 1] = sorted[j]!
+      j--
+    }
+    sorted[j + 1] = part
+  }
   // crypto.hash: one call, no Hash object (about a third of createHash's cost on short input)
   return hash('sha1', sorted.join(''), 'hex')
 }
