@@ -90,7 +90,10 @@ export interface SimulateOptions {
   attempts?: number
   /** Injectable fetch (default global fetch). */
   fetch?: typeof fetch
-  /** Unix ms for the signed `timestamp`; default Date.now. Latencies use a monotonic clock. */
+  /**
+   * Unix ms for the signed `timestamp`, and the start against which the fake's `at` stamps are
+   * read with `lateFrom`; default Date.now. Latencies use a monotonic clock.
+   */
   now?: () => number
   /** Randomness for the ciphertext; inject for deterministic requests. */
   randomBytes?: (size: number) => Buffer
