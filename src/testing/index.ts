@@ -7,3 +7,6 @@ export { simulate, verifyUrl, buildSimulatedMessage, describeReply, ERROR_BANNER
 export type { SimulateOptions, SimulateResult, SimulatedAttempt, AttemptOutcome, VerifyUrlOptions, VerifyUrlResult, SimulatedMessage, SimulatedMessageOptions } from './simulator.js'
 export { startFakeWechat, FAKE_APP_ID, FAKE_APP_SECRET } from './fake-wechat/index.js'
 export type { FakeWechat, FakeWechatOptions, FakeFault, FakeCall, FakeSent } from './fake-wechat/index.js'
+export { collectLateMessages, describeSent, LATE_NOT_SHOWN } from './late-sends.js'
+export { LATE_WAIT_MS } from './simulator.js'
+export type { LateMessage, CollectLateOptions, CollectLateResult } from './late-sends.js'
