@@ -1,9 +1,10 @@
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isWxmpError } from '../../errors.js'
 import type { Reply } from '../../reply/types.js'
-import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
-import { WechatApi } from '../client.js'
+import type { FakeWechat } from '../../testing/fake-wechat/index.js'
+import { useFakeWechat } from '../../../test/support/use-fake-wechat.js'
+import type { WechatApi } from '../client.js'
 import { WechatApiError } from '../errors.js'
 
 let fake: FakeWechat
@@ -14,16 +15,7 @@ const OPENID = 'oWxmpTestUser000000000000001'
 const lastBody = () => fake.sent.filter((s) => s.kind === 'customer-service').at(-1)?.body
 
 describe('api.customerService', () => {
-  before(async () => {
-    fake = await startFakeWechat()
-  })
-  after(async () => {
-    await fake.close()
-  })
-  beforeEach(() => {
-    fake.reset()
-    api = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.url })
-  })
+  useFakeWechat((f, a) => ((fake = f), (api = a)))
 
   const media = () => fake.addMedia({ type: 'image', data: Buffer.from('img'), contentType: 'image/jpeg', filename: 'a.jpg' })
 

@@ -1,8 +1,9 @@
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isWxmpError } from '../../errors.js'
-import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
-import { WechatApi } from '../client.js'
+import type { FakeWechat } from '../../testing/fake-wechat/index.js'
+import { useFakeWechat } from '../../../test/support/use-fake-wechat.js'
+import type { WechatApi } from '../client.js'
 import { WechatApiError } from '../errors.js'
 import { MEDIA_LIMITS } from './media.js'
 
@@ -12,16 +13,7 @@ let api: WechatApi
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 1)])
 
 describe('api.media', () => {
-  before(async () => {
-    fake = await startFakeWechat()
-  })
-  after(async () => {
-    await fake.close()
-  })
-  beforeEach(() => {
-    fake.reset()
-    api = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.url })
-  })
+  useFakeWechat((f, a) => ((fake = f), (api = a)))
 
   test('upload (multipart field "media", type in the query) then download streams the same bytes', async () => {
     const up = await api.media.upload('image', PNG, 'cat.png')

@@ -1,8 +1,9 @@
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isWxmpError } from '../../errors.js'
-import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
-import { WechatApi } from '../client.js'
+import type { FakeWechat } from '../../testing/fake-wechat/index.js'
+import { useFakeWechat } from '../../../test/support/use-fake-wechat.js'
+import type { WechatApi } from '../client.js'
 import { WechatApiError } from '../errors.js'
 import type { Menu, MenuButton } from '../menu-limits.js'
 
@@ -27,16 +28,7 @@ const EXAMPLE: Menu = {
 const input = (pattern: RegExp) => (err: unknown) => isWxmpError(err, 'WX_ERR_API_INPUT') && pattern.test((err as Error).message)
 
 describe('api.menu', () => {
-  before(async () => {
-    fake = await startFakeWechat()
-  })
-  after(async () => {
-    await fake.close()
-  })
-  beforeEach(() => {
-    fake.reset()
-    api = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.url })
-  })
+  useFakeWechat((f, a) => ((fake = f), (api = a)))
 
   test('create, get (menuid as a string), the current self-menu info, delete', async () => {
     await assert.rejects(api.menu.get(), (err: unknown) => err instanceof WechatApiError && err.errcode === 46003)

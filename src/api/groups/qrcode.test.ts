@@ -1,7 +1,8 @@
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isWxmpError } from '../../errors.js'
-import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
+import type { FakeWechat } from '../../testing/fake-wechat/index.js'
+import { useFakeWechat } from '../../../test/support/use-fake-wechat.js'
 import { WechatApi } from '../client.js'
 
 let fake: FakeWechat
@@ -9,16 +10,7 @@ let api: WechatApi
 const lastBody = () => fake.calls.filter((c) => c.path === '/cgi-bin/qrcode/create').at(-1)?.body
 
 describe('api.qrcode', () => {
-  before(async () => {
-    fake = await startFakeWechat()
-  })
-  after(async () => {
-    await fake.close()
-  })
-  beforeEach(() => {
-    fake.reset()
-    api = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.url })
-  })
+  useFakeWechat((f, a) => ((fake = f), (api = a)))
 
   test('temporary codes with a number or a string scene, nested under action_info.scene', async () => {
     const a = await api.qrcode.createTemporary({ sceneId: 123 }, 604800)

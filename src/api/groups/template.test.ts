@@ -1,8 +1,9 @@
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isWxmpError } from '../../errors.js'
-import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
-import { WechatApi } from '../client.js'
+import type { FakeWechat } from '../../testing/fake-wechat/index.js'
+import { useFakeWechat } from '../../../test/support/use-fake-wechat.js'
+import type { WechatApi } from '../client.js'
 import { WechatApiError } from '../errors.js'
 
 let fake: FakeWechat
@@ -11,16 +12,7 @@ const OPENID = 'oWxmpTestUser000000000000001'
 const TEMPLATE_ID = 'ngqIpbwh8bUfcSsECmogfXcV14J0tQlEpBO27izEYtY'
 
 describe('api.template', () => {
-  before(async () => {
-    fake = await startFakeWechat()
-  })
-  after(async () => {
-    await fake.close()
-  })
-  beforeEach(() => {
-    fake.reset()
-    api = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.url })
-  })
+  useFakeWechat((f, a) => ((fake = f), (api = a)))
 
   test('send returns the msgid exactly, as a string (it exceeds 2^53)', async () => {
     const msgids = [
