@@ -156,6 +156,8 @@ export class LateDelivery {
 
   /** Handlers are about to run: start the bookkeeping and schedule "typing…". */
   begin(ctx: Context, slot: ReplySlot): void {
+    // no typing indicator possible: keep nothing per message until a send needs it (entry() then)
+    if (!this.options.hasApi() || this.typingAccount.disabled) return
     const entry = this.entry(ctx)
     entry.typing = this.typingFor(entry, slot)
     entry.typing?.schedule(this.settings(ctx).typingAfterMs)
