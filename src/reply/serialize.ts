@@ -1,5 +1,5 @@
 import { WxmpError } from '../errors.js'
-import { buildXml, stripIllegalXmlChars, type XmlElements } from '../xml/build.js'
+import { buildXml, cdata, stripIllegalXmlChars, type XmlElements } from '../xml/build.js'
 import type { Reply } from './types.js'
 
 /** Who the reply goes to and from: the inbound FromUserName and ToUserName, swapped. */
@@ -33,6 +33,15 @@ const SINGLE_ARTICLE_REPLIES = new Set(['text', 'image', 'voice', 'video', 'shor
  * with the broken rule, so the core can log it and still answer WeChat validly.
  */
 export function serializeReply(reply: Reply, address: ReplyAddress): string {
+  if (reply.type === 'text' && typeof address.toUser === 'string' && typeof address.fromUser === 'string') {
+    // the reply nearly every message gets, built directly: the same bytes as buildXml below
+    const content = cdata(stripIllegalXmlChars(requireText(reply.content, 'text reply content')))
+    const time = Math.floor(address.createTime)
+    return (
+      `<xml><ToUserName>${cdata(address.toUser)}</ToUserName><FromUserName>${cdata(address.fromUser)}</FromUserName>` +
+      `<CreateTime>${Number.isFinite(time) ? String(time) : cdata(String(time))}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content>${content}</Content></xml>`
+    )
+  }
   const head = {
     ToUserName: address.toUser,
     FromUserName: address.fromUser,
