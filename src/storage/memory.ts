@@ -56,8 +56,11 @@ export class MemoryStore implements KeyValueStore {
     checkKey(key)
     const ttl = checkTtl(ttlMs)
     const json = encodeValue(key, value)
-    if (this.live(key) !== undefined) return false
-    this.put(key, json, ttl)
+    const now = this.now()
+    if (this.live(key, now) !== undefined) return false
+    // live() dropped an expired entry, so the key is absent: no delete-before-set needed
+    this.map.set(key, { json, expiresAt: ttl === undefined ? Infinity : now + ttl })
+    this.maybeSweep(now)
     return true
   }
 
@@ -76,10 +79,10 @@ export class MemoryStore implements KeyValueStore {
 
   async ping(): Promise<void> {}
 
-  private live(key: string): Entry | undefined {
+  private live(key: string, now?: number): Entry | undefined {
     const entry = this.map.get(key)
     if (entry === undefined) return undefined
-    if (entry.expiresAt <= this.now()) {
+    if (entry.expiresAt <= (now ?? this.now())) {
       this.map.delete(key)
       return undefined
     }
@@ -87,14 +90,14 @@ export class MemoryStore implements KeyValueStore {
   }
 
   private put(key: string, json: string, ttlMs: number | undefined): void {
+    const now = this.now()
     this.map.delete(key) // re-insert so Map order tracks insertion for eviction
-    this.map.set(key, { json, expiresAt: ttlMs === undefined ? Infinity : this.now() + ttlMs })
-    this.maybeSweep()
+    this.map.set(key, { json, expiresAt: ttlMs === undefined ? Infinity : now + ttlMs })
+    this.maybeSweep(now)
   }
 
   /** Expired entries are dropped lazily on read; this bounds memory for keys never read again. */
-  private maybeSweep(): void {
-    const now = this.now()
+  private maybeSweep(now: number): void {
     while (this.map.size > this.maxEntries) {
       // every key before the cursor was evicted, and a re-put key moves behind it, so the
       // cursor's next key is the oldest live one
