@@ -37,14 +37,17 @@ function webhookHandler(bot: AnyBot): (req: IncomingMessage, res: ServerResponse
       // the 413. Node discards the rest of the upload; requestTimeoutMs bounds how long.
       return send(res, bot.handleError(err, { method: req.method ?? 'POST', query: url.searchParams, ...(remoteAddress ? { remoteAddress } : {}) }), false)
     }
-    const response = await bot.handle({
+    const request: InboundRequest = {
       method: req.method ?? 'GET',
       query: url.searchParams,
-      headers: req.headers,
-      ...(body === undefined ? {} : { body }),
-      ...(remoteAddress ? { remoteAddress } : {}),
-    })
-    send(res, response, false)
+      // node builds req.headers on first read; the core never reads it, so only on demand
+      get headers() {
+        return req.headers
+      },
+    }
+    if (body !== undefined) request.body = body
+    if (remoteAddress) request.remoteAddress = remoteAddress
+    send(res, await bot.handle(request), false)
   }
 }
 

@@ -24,7 +24,10 @@ export type Query = Record<string, string>
 export function normaliseQuery(query: InboundRequest['query']): Query {
   const out: Query = Object.create(null) as Query
   if (query instanceof URLSearchParams) {
-    for (const [key, value] of query) if (!(key in out)) out[key] = value
+    // forEach: no [key, value] array per parameter
+    query.forEach((value, key) => {
+      if (!(key in out)) out[key] = value
+    })
     return out
   }
   for (const [key, value] of Object.entries(query)) {
