@@ -50,3 +50,18 @@ test('memory store keeps exactly the newest maxEntries keys through many evictio
   assert.equal(await store.add('k1', 1), true)
   assert.equal(await store.get('k0'), 0)
 })
+
+test('memory store round-trips long values (kept as UTF-8 bytes) exactly, and compares them in deleteIf', async () => {
+  const store = new MemoryStore()
+  const reply = { state: 'done', response: { status: 200, body: `<xml><Content><![CDATA[你好 ${'x'.repeat(200)} 😀 \u2028 "quoted"]]></Content></xml>` } }
+  assert.equal(await store.add('long', reply), true)
+  assert.deepEqual(await store.get('long'), reply)
+  assert.equal(await store.deleteIf('long', { ...reply, state: 'other' }), false)
+  assert.equal(await store.deleteIf('long', reply), true)
+  assert.equal(await store.get('long'), undefined)
+  const lone = 'a\ud800b'.repeat(40) // lone surrogates survive as JSON escapes
+  await store.set('lone', lone)
+  assert.equal(await store.get('lone'), lone)
+  await store.set('short', 'x')
+  assert.equal(await store.get('short'), 'x')
+})
