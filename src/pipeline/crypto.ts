@@ -115,7 +115,10 @@ export function encryptMessage(key: Buffer, xml: string, appId: string, random: 
   padded.fill(pad, plainLength)
   // Auto-padding stays off: Node would add its own 16-byte PKCS#7 block on top of ours.
   const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false)
-  return Buffer.concat([cipher.update(padded), cipher.final()]).toString('base64')
+  // with padding off, final() adds nothing: skip the concat copy when it is empty
+  const head = cipher.update(padded)
+  const tail = cipher.final()
+  return (tail.length === 0 ? head : Buffer.concat([head, tail])).toString('base64')
 }
 
 /**
@@ -135,7 +138,9 @@ export function decryptMessage(key: Buffer, encrypt: string, expectedAppId?: str
   let padded: Buffer
   try {
     const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false)
-    padded = Buffer.concat([decipher.update(ciphertext), decipher.final()])
+    const head = decipher.update(ciphertext)
+    const tail = decipher.final()
+    padded = tail.length === 0 ? head : Buffer.concat([head, tail])
   } catch (cause) {
     throw new WxmpError('WX_ERR_DECRYPT_FAILED', 'AES-256-CBC decryption failed', {
       cause,
@@ -205,18 +210,22 @@ function assertAesKey(key: Buffer): void {
   }
 }
 
+const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+
 /** Standard base64 only: Buffer.from(…, 'base64') silently skips foreign characters. */
 function decodeCiphertext(encrypt: string): Buffer {
   if (typeof encrypt !== 'string' || encrypt.length === 0) {
     throw new WxmpError('WX_ERR_DECRYPT_BASE64', 'Encrypt is empty', { details: { length: 0 } })
   }
-  const bad = /[^A-Za-z0-9+/=]/.exec(encrypt)
+  // one scan for the usual, canonical case; the diagnostics below only run on a bad value
+  const canonical = encrypt.length % 4 === 0 && CANONICAL_BASE64.test(encrypt)
+  const bad = canonical ? null : /[^A-Za-z0-9+/=]/.exec(encrypt)
   if (bad !== null) {
     throw new WxmpError('WX_ERR_DECRYPT_BASE64', `Encrypt is not base64: ${base64Hint(bad[0])} at position ${bad.index + 1}`, {
       details: { length: encrypt.length, position: bad.index + 1 },
     })
   }
-  if (encrypt.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(encrypt)) {
+  if (!canonical) {
     throw new WxmpError(
       'WX_ERR_DECRYPT_BASE64',
       `Encrypt is not canonical base64 (${encrypt.length} characters, misplaced or missing '='): truncated?`,
