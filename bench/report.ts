@@ -9,6 +9,8 @@ export interface RunMeasurement {
   peakRssBytes: number
   /** Server CPU (user + system) per answered request. */
   serverCpuUsPerReq: number
+  /** The system (kernel) part of it: socket writes and reads, wake-ups. */
+  serverSystemUsPerReq: number
   /** Share of one core the server used during the run. */
   serverCpuShare: number
   /** Share of one core the load generator used. */
@@ -45,6 +47,7 @@ export function summarise(runs: RunMeasurement[]): RunMeasurement | undefined {
     p99Ms: median(runs.map((r) => r.p99Ms)),
     peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
     serverCpuUsPerReq: median(runs.map((r) => r.serverCpuUsPerReq)),
+    serverSystemUsPerReq: median(runs.map((r) => r.serverSystemUsPerReq)),
     serverCpuShare: median(runs.map((r) => r.serverCpuShare)),
     generatorCpuShare: median(runs.map((r) => r.generatorCpuShare)),
   }
@@ -92,9 +95,9 @@ export function renderMarkdown(summaries: TargetSummary[], machine: Machine, set
       `${settings.repetitions} interleaved repetition${settings.repetitions === 1 ? '' : 's'} (medians shown); every request a correctly signed text message ` +
       'with its own nonce and MsgId, answered by an echo bot; each server in its own process, started fresh for every run.',
   )
-  lines.push('- Peak RSS: the server process\'s VmHWM. CPU: the server\'s user + system time per answered request, and the share of one core used by the server and by the load generator.')
+  lines.push('- Peak RSS: the server process\'s VmHWM. CPU: the server\'s user + system time per answered request (the kernel part in brackets), and the share of one core used by the server and by the load generator (over 100% when Node\'s helper threads work too).')
   lines.push('')
-  lines.push('| Server | Mode | Requests/s | p50 ms | p99 ms | Peak RSS MB | Server CPU µs/req | Server CPU | Generator CPU |')
+  lines.push('| Server | Mode | Requests/s | p50 ms | p99 ms | Peak RSS MB | Server CPU µs/req (kernel) | Server CPU | Generator CPU |')
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const summary of summaries) {
     const m = summarise(summary.runs)
@@ -104,7 +107,7 @@ export function renderMarkdown(summaries: TargetSummary[], machine: Machine, set
       continue
     }
     lines.push(
-      `| ${summary.target.label} | ${mode} | ${fmtInt(m.rps)} | ${fmtMs(m.p50Ms)} | ${fmtMs(m.p99Ms)} | ${fmtMb(m.peakRssBytes)} | ${m.serverCpuUsPerReq.toFixed(0)} | ${fmtPct(m.serverCpuShare)} | ${fmtPct(m.generatorCpuShare)} |`,
+      `| ${summary.target.label} | ${mode} | ${fmtInt(m.rps)} | ${fmtMs(m.p50Ms)} | ${fmtMs(m.p99Ms)} | ${fmtMb(m.peakRssBytes)} | ${m.serverCpuUsPerReq.toFixed(0)} (${m.serverSystemUsPerReq.toFixed(0)}) | ${fmtPct(m.serverCpuShare)} | ${fmtPct(m.generatorCpuShare)} |`,
     )
   }
   const rows = ratios(summaries)

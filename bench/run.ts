@@ -99,7 +99,10 @@ async function measure(target: Target): Promise<RunMeasurement> {
       const pool = buildPool(target.mode, size)
       const cpuBefore = server.cpuSeconds()
       const run = await runLoad({ origin, connections: settings.connections, durationSec: settings.durationSec, pool })
-      const serverCpu = server.cpuSeconds() - cpuBefore
+      const cpuAfter = server.cpuSeconds()
+      const serverUser = cpuAfter.user - cpuBefore.user
+      const serverSystem = cpuAfter.system - cpuBefore.system
+      const serverCpu = serverUser + serverSystem
       if (run.exhausted && attempt === 0) {
         size *= 2
         continue
@@ -115,6 +118,7 @@ async function measure(target: Target): Promise<RunMeasurement> {
         p99Ms: run.p99Ms,
         peakRssBytes: server.peakRss(),
         serverCpuUsPerReq: (serverCpu * 1e6) / run.ok,
+        serverSystemUsPerReq: (serverSystem * 1e6) / run.ok,
         serverCpuShare: serverCpu / run.durationSec,
         generatorCpuShare: run.generatorCpuSec / run.durationSec,
       }
@@ -136,7 +140,7 @@ for (let rep = 0; rep < settings.repetitions; rep++) {
       summary.runs.push(m)
       console.log(
         `  [${rep + 1}/${settings.repetitions}] ${summary.target.id.padEnd(16)} ${Math.round(m.rps).toString().padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  ` +
-          `RSS ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MB  server ${m.serverCpuUsPerReq.toFixed(0)} µs/req (${Math.round(m.serverCpuShare * 100)}% cpu)  generator ${Math.round(m.generatorCpuShare * 100)}% cpu`,
+          `RSS ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MB  server ${m.serverCpuUsPerReq.toFixed(0)} µs/req (kernel ${m.serverSystemUsPerReq.toFixed(0)}; ${Math.round(m.serverCpuShare * 100)}% cpu)  generator ${Math.round(m.generatorCpuShare * 100)}% cpu`,
       )
     } catch (err) {
       summary.skipped = (err as Error).message.split('\n')[0]!.slice(0, 300)

@@ -17,8 +17,8 @@ export interface Launch {
 export interface RunningTarget {
   pid: number
   port: number
-  /** User + system CPU seconds the process has used so far. */
-  cpuSeconds(): number
+  /** User and system CPU seconds the process has used so far. */
+  cpuSeconds(): { user: number; system: number }
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRss(): number
   /** What the process wrote to stderr, for error messages. */
@@ -83,7 +83,7 @@ export async function startTarget(launch: Launch, port: number): Promise<Running
       // fields after the command name: state is 3rd, utime 14th, stime 15th (1-based)
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+      return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS }
     },
     peakRss: () => {
       const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
