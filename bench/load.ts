@@ -70,7 +70,9 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         connections,
         ...(options.amount === undefined ? { duration: options.durationSec ?? 10 } : { amount: options.amount }),
         maxConnectionRequests: perConnection,
-        timeout: 10,
+        // autocannon starts each connection's timeout when the connection is made, and a large
+        // pool takes seconds to turn into request bytes before the first one goes out
+        timeout: 60,
         setupClient,
       },
       (err, result) => {

@@ -20,8 +20,10 @@ export interface RunMeasurement {
 export interface TargetSummary {
   target: Target
   runs: RunMeasurement[]
-  /** Why the target has no numbers (failed check, service down). */
+  /** Why the target was not run (a service is down). */
   skipped?: string
+  /** Runs that failed (wrong answers, errors, timeouts), each with its reason. */
+  failures?: string[]
 }
 
 export interface Settings {
@@ -103,12 +105,17 @@ export function renderMarkdown(summaries: TargetSummary[], machine: Machine, set
     const m = summarise(summary.runs)
     const mode = summary.target.mode === 'aes' ? 'safe (AES)' : 'plaintext'
     if (m === undefined) {
-      lines.push(`| ${summary.target.label} | ${mode} | skipped: ${summary.skipped ?? 'no run'} | | | | | | |`)
+      lines.push(`| ${summary.target.label} | ${mode} | no result: ${summary.skipped ?? summary.failures?.[0] ?? 'not run'} | | | | | | |`)
       continue
     }
     lines.push(
       `| ${summary.target.label} | ${mode} | ${fmtInt(m.rps)} | ${fmtMs(m.p50Ms)} | ${fmtMs(m.p99Ms)} | ${fmtMb(m.peakRssBytes)} | ${m.serverCpuUsPerReq.toFixed(0)} (${m.serverSystemUsPerReq.toFixed(0)}) | ${fmtPct(m.serverCpuShare)} | ${fmtPct(m.generatorCpuShare)} |`,
     )
+  }
+  const failed = summaries.filter((s) => s.runs.length > 0 && (s.failures?.length ?? 0) > 0)
+  if (failed.length > 0) {
+    lines.push('')
+    for (const s of failed) lines.push(`- ${s.target.label}: ${s.failures!.length} run(s) failed and are not in the medians (${s.failures![0]})`)
   }
   const rows = ratios(summaries)
   if (rows.length > 0) {

@@ -94,7 +94,7 @@ async function measure(target: Target): Promise<RunMeasurement> {
     const warmPool = buildPool(target.mode, (target.mode === 'aes' ? 25_000 : 50_000) * warmupSec)
     const warm = await runLoad({ origin, connections: settings.connections, durationSec: warmupSec, pool: warmPool })
     if (warm.non2xx + warm.errors > 0) throw new Error(`${target.id}: warm-up had ${warm.non2xx} non-2xx answers and ${warm.errors} errors: ${server.stderr().slice(0, 500)}`)
-    let size = Math.ceil(warm.rps * settings.durationSec * 1.5) + settings.connections * 200
+    let size = Math.ceil(warm.rps * settings.durationSec * 1.3) + settings.connections * 200
     for (let attempt = 0; ; attempt++) {
       const pool = buildPool(target.mode, size)
       const cpuBefore = server.cpuSeconds()
@@ -104,7 +104,7 @@ async function measure(target: Target): Promise<RunMeasurement> {
       const serverSystem = cpuAfter.system - cpuBefore.system
       const serverCpu = serverUser + serverSystem
       if (run.exhausted && attempt === 0) {
-        size *= 2
+        size = Math.ceil(size * 1.6)
         continue
       }
       if (run.exhausted) throw new Error(`${target.id}: the request pool ran out twice (${size} requests)`)
@@ -143,8 +143,10 @@ for (let rep = 0; rep < settings.repetitions; rep++) {
           `RSS ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MB  server ${m.serverCpuUsPerReq.toFixed(0)} µs/req (kernel ${m.serverSystemUsPerReq.toFixed(0)}; ${Math.round(m.serverCpuShare * 100)}% cpu)  generator ${Math.round(m.generatorCpuShare * 100)}% cpu`,
       )
     } catch (err) {
-      summary.skipped = (err as Error).message.split('\n')[0]!.slice(0, 300)
-      console.log(`  [${rep + 1}/${settings.repetitions}] ${summary.target.id}: FAILED: ${summary.skipped}`)
+      // one failed run does not end the target: the table shows it only if no run succeeded
+      const reason = (err as Error).message.split('\n')[0]!.slice(0, 300)
+      summary.failures = [...(summary.failures ?? []), reason]
+      console.log(`  [${rep + 1}/${settings.repetitions}] ${summary.target.id}: FAILED: ${reason}`)
     }
   }
 }
