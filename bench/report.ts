@@ -125,5 +125,7 @@ export function renderMarkdown(summaries: TargetSummary[], machine: Machine, set
     for (const r of rows) lines.push(`| ${r.label} | ${fmtRatio(r.value)} | ${r.goal === undefined ? '' : `≥ ${r.goal}×${r.value >= r.goal ? ' ✓' : ' ✗'}`} |`)
   }
   lines.push('')
+  lines.push('How it is measured and how to read it: [bench/README.md](README.md). Run it yourself: `npm run build && npm run bench` (or `-- --quick`).')
+  lines.push('')
   return lines.join('\n')
 }
