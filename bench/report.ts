@@ -82,6 +82,8 @@ export function ratios(summaries: TargetSummary[]): Ratio[] {
     { label: 'wxmp safe mode / co-wechat safe mode', value: rps('wxmp-aes') / rps('co-wechat-aes'), goal: 1.5 },
     { label: 'wxmp + SQLite log / wxmp memory (cost of durability)', value: rps('wxmp-sqlite') / rps('wxmp-plain') },
     { label: 'wxmp + Redis + PostgreSQL / wxmp memory', value: rps('wxmp-redis-pg') / rps('wxmp-plain') },
+    { label: 'wxmp plaintext now / baseline build', value: rps('wxmp-plain') / rps('baseline-plain') },
+    { label: 'wxmp safe mode now / baseline build', value: rps('wxmp-aes') / rps('baseline-aes') },
   ]
   return rows.filter((r) => Number.isFinite(r.value))
 }

@@ -5,6 +5,7 @@
  *   npm run bench                      # full: 10 s runs, 3 repetitions, storage variants too
  *   npm run bench -- --quick           # under a minute: 3 s runs, 1 repetition, no storage variants
  *   npm run bench -- --only wxmp-plain,bare --duration 5
+ *   npm run bench -- --only wxmp-plain,wxmp-aes --baseline ../wxmp-old   # before/after, interleaved
  *
  * Needs `npm run build` first: wxmp is measured as the real `wxmp serve` from dist/.
  */
@@ -19,7 +20,7 @@ import { renderMarkdown, type RunMeasurement, type Settings, type TargetSummary 
 import { buildPool, checkEcho } from './requests.js'
 import { freePort, startTarget, type RunningTarget } from './server-process.js'
 import { prepareDurableStores, type DurableStores } from './storage-setup.js'
-import { TARGETS, type Target } from './targets.js'
+import { TARGETS, baselineTargets, type Target } from './targets.js'
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     storage: { type: 'boolean' },
     out: { type: 'string' },
+    baseline: { type: 'string' },
   },
 })
 
@@ -51,7 +53,14 @@ if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
   process.exit(1)
 }
 
-const selected = TARGETS.filter((t) => (only === undefined ? t.group === 'core' || withStorage : only.includes(t.id)))
+const baseline = values.baseline === undefined ? [] : baselineTargets(values.baseline)
+if (values.baseline !== undefined && !existsSync(join(values.baseline, 'dist', 'cli', 'main.js'))) {
+  console.error(`bench: --baseline ${values.baseline} has no dist/: run npm run build there first`)
+  process.exit(1)
+}
+const selected = [...TARGETS, ...baseline].filter((t) =>
+  only === undefined ? t.group === 'core' || (t.group === 'storage' && withStorage) || t.group === 'baseline' : only.includes(t.id) || t.group === 'baseline',
+)
 if (selected.length === 0) {
   console.error(`bench: no target matches --only ${values.only}; targets: ${TARGETS.map((t) => t.id).join(', ')}`)
   process.exit(1)

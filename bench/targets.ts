@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { Launch } from './server-process.js'
 import { ACCOUNT, type Mode } from './requests.js'
 
-export type TargetGroup = 'core' | 'storage'
+export type TargetGroup = 'core' | 'storage' | 'baseline'
 
 export interface Target {
   id: string
@@ -35,8 +35,8 @@ function aesEnv(mode: Mode): Record<string, string> {
   return mode === 'aes' ? { WECHAT_AES_KEY: ACCOUNT.encodingAESKey, WECHAT_APPID: ACCOUNT.appId } : {}
 }
 
-/** `wxmp serve` with the echo bot; `storage` is the env that picks the stores. */
-function wxmp(id: string, label: string, mode: Mode, group: TargetGroup, storage: (workDir: string) => Record<string, string>): Target {
+/** `wxmp serve` with the echo bot; `storage` is the env that picks the stores; `checkout` another build's root. */
+function wxmp(id: string, label: string, mode: Mode, group: TargetGroup, storage: (workDir: string) => Record<string, string>, checkout = root): Target {
   return {
     id,
     label,
@@ -45,7 +45,7 @@ function wxmp(id: string, label: string, mode: Mode, group: TargetGroup, storage
     echoes: true,
     launch: (workDir) => ({
       command: node,
-      args: [`${root}bin/wxmp.js`, 'serve', '--host', '127.0.0.1', '--path', '/wechat'],
+      args: [`${checkout}bin/wxmp.js`, 'serve', '--host', '127.0.0.1', '--path', '/wechat'],
       cwd: workDir, // no .env of the developer's is read, no data/ is written in the repo
       env: {
         ...baseEnv(),
@@ -95,3 +95,15 @@ export const TARGETS: Target[] = [
   wxmp('wxmp-sqlite', 'wxmp (plaintext) + SQLite message log', 'plain', 'storage', (workDir) => ({ DATABASE_URL: `sqlite:${workDir}/wxmp.db`, WXMP_MESSAGE_LOG: '1' })),
   wxmp('wxmp-redis-pg', 'wxmp (plaintext) + Redis + PostgreSQL log', 'plain', 'storage', () => ({ REDIS_URL: DURABLE.redisUrl, DATABASE_URL: DURABLE.postgresUrl, WXMP_MESSAGE_LOG: '1' })),
 ]
+
+/**
+ * The same wxmp targets from another build (a checkout of an earlier commit with `npm run
+ * build` done), for before/after comparisons in one interleaved run: `--baseline DIR`.
+ */
+export function baselineTargets(checkout: string): Target[] {
+  const dir = checkout.endsWith('/') ? checkout : `${checkout}/`
+  return [
+    wxmp('baseline-plain', `wxmp (plaintext) @ baseline`, 'plain', 'baseline', memoryOnly, dir),
+    wxmp('baseline-aes', `wxmp (safe mode) @ baseline`, 'aes', 'baseline', memoryOnly, dir),
+  ]
+}
