@@ -10,10 +10,15 @@ interface Entry {
 /**
  * Long JSON (a stored reply, say) is kept as UTF-8 bytes outside the JS heap: half the size of
  * a UTF-16 string once a reply holds Chinese text, and the garbage collector neither copies nor
- * scans it while a full store holds 100 000 of them. Short JSON stays a string.
+ * scans it while a full store holds 100 000 of them. Short JSON stays a string. Each value gets
+ * its own allocation: a slice of Node's shared Buffer pool would keep the whole 8 KiB slab, and
+ * whatever short-lived data shares it, alive as long as the entry.
  */
 function pack(json: string): string | Buffer {
-  return json.length > 96 ? Buffer.from(json, 'utf8') : json
+  if (json.length <= 96) return json
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json, 'utf8'))
+  bytes.write(json, 'utf8')
+  return bytes
 }
 
 function unpack(data: string | Buffer): string {
