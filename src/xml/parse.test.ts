@@ -41,3 +41,13 @@ test('nesting beyond the limit is refused', () => {
   assert.throws(() => parseXml(deep), (err) => isWxmpError(err, 'WX_ERR_XML_TOO_DEEP'))
   assert.doesNotThrow(() => parseXml(deep, { maxDepth: 30 }))
 })
+
+test('elements named __proto__ or constructor are ordinary fields, never prototypes', () => {
+  const doc = parseXml('<xml><__proto__><polluted>yes</polluted></__proto__><constructor>c</constructor><toString>t</toString></xml>')
+  assert.deepEqual(Object.keys(doc), ['__proto__', 'constructor', 'toString'])
+  assert.equal((doc as Record<string, any>).polluted, undefined)
+  assert.deepEqual(Object.getOwnPropertyDescriptor(doc, '__proto__')?.value, { polluted: 'yes' })
+  assert.equal(Object.getPrototypeOf(doc), Object.prototype)
+  assert.equal(doc.constructor, 'c')
+  assert.equal(({} as Record<string, unknown>).polluted, undefined)
+})

@@ -92,13 +92,20 @@ function newParser(): ReusableParser {
     }
     const value: XmlValue = frame.children ?? frame.text
     const siblings = (parent.children ??= {})
-    const existing = siblings[frame.name]
-    if (existing === undefined) siblings[frame.name] = value
+    // own properties only, defined rather than assigned: an element named __proto__ or
+    // constructor is an ordinary field, never a prototype
+    const existing = Object.hasOwn(siblings, frame.name) ? siblings[frame.name] : undefined
+    if (existing === undefined) defineField(siblings, frame.name, value)
     // a child value is never an array itself, so an array here means "already repeated"
     else if (Array.isArray(existing)) existing.push(value)
-    else siblings[frame.name] = [existing, value]
+    else defineField(siblings, frame.name, [existing, value])
   })
   return { parser, state }
+}
+
+function defineField(target: XmlObject, name: string, value: XmlValue): void {
+  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true })
+  else target[name] = value
 }
 
 /** The text of a child element, or undefined when absent or not a leaf. */
