@@ -66,11 +66,13 @@ export class Deduper {
   }
 
   async run(key: string, budgetMs: number, work: () => Promise<OutboundResponse>): Promise<DedupOutcome> {
-    const local = this.inflight.get(key)
-    if (local !== undefined) return this.awaitLocal(local, budgetMs)
+    const runningHere = this.inflight.get(key)
+    if (runningHere !== undefined) return this.awaitLocal(runningHere, budgetMs)
     const storeKey = `dedup:${key}`
     let claim: Record_ = { state: 'pending', since: this.now(), owner: this.owner }
-    if (!(await this.store.add(storeKey, claim, this.ttlMs))) {
+    // a process-local store is claimed synchronously and without copies: the records are never mutated
+    const local = this.store.local
+    if (!(local !== undefined ? local.addLocal(storeKey, claim, this.ttlMs) : await this.store.add(storeKey, claim, this.ttlMs))) {
       const again = this.inflight.get(key) // another local delivery may have claimed meanwhile
       if (again !== undefined) return this.awaitLocal(again, budgetMs)
       const seen = await this.awaitRemote(storeKey, budgetMs)
@@ -81,10 +83,14 @@ export class Deduper {
     this.inflight.set(key, running)
     try {
       const response = await running
-      await this.store.set(storeKey, { state: 'done', response } satisfies Record_, this.ttlMs)
+      const done: Record_ = { state: 'done', response }
+      if (local !== undefined) local.setLocal(storeKey, done, this.ttlMs)
+      else await this.store.set(storeKey, done, this.ttlMs)
       return { kind: 'first', response }
     } catch (err) {
-      await this.store.deleteIf(storeKey, claim).catch(() => undefined) // let a retry run it
+      // let a retry run it
+      if (local !== undefined) local.deleteLocalIf(storeKey, claim)
+      else await this.store.deleteIf(storeKey, claim).catch(() => undefined)
       throw err
     } finally {
       this.inflight.delete(key)

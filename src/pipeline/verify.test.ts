@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { ReplayGuard, verifySignedQuery } from './verify.js'
 import { sha1Sorted } from './signature.js'
 import { MemoryStore } from '../storage/memory.js'
+import { asSharedStore } from '../../test/support/shared-view.js'
 import { isWxmpError, type WxErrorCode } from '../errors.js'
 
 const token = 'GreedIsGood'
@@ -34,10 +35,24 @@ test('missing parameters, a wrong token and a non-numeric timestamp are told apa
   rejects(() => verifySignedQuery({ timestamp: ts, nonce: 'n', signature: sha1Sorted([token, ts, 'n']) }, { token, timestampToleranceSec: 0, now: Date.now }), 'WX_ERR_TIMESTAMP_INVALID')
 })
 
-test('an identical redelivery passes the replay guard; the same query with a new body does not', async () => {
-  const guard = new ReplayGuard(new MemoryStore(), 60_000)
-  await guard.check(real, '<xml>a</xml>')
-  await guard.check(real, '<xml>a</xml>')
-  await assert.rejects(guard.check(real, '<xml>forged</xml>'), (err) => isWxmpError(err, 'WX_ERR_REPLAY'))
-  await guard.check({ ...real, nonce: 'other' }, '<xml>forged</xml>')
+for (const [name, makeStore] of [
+  ['process-local (synchronous) store', () => new MemoryStore()],
+  ['shared (async) store', () => asSharedStore(new MemoryStore())],
+] as const) {
+  test(`an identical redelivery passes the replay guard; the same query with a new body does not (${name})`, async () => {
+    const guard = new ReplayGuard(makeStore(), 60_000)
+    const check = async (params: typeof real, body: string) => guard.check(params, body)
+    await check(real, '<xml>a</xml>')
+    await check(real, '<xml>a</xml>')
+    await assert.rejects(check(real, '<xml>forged</xml>'), (err) => isWxmpError(err, 'WX_ERR_REPLAY'))
+    await check({ ...real, nonce: 'other' }, '<xml>forged</xml>')
+  })
+}
+
+test('the replay guard answers synchronously on a process-local store and asynchronously on a shared one', async () => {
+  assert.equal(new ReplayGuard(new MemoryStore(), 60_000).check(real, '<xml>a</xml>'), undefined)
+  const pending = new ReplayGuard(asSharedStore(new MemoryStore()), 60_000).check(real, '<xml>a</xml>')
+  assert.ok(pending instanceof Promise)
+  await pending
 })
+

@@ -55,13 +55,24 @@ export class ReplayGuard {
     private readonly ttlMs: number,
   ) {}
 
-  async check(params: SignedParams, body: string): Promise<void> {
+  /** Resolves (or, on a process-local store, returns at once) when the body may be processed. */
+  check(params: SignedParams, body: string): Promise<void> | undefined {
     const key = `replay:${params.timestamp}:${params.nonce}:${params.signature}`
     const digest = hash('sha1', body, 'base64')
+    const local = this.store.local
+    if (local === undefined) return this.checkShared(key, digest)
+    if (!local.addLocal(key, digest, this.ttlMs)) refuseOtherBody(local.getLocal<string>(key), digest)
+    return undefined
+  }
+
+  private async checkShared(key: string, digest: string): Promise<void> {
     if (await this.store.add(key, digest, this.ttlMs)) return
-    const seen = await this.store.get<string>(key)
-    if (seen !== undefined && seen !== digest) {
-      throw new WxmpError('WX_ERR_REPLAY', 'this signed query string was already used with a different body: a replayed or forged request')
-    }
+    refuseOtherBody(await this.store.get<string>(key), digest)
+  }
+}
+
+function refuseOtherBody(seen: string | undefined, digest: string): void {
+  if (seen !== undefined && seen !== digest) {
+    throw new WxmpError('WX_ERR_REPLAY', 'this signed query string was already used with a different body: a replayed or forged request')
   }
 }

@@ -65,3 +65,42 @@ test('memory store round-trips long values (kept as UTF-8 bytes) exactly, and co
   await store.set('short', 'x')
   assert.equal(await store.get('short'), 'x')
 })
+
+test('local methods keep a value as given; the async API still hands out copies of it', async () => {
+  const store = new MemoryStore()
+  const record = { state: 'done', n: 1 }
+  assert.equal(store.local.addLocal('k', record, 60_000), true)
+  assert.equal(store.local.addLocal('k', { other: true }, 60_000), false)
+  assert.equal(store.local.getLocal('k'), record)
+  const copy = await store.get<{ n: number }>('k')
+  assert.deepEqual(copy, record)
+  assert.notEqual(copy, record)
+  assert.equal(await store.add('k', 1), false)
+  assert.equal(await store.deleteIf('k', { state: 'done', n: 1 }), true)
+  assert.equal(store.local.getLocal('k'), undefined)
+})
+
+test('deleteLocalIf removes only the very object it was given; getLocal reads JSON entries too', async () => {
+  const store = new MemoryStore()
+  const claim = { owner: 'a' }
+  store.local.setLocal('k', claim, 60_000)
+  assert.equal(store.local.deleteLocalIf('k', { owner: 'a' }), false)
+  assert.equal(store.local.deleteLocalIf('k', claim), true)
+  await store.set('j', { n: 2 })
+  assert.deepEqual(store.local.getLocal('j'), { n: 2 })
+  assert.equal(store.local.deleteLocalIf('j', { n: 2 }), false) // a JSON entry is not "the same object"
+})
+
+test('local entries expire and are evicted like the others', () => {
+  let now = 0
+  const store = new MemoryStore({ now: () => now, maxEntries: 2 })
+  store.local.setLocal('a', 'A', 1000)
+  store.local.setLocal('b', 'B', 5000)
+  now = 1000
+  assert.equal(store.local.getLocal('a'), undefined)
+  assert.equal(store.local.addLocal('a', 'A2', 1000), true)
+  store.local.setLocal('c', 'C', 5000) // evicts b, the oldest
+  assert.equal(store.local.getLocal('b'), undefined)
+  assert.equal(store.local.getLocal('c'), 'C')
+  assert.throws(() => store.local.addLocal('', 1, 10), TypeError)
+})

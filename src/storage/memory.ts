@@ -1,10 +1,20 @@
 import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
-import type { KeyValueStore } from './types.js'
+import type { KeyValueStore, LocalStore } from './types.js'
 
-interface Entry {
-  /** The value's JSON: as a string when short, else UTF-8 bytes (see pack). */
-  data: string | Buffer
-  expiresAt: number
+/** One shape for every entry (V8 keeps the map's values monomorphic). */
+class Entry {
+  constructor(
+    /** The value's JSON: as a string when short, else UTF-8 bytes (see pack); undefined for a local value. */
+    readonly data: string | Buffer | undefined,
+    /** A value stored through the LocalStore methods, kept as given. */
+    readonly raw: unknown,
+    readonly expiresAt: number,
+  ) {}
+}
+
+/** A local value's JSON text, for the async methods (which never share objects). */
+function jsonOf(entry: Entry): string {
+  return entry.data === undefined ? JSON.stringify(entry.raw) : unpack(entry.data)
 }
 
 /**
@@ -36,8 +46,9 @@ export interface MemoryStoreOptions {
  * In-process store: the default for one process and the fallback when Redis is down.
  * Values are kept as JSON so callers never share mutable objects with the store.
  */
-export class MemoryStore implements KeyValueStore {
+export class MemoryStore implements KeyValueStore, LocalStore {
   readonly kind = 'memory'
+  readonly local: LocalStore = this
   private readonly map = new Map<string, Entry>()
   private readonly now: () => number
   private readonly maxEntries: number
@@ -57,7 +68,7 @@ export class MemoryStore implements KeyValueStore {
   async get<T = unknown>(key: string): Promise<T | undefined> {
     checkKey(key)
     const entry = this.live(key)
-    return entry === undefined ? undefined : decodeValue<T>(unpack(entry.data))
+    return entry === undefined ? undefined : decodeValue<T>(jsonOf(entry))
   }
 
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
@@ -78,7 +89,7 @@ export class MemoryStore implements KeyValueStore {
     const now = this.now()
     if (this.live(key, now) !== undefined) return false
     // live() dropped an expired entry, so the key is absent: no delete-before-set needed
-    this.map.set(key, { data: pack(json), expiresAt: ttl === undefined ? Infinity : now + ttl })
+    this.map.set(key, new Entry(pack(json), undefined, ttl === undefined ? Infinity : now + ttl))
     this.maybeSweep(now)
     return true
   }
@@ -86,7 +97,39 @@ export class MemoryStore implements KeyValueStore {
   async deleteIf(key: string, expected: unknown): Promise<boolean> {
     checkKey(key)
     const entry = this.live(key)
-    if (entry === undefined || unpack(entry.data) !== encodeValue(key, expected)) return false
+    if (entry === undefined || jsonOf(entry) !== encodeValue(key, expected)) return false
+    this.map.delete(key)
+    return true
+  }
+
+  addLocal(key: string, value: unknown, ttlMs: number): boolean {
+    checkKey(key)
+    const now = this.now()
+    if (this.live(key, now) !== undefined) return false
+    this.map.set(key, new Entry(undefined, value, now + ttlMs))
+    this.maybeSweep(now)
+    return true
+  }
+
+  getLocal<T = unknown>(key: string): T | undefined {
+    checkKey(key)
+    const entry = this.live(key)
+    if (entry === undefined) return undefined
+    return (entry.data === undefined ? entry.raw : decodeValue(unpack(entry.data))) as T
+  }
+
+  setLocal(key: string, value: unknown, ttlMs: number): void {
+    checkKey(key)
+    const now = this.now()
+    this.map.delete(key) // re-insert so Map order tracks insertion for eviction
+    this.map.set(key, new Entry(undefined, value, now + ttlMs))
+    this.maybeSweep(now)
+  }
+
+  deleteLocalIf(key: string, expected: unknown): boolean {
+    checkKey(key)
+    const entry = this.live(key)
+    if (entry === undefined || entry.data !== undefined || entry.raw !== expected) return false
     this.map.delete(key)
     return true
   }
@@ -111,7 +154,7 @@ export class MemoryStore implements KeyValueStore {
   private put(key: string, json: string, ttlMs: number | undefined): void {
     const now = this.now()
     this.map.delete(key) // re-insert so Map order tracks insertion for eviction
-    this.map.set(key, { data: pack(json), expiresAt: ttlMs === undefined ? Infinity : now + ttlMs })
+    this.map.set(key, new Entry(pack(json), undefined, ttlMs === undefined ? Infinity : now + ttlMs))
     this.maybeSweep(now)
   }
 

@@ -1,5 +1,5 @@
 import { checkKey } from './codec.js'
-import type { KeyValueStore } from './types.js'
+import type { KeyValueStore, LocalStore } from './types.js'
 
 /**
  * Namespaces every key (e.g. per AppID) so one Redis or one table can serve several accounts.
@@ -14,8 +14,19 @@ export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
     checkKey(key)
     return prefix + key
   }
+  const inner = store.local
+  const local: LocalStore | undefined =
+    inner === undefined
+      ? undefined
+      : {
+          addLocal: (key, value, ttlMs) => inner.addLocal(prefix + key, value, ttlMs),
+          getLocal: (key) => inner.getLocal(prefix + key),
+          setLocal: (key, value, ttlMs) => inner.setLocal(prefix + key, value, ttlMs),
+          deleteLocalIf: (key, expected) => inner.deleteLocalIf(prefix + key, expected),
+        }
   return {
     kind: store.kind,
+    ...(local === undefined ? {} : { local }),
     get: async (key) => store.get(full(key)),
     set: async (key, value, ttlMs) => store.set(full(key), value, ttlMs),
     delete: async (key) => store.delete(full(key)),

@@ -17,4 +17,23 @@ export interface KeyValueStore {
   readonly kind: string
   /** Cheap liveness check for /readyz; throws when the backend is unreachable. */
   ping(): Promise<void>
+  /**
+   * Present only on process-local stores (the in-memory one): the same operations without
+   * promises or JSON copies, for the per-request replay guard and dedup (see LocalStore).
+   */
+  readonly local?: LocalStore
+}
+
+/**
+ * Synchronous, copy-free access to a process-local store. A value goes in as given and comes
+ * back as the same object, so only values nobody mutates afterwards may be stored this way;
+ * the ordinary async methods still hand out copies of them. Keys follow the same rules.
+ */
+export interface LocalStore {
+  /** Insert-if-absent: true when this call created the key. */
+  addLocal(key: string, value: unknown, ttlMs: number): boolean
+  getLocal<T = unknown>(key: string): T | undefined
+  setLocal(key: string, value: unknown, ttlMs: number): void
+  /** Deletes the key only while it still holds exactly `expected` (the same object). */
+  deleteLocalIf(key: string, expected: unknown): boolean
 }
