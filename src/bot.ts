@@ -224,7 +224,8 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     if (method !== 'POST') throw new WxmpError('WX_ERR_METHOD_NOT_ALLOWED', `method ${method.slice(0, 10)} is not allowed: WeChat uses GET (URL check) and POST (messages)`)
     const params = this.verify(query)
     const body = this.bodyText(request.body)
-    await this.replay.check(params, body)
+    const replayChecked = this.replay.check(params, body)
+    if (replayChecked !== undefined) await replayChecked
     const opened = openEnvelope(query, body, this.crypto, this.options.requireEncryption === true)
     if (opened.key === 'previous') this.log.warn({ requestId }, 'message decrypted with the previous EncodingAESKey: finish the key switch in the console')
     const message = parseMessage(opened.xml)
@@ -335,7 +336,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
 
   private async runHandlers(ctx: C): Promise<void> {
     try {
-      await this.middleware()(ctx, async () => {})
+      await this.middleware()(ctx, endOfChain)
     } catch (err) {
       try {
         if (this.errorHandler !== undefined) await this.errorHandler(err, ctx)
@@ -403,6 +404,8 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     return textResponse(status, `${code}\n`, headers)
   }
 }
+
+const endOfChain = (): Promise<void> => Promise.resolve()
 
 /** How each first-delivery response came about (the deduper stores only the response). */
 const responseKinds = new WeakMap<OutboundResponse, RequestOutcome['kind']>()

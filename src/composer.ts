@@ -17,6 +17,33 @@ export type Middleware<C> = MiddlewareFn<C> | MiddlewareObj<C>
 export type Filtered<C extends Context, Q extends FilterQuery> = C & { message: MessageFor<Q> }
 
 const pass: MiddlewareFn<unknown> = (_ctx, next) => next()
+const DONE: Promise<void> = Promise.resolve()
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
+}
+
+/**
+ * Calls a middleware as an async function would be called (a throw becomes a rejection), but
+ * without a promise of its own when it finishes synchronously: a handler that replies at once
+ * has replied before `handle` looks, and the deadline timer is never armed.
+ */
+function run<C>(mw: MiddlewareFn<C>, ctx: C, next: NextFunction): Promise<void> {
+  try {
+    const result = mw(ctx, next)
+    if (result instanceof Promise) return result as Promise<void>
+    return isThenable(result) ? (Promise.resolve(result) as Promise<void>) : DONE
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
+/** `onTrue(ctx)` or `onFalse(ctx)` by a predicate that may answer now or later. */
+function decide<C>(predicate: (ctx: C) => boolean | Promise<boolean>, ctx: C, onTrue: () => unknown, onFalse: () => unknown): unknown {
+  const verdict = predicate(ctx)
+  if (!isThenable(verdict)) return verdict ? onTrue() : onFalse()
+  return Promise.resolve(verdict).then((yes) => (yes ? onTrue() : onFalse()))
+}
 
 function flatten<C>(mw: Middleware<C>): MiddlewareFn<C> {
   return typeof mw === 'function' ? mw : (ctx, next) => mw.middleware()(ctx, next)
@@ -24,12 +51,12 @@ function flatten<C>(mw: Middleware<C>): MiddlewareFn<C> {
 
 /** Runs `first`, whose `next` runs `second`, whose `next` is the outer `next`. */
 function concat<C>(first: MiddlewareFn<C>, second: MiddlewareFn<C>): MiddlewareFn<C> {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     let called = false
-    await first(ctx, async () => {
-      if (called) throw new Error('next() called more than once in one middleware')
+    return run(first, ctx, () => {
+      if (called) return Promise.reject(new Error('next() called more than once in one middleware'))
       called = true
-      await second(ctx, next)
+      return run(second, ctx, next)
     })
   }
 }
@@ -77,7 +104,7 @@ export class Composer<C extends Context = Context> implements MiddlewareObj<C> {
   filter(predicate: (ctx: C) => boolean | Promise<boolean>, ...middleware: Middleware<C>[]): Composer<C> {
     const child = new Composer<C>(...middleware)
     const route = flatten(child)
-    this.use(async (ctx, next) => ((await predicate(ctx)) ? route(ctx, next) : next()))
+    this.use((ctx, next) => decide(predicate, ctx, () => route(ctx, next), next))
     return child
   }
 
@@ -137,7 +164,7 @@ export class Composer<C extends Context = Context> implements MiddlewareObj<C> {
   branch(predicate: (ctx: C) => boolean | Promise<boolean>, onTrue: Middleware<C>, onFalse: Middleware<C>): Composer<C> {
     const yes = flatten(onTrue)
     const no = flatten(onFalse)
-    return this.use(async (ctx, next) => ((await predicate(ctx)) ? yes(ctx, next) : no(ctx, next)))
+    return this.use((ctx, next) => decide(predicate, ctx, () => yes(ctx, next), () => no(ctx, next)))
   }
 
   /**
