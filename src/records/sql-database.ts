@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type Database from 'better-sqlite3'
-import pg from 'pg'
+import type pg from 'pg'
+import { loadDriver } from '../storage/load-driver.js'
 import { createPgPool, inLockedTransaction, type PgPoolOptions } from '../storage/pg-pool.js'
 import { openSqlite } from '../storage/sqlite-open.js'
 import { storageError } from '../storage/storage-error.js'
@@ -145,9 +146,11 @@ export interface PostgresDatabaseOptions extends PgPoolOptions {
 }
 
 // BIGINT (oid 20) as a JS number: ids, timestamps in ms and counts all fit in 2^53.
-const int8AsNumber: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+function int8AsNumber(types: typeof pg.types): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === 20 ? (value: string) => Number(value) : types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+  }
 }
 
 export class PostgresDatabase implements SqlDatabase {
@@ -166,7 +169,7 @@ export class PostgresDatabase implements SqlDatabase {
       ...options,
       pool: {
         ...options.pool,
-        types: int8AsNumber,
+        types: int8AsNumber(loadDriver('pg').types),
         ...(this.schema === undefined ? {} : { options: `-c search_path=${this.schema}` }),
       },
     })

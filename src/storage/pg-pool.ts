@@ -1,4 +1,5 @@
-import pg from 'pg'
+import type pg from 'pg'
+import { loadDriver } from './load-driver.js'
 
 export interface PgPoolOptions {
   /** Most connections this process opens. Default 10. */
@@ -16,7 +17,7 @@ export interface PgPoolOptions {
  * the server is an unhandled `error` event and ends the process.
  */
 export function createPgPool(url: string, options: PgPoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (loadDriver('pg').Pool)({
     ...options.pool,
     connectionString: url,
     max: options.max ?? options.pool?.max ?? 10,

@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
+import { loadDriver } from './load-driver.js'
 import { storageError } from './storage-error.js'
 import type { KeyValueStore } from './types.js'
 
@@ -38,6 +39,7 @@ export class RedisStore implements KeyValueStore {
   constructor(url: string, options: RedisStoreOptions = {}) {
     const target = new URL(url)
     this.where = `Redis at ${target.host}${target.pathname.length > 1 ? ` (db ${target.pathname.slice(1)})` : ''}`
+    const { Redis } = loadDriver('ioredis')
     const client = new Redis(url, {
       ...options.redis,
       lazyConnect: true,

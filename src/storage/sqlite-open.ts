@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
+import { loadDriver } from './load-driver.js'
 import { storageError } from './storage-error.js'
 
 /**
@@ -10,10 +11,11 @@ import { storageError } from './storage-error.js'
  */
 export function openSqlite(filename: string, busyTimeoutMs: number): Database.Database {
   const where = `SQLite ${filename}`
+  const Sqlite = loadDriver('better-sqlite3')
   let db: Database.Database | undefined
   try {
     if (filename !== ':memory:' && filename !== '') mkdirSync(dirname(filename), { recursive: true })
-    db = new Database(filename)
+    db = new Sqlite(filename)
     db.pragma(`busy_timeout = ${busyTimeoutMs}`)
     switchToWal(db, busyTimeoutMs)
     db.pragma('synchronous = NORMAL')
