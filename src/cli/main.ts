@@ -5,13 +5,26 @@
 import { WxmpError, isWxmpError } from '../errors.js'
 import { loadConfig, type WxmpConfig } from '../server/config.js'
 import { VERSION } from '../version.js'
-import { SERVE_USAGE, runServeCommand } from './commands/serve.js'
-import { SIMULATE_USAGE, runSimulateCommand } from './commands/simulate.js'
-import { API_USAGE, runMenuCommand, runSendCommand, runTokenCommand, runUserCommand } from './commands/api.js'
-import { FAKE_WECHAT_USAGE, runFakeWechatCommand } from './commands/fake-wechat.js'
-import { DB_USAGE, runDbMigrate, runFollowers, runLogTail } from './commands/db.js'
 
-const USAGE = `wxmp ${VERSION} — WeChat Official Account webhook server and tools
+// Each command module is imported only when its command runs (or for the help text): `wxmp
+// serve` then never loads the simulator, the fake WeChat server or the API commands.
+const commands = {
+  serve: () => import('./commands/serve.js'),
+  simulate: () => import('./commands/simulate.js'),
+  api: () => import('./commands/api.js'),
+  fakeWechat: () => import('./commands/fake-wechat.js'),
+  db: () => import('./commands/db.js'),
+}
+
+async function usage(): Promise<string> {
+  const [{ SERVE_USAGE }, { SIMULATE_USAGE }, { API_USAGE }, { FAKE_WECHAT_USAGE }, { DB_USAGE }] = await Promise.all([
+    commands.serve(),
+    commands.simulate(),
+    commands.api(),
+    commands.fakeWechat(),
+    commands.db(),
+  ])
+  return `wxmp ${VERSION} — WeChat Official Account webhook server and tools
 
 Usage: wxmp <command> [options]
 
@@ -27,6 +40,7 @@ ${indent(DB_USAGE)}
 
 Configuration: environment variables or .env (see README): WECHAT_TOKEN, WECHAT_APPID,
 WECHAT_APPSECRET, WECHAT_AES_KEY, WECHAT_API_BASE, PORT, WECHAT_PATH, DATABASE_URL, REDIS_URL …`
+}
 
 type Print = (line: string) => void
 
@@ -40,7 +54,7 @@ function indent(usage: string): string {
 export async function main(argv: string[], print: Print = (l) => process.stdout.write(l + '\n'), printErr: Print = (l) => process.stderr.write(l + '\n')): Promise<number> {
   const [command, ...rest] = argv
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    print(USAGE)
+    print(await usage())
     return command === undefined ? 2 : 0
   }
   if (command === 'version' || command === '--version' || command === '-v') {
@@ -57,32 +71,34 @@ export async function main(argv: string[], print: Print = (l) => process.stdout.
   try {
     switch (command) {
       case 'serve': {
+        const { runServeCommand } = await commands.serve()
         const { server } = await runServeCommand(rest, config, printErr)
         installShutdown(server.close, printErr)
         return await new Promise<number>(() => {}) // runs until a signal
       }
       case 'token':
-        return await runTokenCommand(rest, { config, print, printErr })
+        return await (await commands.api()).runTokenCommand(rest, { config, print, printErr })
       case 'menu':
-        return await runMenuCommand(rest, { config, print, printErr })
+        return await (await commands.api()).runMenuCommand(rest, { config, print, printErr })
       case 'send':
-        return await runSendCommand(rest, { config, print, printErr })
+        return await (await commands.api()).runSendCommand(rest, { config, print, printErr })
       case 'user':
-        return await runUserCommand(rest, { config, print, printErr })
+        return await (await commands.api()).runUserCommand(rest, { config, print, printErr })
       case 'fake-wechat': {
         const stop = new AbortController()
         process.once('SIGINT', () => stop.abort())
         process.once('SIGTERM', () => stop.abort())
+        const { runFakeWechatCommand } = await commands.fakeWechat()
         return await runFakeWechatCommand(rest, print, { signal: stop.signal })
       }
       case 'simulate':
-        return await runSimulateCommand(rest, config, print)
+        return await (await commands.simulate()).runSimulateCommand(rest, config, print)
       case 'db':
         if (rest[0] !== 'migrate') {
           printErr(`wxmp: usage: wxmp db migrate`)
           return 2
         }
-        return await runDbMigrate(config, print)
+        return await (await commands.db()).runDbMigrate(config, print)
       case 'log':
         if (rest[0] !== 'tail') {
           printErr(`wxmp: usage: wxmp log tail [-n 20] [--once] …`)
@@ -92,12 +108,13 @@ export async function main(argv: string[], print: Print = (l) => process.stdout.
           const stop = new AbortController()
           process.once('SIGINT', () => stop.abort())
           process.once('SIGTERM', () => stop.abort())
+          const { runLogTail } = await commands.db()
           return await runLogTail(rest.slice(1), config, print, { signal: stop.signal })
         }
       case 'followers':
-        return await runFollowers(rest, config, print)
+        return await (await commands.db()).runFollowers(rest, config, print)
       default:
-        printErr(`wxmp: unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
+        printErr(`wxmp: unknown command ${JSON.stringify(command)}\n\n${await usage()}`)
         return 2
     }
   } catch (err) {
