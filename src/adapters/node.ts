@@ -13,17 +13,21 @@ import { DEFAULTS } from '../bot-options.js'
 import type { WxErrorCode } from '../errors.js'
 import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
+import { createWriteBatch, type WriteBatch } from './write-batch.js'
 
 type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
 
 /** A request listener for the webhook: `http.createServer(webhookCallback(bot))` or `app.all('/wechat', …)`. */
 export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const webhook = webhookHandler(bot)
+  const webhook = webhookHandler(bot, undefined)
   return (req, res) => webhook(req, res, new URL(req.url ?? '/', 'http://localhost'))
 }
 
-/** The webhook for a request whose URL is already parsed (`serve` parses it once, for routing). */
-function webhookHandler(bot: AnyBot): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
+/**
+ * The webhook for a request whose URL is already parsed (`serve` parses it once, for routing).
+ * With a batch, answers are written at the end of the event-loop turn (see write-batch.ts).
+ */
+function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
   return async (req, res, url) => {
     const remoteAddress = req.socket.remoteAddress
@@ -47,7 +51,9 @@ function webhookHandler(bot: AnyBot): (req: IncomingMessage, res: ServerResponse
     }
     if (body !== undefined) request.body = body
     if (remoteAddress) request.remoteAddress = remoteAddress
-    send(res, await bot.handle(request), false)
+    const response = await bot.handle(request)
+    if (batch === undefined) send(res, response, false)
+    else batch.queue(() => send(res, response, false))
   }
 }
 
@@ -74,6 +80,11 @@ export interface ServeOptions {
   requestTimeoutMs?: number
   /** Told about every connection answered before a request could be formed (timeouts, garbage, huge headers). */
   onClientError?: (event: ClientErrorEvent) => void
+  /**
+   * Write the webhook answers ready in one event-loop turn together at its end (default true):
+   * fewer wake-ups of the client, so less CPU per request under load, for at most one turn of delay.
+   */
+  batchWrites?: boolean
 }
 
 /** A connection refused at the HTTP layer: slow-loris timeouts, unparseable requests, oversized headers. */
@@ -103,7 +114,7 @@ export interface RunningServer {
 /** Starts a node:http server with the webhook at `path`. Resolves once listening. */
 export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningServer> {
   const path = options.path ?? '/wechat'
-  const webhook = webhookHandler(bot)
+  const webhook = webhookHandler(bot, options.batchWrites === false ? undefined : createWriteBatch())
   const headersTimeout = options.headersTimeoutMs ?? 10_000
   const requestTimeout = options.requestTimeoutMs ?? 15_000
   // Node checks for expired requests every 30 s by default: too coarse to end a slow upload on time.
