@@ -20,16 +20,28 @@ type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
 /** A request listener for the webhook: `http.createServer(webhookCallback(bot))` or `app.all('/wechat', …)`. */
 export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const webhook = webhookHandler(bot, undefined)
-  return (req, res) => webhook(req, res, new URL(req.url ?? '/', 'http://localhost'))
+  return (req, res) => webhook(req, res, new URL(req.url ?? '/', 'http://localhost').searchParams)
+}
+
+/**
+ * The query of a request for `path`, read straight from the request line when it names the
+ * path exactly (WeChat always does); undefined when it does not, and the WHATWG URL parser
+ * decides (dot segments, a trailing slash…), so routing is the same either way.
+ */
+export function exactPathQuery(rawUrl: string, path: string): URLSearchParams | undefined {
+  const mark = rawUrl.indexOf('?')
+  const pathname = mark === -1 ? rawUrl : rawUrl.slice(0, mark)
+  if (pathname !== path) return undefined
+  return new URLSearchParams(mark === -1 ? '' : rawUrl.slice(mark + 1))
 }
 
 /**
  * The webhook for a request whose URL is already parsed (`serve` parses it once, for routing).
  * With a batch, answers are written at the end of the event-loop turn (see write-batch.ts).
  */
-function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
+function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => Promise<void> {
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
-  return async (req, res, url) => {
+  return async (req, res, query) => {
     const remoteAddress = req.socket.remoteAddress
     let body: InboundRequest['body']
     try {
@@ -39,11 +51,11 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
       // body errors still go through the core, so the status and log line are the core's. The
       // connection is not closed at once: a client still uploading would get a reset instead of
       // the 413. Node discards the rest of the upload; requestTimeoutMs bounds how long.
-      return send(res, bot.handleError(err, { method: req.method ?? 'POST', query: url.searchParams, ...(remoteAddress ? { remoteAddress } : {}) }), false)
+      return send(res, bot.handleError(err, { method: req.method ?? 'POST', query, ...(remoteAddress ? { remoteAddress } : {}) }), false)
     }
     const request: InboundRequest = {
       method: req.method ?? 'GET',
-      query: url.searchParams,
+      query,
       // node builds req.headers on first read; the core never reads it, so only on demand
       get headers() {
         return req.headers
@@ -121,10 +133,12 @@ export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningS
   const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(Math.min(headersTimeout, requestTimeout) / 4)))
   const server = createServer({ connectionsCheckingInterval }, async (req, res) => {
     try {
+      const exact = options.guard === undefined ? exactPathQuery(req.url ?? '/', path) : undefined
+      if (exact !== undefined) return await webhook(req, res, exact)
       const url = new URL(req.url ?? '/', 'http://localhost')
       if (url.pathname === path || url.pathname === path + '/') {
         if (options.guard?.(req, res, url) === true) return
-        return await webhook(req, res, url)
+        return await webhook(req, res, url.searchParams)
       }
       if (options.routes !== undefined && (await options.routes(req, res, url))) return
       req.resume()

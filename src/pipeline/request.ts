@@ -15,7 +15,8 @@ export interface InboundRequest {
 
 export interface OutboundResponse {
   status: number
-  headers: Record<string, string>
+  /** Shared between responses (frozen): copy it before adding headers. */
+  headers: Readonly<Record<string, string>>
   body: string
 }
 
@@ -37,15 +38,17 @@ export function normaliseQuery(query: InboundRequest['query']): Query {
   return out
 }
 
-const TEXT = { 'content-type': 'text/plain; charset=utf-8' }
-const XML = { 'content-type': 'application/xml; charset=utf-8' }
+// one frozen header object for every response of a kind: the dedup store keeps each answer
+// for minutes, and a copy per answer was a tenth of what it kept
+const TEXT: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' })
+const XML: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/xml; charset=utf-8' })
 
-export function textResponse(status: number, body: string, extraHeaders: Record<string, string> = {}): OutboundResponse {
-  return { status, headers: { ...TEXT, ...extraHeaders }, body }
+export function textResponse(status: number, body: string, extraHeaders?: Record<string, string>): OutboundResponse {
+  return { status, headers: extraHeaders === undefined ? TEXT : { ...TEXT, ...extraHeaders }, body }
 }
 
 export function xmlResponse(body: string): OutboundResponse {
-  return { status: 200, headers: { ...XML }, body }
+  return { status: 200, headers: XML, body }
 }
 
 /** The acknowledgement WeChat documents: plain `success`, valid in every mode. */

@@ -57,7 +57,8 @@ export class ReplayGuard {
 
   /** Resolves (or, on a process-local store, returns at once) when the body may be processed. */
   check(params: SignedParams, body: string): Promise<void> | undefined {
-    const key = `replay:${params.timestamp}:${params.nonce}:${params.signature}`
+    // the verified signature stands for its timestamp and nonce (it is their sha1 with the token)
+    const key = `replay:${params.signature}`
     const digest = hash('sha1', body, 'base64')
     const local = this.store.local
     if (local === undefined) return this.checkShared(key, digest)
