@@ -310,16 +310,21 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       log.warn({ budgetMs: budget }, `handlers did not reply before the deadline: answered ${replyXml === undefined ? '"success"' : 'the interim message'}; a later reply ${late}`)
     }
     this.late.passiveAnswered(ctx, replyXml === undefined ? 'success' : interim === undefined ? 'reply' : 'interim')
-    const id = await recorded
-    const finish = handled.then(async () => {
-      const late = await this.late.finish(ctx, replyXml !== undefined && interim === undefined)
-      if (late !== undefined) return this.recordOutcome(id, late.via, late.replyXml, started, ctx, late.status, late.error)
-      return this.recordOutcome(id, replyXml === undefined ? 'none' : 'passive', replyXml, started, ctx)
-    })
+    const id = recorded === undefined ? undefined : await recorded
+    const finish = handled.then(() => this.afterHandlers(id, ctx, replyXml, interim === undefined, started))
     // a handler done in time is recorded before the answer, unless a send it started is still running
     if (first === 'done' && !this.late.busy(ctx)) await finish
     else this.track(finish)
     return response
+  }
+
+  /** Once the handlers are done: waits for their sends, then records the outcome (when anything needs it). */
+  private afterHandlers(id: string | number | undefined, ctx: C, replyXml: string | undefined, passive: boolean, started: number): Promise<void> | undefined {
+    if (id === undefined && !this.late.tracks(ctx)) return undefined // no log, no sends: nothing left to do
+    return this.late.finish(ctx, replyXml !== undefined && passive).then((late) => {
+      if (late !== undefined) return this.recordOutcome(id, late.via, late.replyXml, started, ctx, late.status, late.error)
+      return this.recordOutcome(id, replyXml === undefined ? 'none' : 'passive', replyXml, started, ctx)
+    })
   }
 
   private serialize(reply: Reply, message: WechatMessage, log: Logger): string | undefined {
@@ -347,9 +352,9 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     }
   }
 
-  private recordInbound(message: WechatMessage, opened: Opened, msgKey: string, receivedAt: number, log: Logger): Promise<string | number | undefined> {
+  private recordInbound(message: WechatMessage, opened: Opened, msgKey: string, receivedAt: number, log: Logger): Promise<string | number | undefined> | undefined {
     const records = this.options.records
-    if (records === undefined) return Promise.resolve(undefined)
+    if (records === undefined) return undefined
     const entry: InboundRecord = {
       appId: this.options.appId ?? opened.appId ?? '',
       msgKey,
@@ -379,7 +384,8 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   }
 
   private track(work: Promise<unknown>): void {
-    const tracked = work.catch(() => undefined).finally(() => this.background.delete(tracked))
+    const done = () => void this.background.delete(tracked)
+    const tracked: Promise<void> = work.then(done, done)
     this.background.add(tracked)
   }
 

@@ -233,6 +233,11 @@ export class LateDelivery {
     return { via: 'customer-service', status: worst.status, replyXml: undefined, error: worst.error }
   }
 
+  /** True when anything was sent, scheduled or recorded for this message (finish() has work to do). */
+  tracks(ctx: Context): boolean {
+    return this.messages.has(ctx)
+  }
+
   /** True while a send for this message is still running (the passive answer must not wait for it). */
   busy(ctx: Context): boolean {
     return (this.messages.get(ctx)?.pending.size ?? 0) > 0

@@ -14,11 +14,29 @@ export class ReplySlot {
   private interim: string | undefined
   /** A reply was given after the window closed (it went the late way). */
   private lateClaimed = false
-  private notify!: (how: 'written' | 'deferred') => void
-  /** Resolves as soon as the HTTP answer can go: a passive reply was written, or the handler deferred. */
-  readonly ready: Promise<'written' | 'deferred'> = new Promise((resolve) => {
-    this.notify = resolve
-  })
+  private signalled: 'written' | 'deferred' | undefined
+  private notify: ((how: 'written' | 'deferred') => void) | undefined
+  private readyPromise: Promise<'written' | 'deferred'> | undefined
+
+  /**
+   * Resolves as soon as the HTTP answer can go: a passive reply was written, or the handler
+   * deferred. Made on first use: a handler that replies at once never needs it.
+   */
+  get ready(): Promise<'written' | 'deferred'> {
+    this.readyPromise ??=
+      this.signalled !== undefined
+        ? Promise.resolve(this.signalled)
+        : new Promise((resolve) => {
+            this.notify = resolve
+          })
+    return this.readyPromise
+  }
+
+  private signal(how: 'written' | 'deferred'): void {
+    if (this.signalled !== undefined) return
+    this.signalled = how
+    this.notify?.(how)
+  }
 
   get reply(): Reply | undefined {
     return this.value
@@ -56,7 +74,7 @@ export class ReplySlot {
       return false
     }
     this.value = reply
-    this.notify('written')
+    this.signal('written')
     return true
   }
 
@@ -69,7 +87,7 @@ export class ReplySlot {
     this.expired = true
     this.deferred = true
     this.interim = interim
-    this.notify('deferred')
+    this.signal('deferred')
   }
 
   /** Closes the slot at the deadline (or when handlers finished without replying). */
