@@ -1,5 +1,6 @@
 import { SaxesParser } from 'saxes'
 import { WxmpError } from '../errors.js'
+import { addChild, scanXml, tooDeep } from './fast-path.js'
 
 /** A parsed element: its text, or its children by name (a repeated name becomes an array). */
 export type XmlValue = string | XmlObject | XmlValue[]
@@ -25,9 +26,18 @@ interface Frame {
  * neither XXE nor entity expansion ("billion laughs") can happen. Attributes are ignored:
  * WeChat documents have none. Returns the root element's children.
  *
+ * Documents in the narrow shape WeChat sends go through a hand-written scanner first
+ * (fast-path.ts); it declines anything it does not fully understand, and saxes then decides.
+ * Either way the result or the error is the one parseXmlStrict gives.
+ *
  * @example parseXml('<xml><MsgType><![CDATA[text]]></MsgType></xml>') // { MsgType: 'text' }
  */
 export function parseXml(xml: string, options: ParseXmlOptions = {}): XmlObject {
+  return scanXml(xml, options.maxDepth ?? 16) ?? parseXmlStrict(xml, options)
+}
+
+/** parseXml through saxes alone: the reference the fast path is tested against. */
+export function parseXmlStrict(xml: string, options: ParseXmlOptions = {}): XmlObject {
   // A parser is reused after a clean parse (saxes resets itself on close): building one costs
   // about as much as parsing a whole callback. One that threw is dropped, never reused.
   const current = spare ?? newParser()
@@ -70,9 +80,7 @@ function newParser(): ReusableParser {
     throw new WxmpError('WX_ERR_XML_DOCTYPE', 'XML with a DOCTYPE is refused (no DTDs or entity declarations are accepted in callbacks)')
   })
   parser.on('opentag', (tag) => {
-    if (state.stack.length >= state.maxDepth) {
-      throw new WxmpError('WX_ERR_XML_TOO_DEEP', `XML nested deeper than ${state.maxDepth} levels`)
-    }
+    if (state.stack.length >= state.maxDepth) throw tooDeep(state.maxDepth)
     state.stack.push({ name: tag.name, children: undefined, text: '' })
   })
   const onText = (text: string) => {
@@ -90,22 +98,9 @@ function newParser(): ReusableParser {
       state.root = frame
       return
     }
-    const value: XmlValue = frame.children ?? frame.text
-    const siblings = (parent.children ??= {})
-    // own properties only, defined rather than assigned: an element named __proto__ or
-    // constructor is an ordinary field, never a prototype
-    const existing = Object.hasOwn(siblings, frame.name) ? siblings[frame.name] : undefined
-    if (existing === undefined) defineField(siblings, frame.name, value)
-    // a child value is never an array itself, so an array here means "already repeated"
-    else if (Array.isArray(existing)) existing.push(value)
-    else defineField(siblings, frame.name, [existing, value])
+    addChild((parent.children ??= {}), frame.name, frame.children ?? frame.text)
   })
   return { parser, state }
-}
-
-function defineField(target: XmlObject, name: string, value: XmlValue): void {
-  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true })
-  else target[name] = value
 }
 
 /** The text of a child element, or undefined when absent or not a leaf. */
