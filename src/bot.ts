@@ -1,4 +1,4 @@
-import { Composer } from './composer.js'
+import { COMPLETED, Composer } from './composer.js'
 import { WechatApi } from './api/client.js'
 import { Context, type ContextHost } from './context.js'
 import { DEFAULTS, validateBotOptions, type BotOptions, type InboundRecord, type MessageRecorder, type ReplyVia } from './bot-options.js'
@@ -7,7 +7,7 @@ import { createLogger, lazyChild, type Logger } from './logger.js'
 import { parseMessage } from './messages/parse.js'
 import type { WechatMessage } from './messages/types.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
-import { Deduper, dedupKey } from './pipeline/dedupe.js'
+import { Deduper, dedupKey, type DedupOutcome } from './pipeline/dedupe.js'
 import { DeadlineQueue, type Deadline } from './pipeline/deadline-queue.js'
 import { openEnvelope, sealReply, type Opened } from './pipeline/envelope.js'
 import { LateDelivery, type CustomerServiceSender, type LateListenerEvent } from './pipeline/late-delivery.js'
@@ -31,6 +31,25 @@ export interface RequestOutcome {
   durationMs: number
 }
 export type OutcomeListener = (outcome: RequestOutcome) => void
+
+type MaybePromise<T> = T | Promise<T>
+type First = 'written' | 'deferred' | 'done' | 'deadline'
+interface Processed {
+  response: OutboundResponse
+  outcome: Pick<RequestOutcome, 'kind' | 'msgType' | 'encrypted'>
+}
+/** One first delivery on its way through the handlers. */
+interface Dispatched<C> {
+  message: WechatMessage
+  opened: Opened
+  started: number
+  ctx: C
+  slot: ReplySlot
+  log: Logger
+  recorded: Promise<string | number | undefined> | undefined
+  handled: Promise<void>
+  budget: number
+}
 export type LateListener = (event: LateListenerEvent) => void
 /** The slice of the API client the core needs for late replies, ctx.send and "typing…". */
 export type { CustomerServiceSender }
@@ -191,15 +210,26 @@ export class Bot<C extends Context = Context> extends Composer<C> {
    * dedupe → handlers → reply → serialize → encrypt. Never throws: every failure becomes the
    * documented status with a precise log line.
    */
-  async handle(request: InboundRequest): Promise<OutboundResponse> {
+  handle(request: InboundRequest): Promise<OutboundResponse> {
     const started = this.now()
     const requestId = `${requestPrefix}-${(++requestCounter).toString(36)}`
+    // each stage goes on synchronously when the one before finished synchronously (the
+    // in-process store, a handler that replies at once): no promise per stage on the hot path
     try {
-      const { response, outcome } = await this.process(request, requestId, started)
-      this.emitOutcome({ requestId, status: response.status, durationMs: this.now() - started, ...outcome })
-      return response
+      const processed = this.process(request, requestId, started)
+      if (!(processed instanceof Promise)) return Promise.resolve(this.answered(processed, requestId, started))
+      return processed.then(
+        (done) => {
+          try {
+            return this.answered(done, requestId, started)
+          } catch (err) {
+            return this.reject(err, request, requestId, started)
+          }
+        },
+        (err: unknown) => this.reject(err, request, requestId, started),
+      )
     } catch (err) {
-      return this.reject(err, request, requestId, started)
+      return Promise.resolve(this.reject(err, request, requestId, started))
     }
   }
 
@@ -212,7 +242,12 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     return this.reject(err, request, requestId, this.now())
   }
 
-  private async process(request: InboundRequest, requestId: string, started: number): Promise<{ response: OutboundResponse; outcome: Pick<RequestOutcome, 'kind' | 'msgType' | 'encrypted'> }> {
+  private answered({ response, outcome }: Processed, requestId: string, started: number): OutboundResponse {
+    this.emitOutcome({ requestId, status: response.status, durationMs: this.now() - started, ...outcome })
+    return response
+  }
+
+  private process(request: InboundRequest, requestId: string, started: number): MaybePromise<Processed> {
     const method = request.method.toUpperCase()
     const query = normaliseQuery(request.query)
     if (method === 'GET' || method === 'HEAD') {
@@ -225,14 +260,22 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     const params = this.verify(query)
     const body = this.bodyText(request.body)
     const replayChecked = this.replay.check(params, body)
-    if (replayChecked !== undefined) await replayChecked
+    if (replayChecked !== undefined) return replayChecked.then(() => this.processMessage(query, body, requestId, started))
+    return this.processMessage(query, body, requestId, started)
+  }
+
+  private processMessage(query: Query, body: string, requestId: string, started: number): MaybePromise<Processed> {
     const opened = openEnvelope(query, body, this.crypto, this.options.requireEncryption === true)
     if (opened.key === 'previous') this.log.warn({ requestId }, 'message decrypted with the previous EncodingAESKey: finish the key switch in the console')
     const message = parseMessage(opened.xml)
     const key = dedupKey(message)
-    const budget = this.budget(started)
-    const result = await this.deduper.run(key, budget, () => this.dispatch(message, opened, requestId, started, key))
+    const result = this.deduper.run(key, this.budget(started), () => this.dispatch(message, opened, requestId, started, key))
     const outcome = { msgType: message.MsgType, encrypted: opened.encrypted }
+    if (result instanceof Promise) return result.then((settled) => this.deduped(settled, outcome, requestId, key))
+    return this.deduped(result, outcome, requestId, key)
+  }
+
+  private deduped(result: DedupOutcome, outcome: Pick<RequestOutcome, 'msgType' | 'encrypted'>, requestId: string, key: string): Processed {
     if (result.kind === 'first') return { response: result.response, outcome: { ...outcome, kind: kindOf(result.response) } }
     this.log.info({ requestId, msgKey: key }, 'WeChat retry of a message already being handled: answered with the first delivery\'s reply')
     return { response: result.kind === 'retry' ? result.response : successResponse(), outcome: { ...outcome, kind: 'duplicate' } }
@@ -270,7 +313,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   }
 
   /** Runs the handlers for the first delivery of a message and produces its HTTP answer. */
-  private async dispatch(message: WechatMessage, opened: Opened, requestId: string, started: number, msgKey: string): Promise<OutboundResponse> {
+  private dispatch(message: WechatMessage, opened: Opened, requestId: string, started: number, msgKey: string): MaybePromise<OutboundResponse> {
     const slot = new ReplySlot()
     const log = lazyChild(this.log, { requestId, msgKey })
     const ctx = new Context(message, this.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log) as C
@@ -278,19 +321,26 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     this.late.begin(ctx, slot)
     const handled = this.runHandlers(ctx)
     const budget = this.budget(started)
+    const run: Dispatched<C> = { message, opened, started, ctx, slot, log, recorded, handled, budget }
     // a handler that replied (or deferred) synchronously needs no deadline timer: the race
     // below would settle on slot.ready anyway, since `handled` is still pending
-    let first: 'written' | 'deferred' | 'done' | 'deadline' | undefined = slot.reply !== undefined ? 'written' : slot.isDeferred ? 'deferred' : undefined
-    if (first === undefined) {
-      // the same race as Promise.race([slot.ready, handled, timer]), on the shared deadline queue
-      let deadline: Deadline | undefined
-      first = await new Promise<'written' | 'deferred' | 'done' | 'deadline'>((resolve) => {
-        void slot.ready.then(resolve)
-        void handled.then(() => resolve('done'))
-        deadline = deadlines.schedule(budget, () => resolve('deadline'))
-      })
+    if (slot.reply !== undefined) return this.answer(run, 'written')
+    if (slot.isDeferred) return this.answer(run, 'deferred')
+    // the same race as Promise.race([slot.ready, handled, timer]), on the shared deadline queue
+    let deadline: Deadline | undefined
+    return new Promise<First>((resolve) => {
+      void slot.ready.then(resolve)
+      void handled.then(() => resolve('done'))
+      deadline = deadlines.schedule(budget, () => resolve('deadline'))
+    }).then((first) => {
       if (deadline !== undefined) deadlines.cancel(deadline)
-    }
+      return this.answer(run, first)
+    })
+  }
+
+  /** The passive window closed (`first` says how): builds the HTTP answer and settles what follows it. */
+  private answer(run: Dispatched<C>, first: First): MaybePromise<OutboundResponse> {
+    const { ctx, slot, message, opened, log, budget } = run
     slot.expire()
     const handlerReply = slot.reply
     // no reply yet at the deadline (or the handler deferred): the interim, if any, goes out now
@@ -310,11 +360,20 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       log.warn({ budgetMs: budget }, `handlers did not reply before the deadline: answered ${replyXml === undefined ? '"success"' : 'the interim message'}; a later reply ${late}`)
     }
     this.late.passiveAnswered(ctx, replyXml === undefined ? 'success' : interim === undefined ? 'reply' : 'interim')
-    const id = recorded === undefined ? undefined : await recorded
-    const finish = handled.then(() => this.afterHandlers(id, ctx, replyXml, interim === undefined, started))
+    const passive = interim === undefined
+    if (run.recorded === undefined) return this.settle(run, first, undefined, response, replyXml, passive)
+    return run.recorded.then((id) => this.settle(run, first, id, response, replyXml, passive))
+  }
+
+  /** What follows the answer: the outcome record and the handler's own sends, awaited or tracked. */
+  private settle(run: Dispatched<C>, first: First, id: string | number | undefined, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<OutboundResponse> {
+    const { ctx, handled, started } = run
+    // handlers finished synchronously, no message log, no sends: nothing follows
+    if (handled === COMPLETED && id === undefined && !this.late.tracks(ctx)) return response
+    const finish = handled.then(() => this.afterHandlers(id, ctx, replyXml, passive, started))
     // a handler done in time is recorded before the answer, unless a send it started is still running
-    if (first === 'done' && !this.late.busy(ctx)) await finish
-    else this.track(finish)
+    if (first === 'done' && !this.late.busy(ctx)) return finish.then(() => response)
+    this.track(finish)
     return response
   }
 
@@ -339,16 +398,27 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     }
   }
 
-  private async runHandlers(ctx: C): Promise<void> {
+  /** The middleware chain; a synchronous chain that threw nothing returns COMPLETED itself. */
+  private runHandlers(ctx: C): Promise<void> {
+    let result: unknown
     try {
-      await this.middleware()(ctx, endOfChain)
+      result = this.middleware()(ctx, endOfChain)
     } catch (err) {
-      try {
-        if (this.errorHandler !== undefined) await this.errorHandler(err, ctx)
-        else ctx.log.error({ code: 'WX_ERR_HANDLER', msgId: ctx.msgId, msgType: ctx.msgType, err: errorText(err), stack: err instanceof Error ? err.stack : undefined }, 'handler threw; WeChat gets a valid answer')
-      } catch (again) {
-        ctx.log.error({ code: 'WX_ERR_HANDLER', err: errorText(again) }, 'error handler threw')
-      }
+      return this.handlerFailed(err, ctx)
+    }
+    if (result === COMPLETED) return COMPLETED
+    return Promise.resolve(result).then(
+      () => undefined,
+      (err: unknown) => this.handlerFailed(err, ctx),
+    )
+  }
+
+  private async handlerFailed(err: unknown, ctx: C): Promise<void> {
+    try {
+      if (this.errorHandler !== undefined) await this.errorHandler(err, ctx)
+      else ctx.log.error({ code: 'WX_ERR_HANDLER', msgId: ctx.msgId, msgType: ctx.msgType, err: errorText(err), stack: err instanceof Error ? err.stack : undefined }, 'handler threw; WeChat gets a valid answer')
+    } catch (again) {
+      ctx.log.error({ code: 'WX_ERR_HANDLER', err: errorText(again) }, 'error handler threw')
     }
   }
 
@@ -411,7 +481,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   }
 }
 
-const endOfChain = (): Promise<void> => Promise.resolve()
+const endOfChain = (): Promise<void> => COMPLETED
 
 /** How each first-delivery response came about (the deduper stores only the response). */
 const responseKinds = new WeakMap<OutboundResponse, RequestOutcome['kind']>()

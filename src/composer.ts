@@ -17,7 +17,8 @@ export type Middleware<C> = MiddlewareFn<C> | MiddlewareObj<C>
 export type Filtered<C extends Context, Q extends FilterQuery> = C & { message: MessageFor<Q> }
 
 const pass: MiddlewareFn<unknown> = (_ctx, next) => next()
-const DONE: Promise<void> = Promise.resolve()
+/** What a chain that finished synchronously returns (the core checks for it; not public API). */
+export const COMPLETED: Promise<void> = Promise.resolve()
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
@@ -32,7 +33,7 @@ function run<C>(mw: MiddlewareFn<C>, ctx: C, next: NextFunction): Promise<void> 
   try {
     const result = mw(ctx, next)
     if (result instanceof Promise) return result as Promise<void>
-    return isThenable(result) ? (Promise.resolve(result) as Promise<void>) : DONE
+    return isThenable(result) ? (Promise.resolve(result) as Promise<void>) : COMPLETED
   } catch (err) {
     return Promise.reject(err)
   }

@@ -45,7 +45,12 @@ for (const [name, makeStore] of STORES) {
 
   test(`a failed first delivery releases its claim so WeChat's retry runs the handlers again (${name})`, async () => {
     const deduper = new Deduper(makeStore())
-    await assert.rejects(deduper.run('m:1', 1000, async () => Promise.reject(new Error('boom'))), /boom/)
+    await assert.rejects(async () => deduper.run('m:1', 1000, async () => Promise.reject(new Error('boom'))), /boom/)
+    await assert.rejects(async () =>
+      deduper.run('m:1', 1000, () => {
+        throw new Error('sync boom')
+      }),
+    /sync boom/)
     assert.deepEqual(await deduper.run('m:1', 1000, async () => xmlResponse('<xml>ok</xml>')), { kind: 'first', response: xmlResponse('<xml>ok</xml>') })
   })
 
@@ -58,6 +63,18 @@ for (const [name, makeStore] of STORES) {
     assert.equal((await deduper.run('m:1', 1000, async () => xmlResponse('<xml>2</xml>'))).kind, 'first')
   })
 }
+
+test('on a process-local store a first delivery answered synchronously is settled synchronously', async () => {
+  const deduper = new Deduper(new MemoryStore())
+  const first = deduper.run('m:1', 1000, () => xmlResponse('<xml>1</xml>'))
+  assert.deepEqual(first, { kind: 'first', response: xmlResponse('<xml>1</xml>') })
+  const retry = deduper.run('m:1', 1000, () => xmlResponse('<xml>2</xml>'))
+  assert.ok(retry instanceof Promise) // a retry takes the general path
+  assert.deepEqual(await retry, { kind: 'retry', response: xmlResponse('<xml>1</xml>') })
+  const shared = new Deduper(asSharedStore(new MemoryStore())).run('m:1', 1000, () => xmlResponse('<xml>1</xml>'))
+  assert.ok(shared instanceof Promise)
+  assert.deepEqual(await shared, { kind: 'first', response: xmlResponse('<xml>1</xml>') })
+})
 
 test('a retry elsewhere reads the answer through the ordinary API as a copy, never the stored object', async () => {
   const memory = new MemoryStore()

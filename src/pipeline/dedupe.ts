@@ -1,4 +1,4 @@
-import type { KeyValueStore } from '../storage/types.js'
+import type { KeyValueStore, LocalStore } from '../storage/types.js'
 import type { WechatMessage } from '../messages/types.js'
 import type { OutboundResponse } from './request.js'
 
@@ -65,32 +65,65 @@ export class Deduper {
     return this.inflight.has(key)
   }
 
-  async run(key: string, budgetMs: number, work: () => Promise<OutboundResponse>): Promise<DedupOutcome> {
+  /**
+   * Runs `work` for the first delivery of `key`, or answers a retry. On a process-local store a
+   * first delivery whose work finishes synchronously is settled synchronously too.
+   */
+  run(key: string, budgetMs: number, work: () => OutboundResponse | Promise<OutboundResponse>): DedupOutcome | Promise<DedupOutcome> {
+    const local = this.store.local
+    if (local === undefined || this.inflight.has(key)) return this.runShared(key, budgetMs, work)
+    const storeKey = `dedup:${key}`
+    const claim: Record_ = { state: 'pending', since: this.now(), owner: this.owner }
+    // a retry, or a claim left behind: the general path sorts it out (its add fails the same way)
+    if (!local.addLocal(storeKey, claim, this.ttlMs)) return this.runShared(key, budgetMs, work)
+    let running: OutboundResponse | Promise<OutboundResponse>
+    try {
+      running = work()
+    } catch (err) {
+      local.deleteLocalIf(storeKey, claim) // let a retry run it
+      throw err
+    }
+    if (running instanceof Promise) return this.finishLocal(key, storeKey, claim, running, local)
+    // the records are never mutated, so the store keeps them as they are
+    local.setLocal(storeKey, { state: 'done', response: running } satisfies Record_, this.ttlMs)
+    return { kind: 'first', response: running }
+  }
+
+  private async finishLocal(key: string, storeKey: string, claim: Record_, running: Promise<OutboundResponse>, local: LocalStore): Promise<DedupOutcome> {
+    this.inflight.set(key, running)
+    try {
+      const response = await running
+      local.setLocal(storeKey, { state: 'done', response } satisfies Record_, this.ttlMs)
+      return { kind: 'first', response }
+    } catch (err) {
+      local.deleteLocalIf(storeKey, claim) // let a retry run it
+      throw err
+    } finally {
+      this.inflight.delete(key)
+    }
+  }
+
+  /** Any store: claims through the async API, waits for another delivery's answer when needed. */
+  private async runShared(key: string, budgetMs: number, work: () => OutboundResponse | Promise<OutboundResponse>): Promise<DedupOutcome> {
     const runningHere = this.inflight.get(key)
     if (runningHere !== undefined) return this.awaitLocal(runningHere, budgetMs)
     const storeKey = `dedup:${key}`
     let claim: Record_ = { state: 'pending', since: this.now(), owner: this.owner }
-    // a process-local store is claimed synchronously and without copies: the records are never mutated
-    const local = this.store.local
-    if (!(local !== undefined ? local.addLocal(storeKey, claim, this.ttlMs) : await this.store.add(storeKey, claim, this.ttlMs))) {
+    if (!(await this.store.add(storeKey, claim, this.ttlMs))) {
       const again = this.inflight.get(key) // another local delivery may have claimed meanwhile
       if (again !== undefined) return this.awaitLocal(again, budgetMs)
       const seen = await this.awaitRemote(storeKey, budgetMs)
       if (!('claim' in seen)) return seen
       claim = seen.claim
     }
-    const running = work()
+    const running = promiseOf(work)
     this.inflight.set(key, running)
     try {
       const response = await running
-      const done: Record_ = { state: 'done', response }
-      if (local !== undefined) local.setLocal(storeKey, done, this.ttlMs)
-      else await this.store.set(storeKey, done, this.ttlMs)
+      await this.store.set(storeKey, { state: 'done', response } satisfies Record_, this.ttlMs)
       return { kind: 'first', response }
     } catch (err) {
-      // let a retry run it
-      if (local !== undefined) local.deleteLocalIf(storeKey, claim)
-      else await this.store.deleteIf(storeKey, claim).catch(() => undefined)
+      await this.store.deleteIf(storeKey, claim).catch(() => undefined) // let a retry run it
       throw err
     } finally {
       this.inflight.delete(key)
@@ -124,5 +157,14 @@ export class Deduper {
       if (this.now() + this.pollMs > deadline) return { kind: 'retry-timeout' }
       await new Promise((resolve) => setTimeout(resolve, this.pollMs))
     }
+  }
+}
+
+/** work() as a promise, a synchronous throw included. */
+function promiseOf<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(work())
+  } catch (err) {
+    return Promise.reject(err)
   }
 }

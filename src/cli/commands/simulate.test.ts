@@ -1,6 +1,6 @@
 import { describe, test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Bot } from '../../bot.js'
 import { serve, type RunningServer } from '../../adapters/node.js'
@@ -237,6 +237,8 @@ describe('wxmp simulate: the late answer, when the server talks to the fake WeCh
   let lateConfig: WxmpConfig
   let closeServer: () => Promise<void>
 
+  let passed: () => void = () => {}
+  let deadlineAnswered = false
   before(async () => {
     fake = await startFakeWechat()
     // the server and `wxmp simulate` read the same environment, as on a developer's machine
@@ -246,10 +248,9 @@ describe('wxmp simulate: the late answer, when the server talks to the fake WeCh
       config: serverConfig,
       logger: quiet,
       setup: (bot) => {
-        // the handler answers once the server has given its deadline answer: late by construction, not by a guessed delay
-        let passed: () => void = () => {}
+        // the handler answers once the server's deadline answer has gone out: late by construction, not by a guessed delay
         bot.onOutcome((outcome) => {
-          if (outcome.kind === 'deadline') passed()
+          if (outcome.kind === 'deadline') deadlineAnswered = true
         })
         const slowAnswer = async (ctx: { text?: string; reply(text: string): unknown }) => {
           await new Promise<void>((resolve) => (passed = resolve))
@@ -261,6 +262,14 @@ describe('wxmp simulate: the late answer, when the server talks to the fake WeCh
         // a click has no route here: the server says success at once and sends nothing later
       },
     })
+    // answers are written at the end of the event-loop turn: the handler goes on once the socket has its answer
+    running.http.server.on('request', (_req, res: ServerResponse) =>
+      res.once('finish', () => {
+        if (!deadlineAnswered) return
+        deadlineAnswered = false
+        passed()
+      }),
+    )
     closeServer = () => running.close({ drainMs: 1000 })
     lateConfig = { ...serverConfig, port: running.http.port }
   })
