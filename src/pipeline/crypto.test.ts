@@ -4,6 +4,7 @@ import { createCipheriv } from 'node:crypto'
 import { WxmpError } from '../errors.js'
 import type { WxErrorCode } from '../errors.js'
 import { MessageCrypto, decodeAesKey, decryptMessage, encryptMessage, pooledRandomBytes } from './crypto.js'
+import type { MessageCryptoOptions } from './crypto.js'
 
 const SAMPLE_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
 const OTHER_KEY = 'kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR'
@@ -258,7 +259,9 @@ describe('decrypting hostile or broken input', () => {
     throwsCode(() => crypto.decrypt(`${good.slice(0, 10)} ${good.slice(11)}`), 'WX_ERR_DECRYPT_BASE64', /URL-decoded/)
     throwsCode(() => crypto.decrypt(`${good.slice(0, 10)}%2B${good.slice(11)}`), 'WX_ERR_DECRYPT_BASE64', /URL-encoded/)
     throwsCode(() => crypto.decrypt(`${good.slice(0, 10)}\n${good.slice(10)}`), 'WX_ERR_DECRYPT_BASE64', /line break/)
-    throwsCode(() => crypto.decrypt(good.replace(/[+/]/g, '-')), 'WX_ERR_DECRYPT_BASE64', /URL-safe/)
+    // at fixed positions: a random ciphertext may hold no '+' or '/' to replace
+    throwsCode(() => crypto.decrypt(`${good.slice(0, 10)}-${good.slice(11)}`), 'WX_ERR_DECRYPT_BASE64', /URL-safe/)
+    throwsCode(() => crypto.decrypt(`${good.slice(0, 10)}_${good.slice(11)}`), 'WX_ERR_DECRYPT_BASE64', /URL-safe/)
   })
 
   test('base64 that does not decode to whole AES blocks is WX_ERR_DECRYPT_BASE64', () => {
@@ -344,6 +347,112 @@ describe('decrypting hostile or broken input', () => {
     }
   })
 })
+
+/** What encryptMessage must give, computed with a fresh Node cipher every time. */
+function referenceEncrypt(key: Buffer, xml: string, appId: string, random: Buffer): string {
+  const body = Buffer.concat([random, Buffer.alloc(4), Buffer.from(xml), Buffer.from(appId)])
+  body.writeUInt32BE(Buffer.byteLength(xml), 16)
+  const pad = 32 - (body.length % 32)
+  return encryptRaw(key, Buffer.concat([body, Buffer.alloc(pad, pad)]))
+}
+
+describe('one kept cipher per key and direction', () => {
+  test('randomBytes null or pooledRandomBytes means the pool, like leaving it out', () => {
+    for (const randomBytes of [undefined, null, pooledRandomBytes]) {
+      const crypto = new MessageCrypto({ token: 't', encodingAESKey: SAMPLE_KEY, appId: 'wx2c2769f8efd9abc2', randomBytes } as unknown as MessageCryptoOptions)
+      assert.equal(crypto.decrypt(crypto.encrypt('<xml>pool</xml>')).xml, '<xml>pool</xml>')
+    }
+  })
+
+
+  const appId = 'wx2c2769f8efd9abc2'
+  const key = decodeAesKey(SAMPLE_KEY)
+  const otherKey = decodeAesKey(OTHER_KEY)
+  const texts = ['', 'a', '你好', 'x'.repeat(11), 'y'.repeat(12), 'z'.repeat(44), '<xml><Content><![CDATA[😀]]></Content></xml>', '长'.repeat(300)]
+
+  test('a long mix of encryptions, decryptions and failures matches a fresh cipher byte for byte', () => {
+    let last: Buffer = Buffer.alloc(16)
+    const crypto = new MessageCrypto({ token: 't', encodingAESKey: SAMPLE_KEY, appId, randomBytes: (n) => (last = pooledRandomBytes(n)) })
+    const badPadding = encryptRaw(key, Buffer.alloc(64, 0x41))
+    for (let i = 0; i < 64; i++) {
+      const xml = `${texts[i % texts.length]}#${i}`
+      const encrypt = crypto.encrypt(xml)
+      assert.equal(encrypt, referenceEncrypt(key, xml, appId, last), `encrypt #${i}`)
+      const random = Buffer.alloc(16, i)
+      const inbound = crypto.decrypt(referenceEncrypt(key, xml, appId, random))
+      assert.deepEqual(inbound, { xml, appId, key: 'current' }, `decrypt #${i}`)
+      assert.deepEqual(decryptMessage(key, encrypt, appId).random, last)
+      if (i % 5 === 0) throwsCode(() => crypto.decrypt(badPadding), 'WX_ERR_DECRYPT_PADDING')
+      if (i % 7 === 0) throwsCode(() => crypto.decrypt(referenceEncrypt(otherKey, xml, appId, random)), checkCode(otherKey, xml, appId, random))
+    }
+  })
+
+  test('a one-block ciphertext after other messages is unpadded from the right block', () => {
+    const crypto = new MessageCrypto({ token: 't', encodingAESKey: SAMPLE_KEY, appId })
+    crypto.decrypt(crypto.encrypt('<xml>warm up the kept cipher</xml>'))
+    const block = Buffer.alloc(16, 16) // a whole block of pad: nothing is left
+    throwsCode(() => crypto.decrypt(encryptRaw(key, block)), 'WX_ERR_DECRYPT_BUFFER', /is 0 bytes, shorter than the 20-byte/)
+    block[15] = 17
+    throwsCode(() => crypto.decrypt(encryptRaw(key, block)), 'WX_ERR_DECRYPT_PADDING', /pad byte is 17/)
+    block[15] = 0
+    throwsCode(() => crypto.decrypt(encryptRaw(key, block)), 'WX_ERR_DECRYPT_PADDING', /pad byte is 0/)
+    assert.equal(crypto.decrypt(crypto.encrypt('<xml>after</xml>')).xml, '<xml>after</xml>')
+  })
+
+  test('a tampered last block is refused, and the next message still decrypts', () => {
+    const crypto = new MessageCrypto({ token: 't', encodingAESKey: SAMPLE_KEY, appId })
+    const xml = '<xml>tampered</xml>'
+    const pad = 32 - ((20 + xml.length + appId.length) % 32)
+    assert.equal(pad, 7)
+    const good = referenceEncrypt(key, xml, appId, Buffer.alloc(16, 3))
+    const bytes = Buffer.from(good, 'base64')
+    // a flip in the last ciphertext block garbles the whole last plaintext block (pad included)
+    bytes[bytes.length - 1]! ^= 0x01
+    throwsCode(() => crypto.decrypt(bytes.toString('base64')), 'WX_ERR_DECRYPT_PADDING')
+    // a flip in the block before it flips the same bit of the pad byte: 7 becomes 6
+    const before = Buffer.from(good, 'base64')
+    before[before.length - 17]! ^= 0x01
+    throwsCode(() => crypto.decrypt(before.toString('base64')), 'WX_ERR_DECRYPT_PADDING', /corrupt \(not all of the last 6 bytes equal 6\)/)
+    // and 7 ^ 0x30 = 55: a pad byte above 32
+    before[before.length - 17]! ^= 0x01 ^ 0x30
+    throwsCode(() => crypto.decrypt(before.toString('base64')), 'WX_ERR_DECRYPT_PADDING', /pad byte is 55, expected 1\.\.32/)
+    assert.equal(crypto.decrypt(good).xml, xml)
+  })
+
+  test('the low-level functions switch keys and notice a key Buffer changed in place', () => {
+    const mutable = Buffer.from(key)
+    const random = Buffer.alloc(16, 9)
+    for (let i = 0; i < 6; i++) {
+      const useOther = i % 2 === 1
+      mutable.set(useOther ? otherKey : key)
+      const encrypt = encryptMessage(mutable, `<xml>${i}</xml>`, appId, random)
+      assert.equal(encrypt, referenceEncrypt(useOther ? otherKey : key, `<xml>${i}</xml>`, appId, random), `encrypt #${i}`)
+      assert.equal(decryptMessage(mutable, encrypt, appId).xml, `<xml>${i}</xml>`)
+      assert.throws(() => decryptMessage(useOther ? key : otherKey, encrypt, appId), WxmpError)
+    }
+  })
+
+  test('during a key rotation, messages under either key decrypt in any order', () => {
+    const rotating = new MessageCrypto({ token: 't', encodingAESKey: OTHER_KEY, previousEncodingAESKey: SAMPLE_KEY, appId })
+    for (let i = 0; i < 12; i++) {
+      const old = i % 3 !== 0
+      const xml = `<xml>${texts[i % texts.length]}</xml>`
+      const encrypt = referenceEncrypt(old ? key : otherKey, xml, appId, Buffer.alloc(16, i))
+      assert.deepEqual(rotating.decrypt(encrypt), { xml, appId, key: old ? 'previous' : 'current' }, `#${i}`)
+    }
+  })
+})
+
+/** The error a fresh, stateless decryption gives for this message under SAMPLE_KEY. */
+function checkCode(encryptedWith: Buffer, xml: string, appId: string, random: Buffer): WxErrorCode {
+  const fresh = new MessageCrypto({ token: 't', encodingAESKey: SAMPLE_KEY, appId })
+  try {
+    fresh.decrypt(referenceEncrypt(encryptedWith, xml, appId, random))
+  } catch (err) {
+    return (err as WxmpError).code
+  }
+  throw new Error('expected the message to fail under SAMPLE_KEY')
+}
 
 describe('key rotation', () => {
   const appId = 'wx2c2769f8efd9abc2'

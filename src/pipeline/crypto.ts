@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { createCipheriv, createDecipheriv, randomBytes as nodeRandomBytes, randomFillSync } from 'node:crypto'
+import type { Cipher, Decipher } from 'node:crypto'
 import { WxmpError, isWxmpError } from '../errors.js'
 import type { WxErrorCode } from '../errors.js'
 import { safeEqualHex, sha1Sorted } from './signature.js'
@@ -97,7 +98,15 @@ export interface DecryptedMessage {
  */
 export function encryptMessage(key: Buffer, xml: string, appId: string, random: Buffer): string {
   assertAesKey(key)
-  if (!Buffer.isBuffer(random) || random.length !== RANDOM_LENGTH) {
+  return encryptWith(cbcFor(key), xml, appId, random)
+}
+
+/** Tells encryptWith to draw the random prefix from the pool straight into the plaintext. */
+const FROM_POOL: unique symbol = Symbol('pooled random prefix')
+
+/** encryptMessage on a kept key. */
+function encryptWith(cbc: CbcKey, xml: string, appId: string, random: Buffer | typeof FROM_POOL): string {
+  if (random !== FROM_POOL && (!Buffer.isBuffer(random) || random.length !== RANDOM_LENGTH)) {
     const got = Buffer.isBuffer(random) ? `${random.length} bytes` : typeof random
     throw new WxmpError('WX_ERR_CONFIG', `the random prefix must be a 16-byte Buffer, got ${got}`, {
       details: { randomLength: Buffer.isBuffer(random) ? random.length : undefined },
@@ -108,17 +117,13 @@ export function encryptMessage(key: Buffer, xml: string, appId: string, random: 
   const plainLength = HEADER_LENGTH + msgLength + appIdLength
   const pad = BLOCK - (plainLength % BLOCK)
   const padded = Buffer.allocUnsafe(plainLength + pad)
-  random.copy(padded, 0)
+  if (random === FROM_POOL) drawPooled(padded, 0, RANDOM_LENGTH)
+  else random.copy(padded, 0)
   padded.writeUInt32BE(msgLength, RANDOM_LENGTH)
   padded.write(xml, HEADER_LENGTH, 'utf8')
   padded.write(appId, HEADER_LENGTH + msgLength, 'utf8')
-  padded.fill(pad, plainLength)
-  // Auto-padding stays off: Node would add its own 16-byte PKCS#7 block on top of ours.
-  const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false)
-  // with padding off, final() adds nothing: skip the concat copy when it is empty
-  const head = cipher.update(padded)
-  const tail = cipher.final()
-  return (tail.length === 0 ? head : Buffer.concat([head, tail])).toString('base64')
+  for (let i = plainLength; i < padded.length; i++) padded[i] = pad // 1..32 bytes: a loop beats fill()'s call
+  return cbc.encrypt(padded).toString('base64')
 }
 
 /**
@@ -134,13 +139,16 @@ export function encryptMessage(key: Buffer, xml: string, appId: string, random: 
  */
 export function decryptMessage(key: Buffer, encrypt: string, expectedAppId?: string): DecryptedMessage {
   assertAesKey(key)
+  const { xml, appId, padded, padLength } = decryptWith(cbcFor(key), encrypt, expectedAppId)
+  return { xml, appId, random: Buffer.from(padded.subarray(0, RANDOM_LENGTH)), padLength }
+}
+
+/** decryptMessage on a kept key, leaving the random prefix in `padded` (MessageCrypto never copies it). */
+function decryptWith(cbc: CbcKey, encrypt: string, expectedAppId: string | undefined): { xml: string; appId: string; padded: Buffer; padLength: number } {
   const ciphertext = decodeCiphertext(encrypt)
   let padded: Buffer
   try {
-    const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false)
-    const head = decipher.update(ciphertext)
-    const tail = decipher.final()
-    padded = tail.length === 0 ? head : Buffer.concat([head, tail])
+    padded = cbc.decrypt(ciphertext)
   } catch (cause) {
     throw new WxmpError('WX_ERR_DECRYPT_FAILED', 'AES-256-CBC decryption failed', {
       cause,
@@ -170,15 +178,15 @@ export function decryptMessage(key: Buffer, encrypt: string, expectedAppId?: str
       details: { msgLen: msgLength },
     })
   }
-  const appIdBytes = padded.subarray(HEADER_LENGTH + msgLength, plainLength)
-  if (!/^[\x21-\x7e]*$/.test(appIdBytes.toString('latin1'))) {
+  const appId = padded.toString('latin1', HEADER_LENGTH + msgLength, plainLength)
+  // a search for one bad character: an anchored ^[…]*$ backtracks through every character
+  if (NOT_PRINTABLE_ASCII.test(appId)) {
     throw new WxmpError(
       'WX_ERR_DECRYPT_BUFFER',
       'the bytes after the message are not an AppID (not printable ASCII): wrong EncodingAESKey or corrupted Encrypt?',
-      { details: { msgLen: msgLength, appIdBytes: appIdBytes.length } },
+      { details: { msgLen: msgLength, appIdBytes: plainLength - HEADER_LENGTH - msgLength } },
     )
   }
-  const appId = appIdBytes.toString('latin1')
   if (expectedAppId !== undefined && appId !== expectedAppId) {
     throw new WxmpError(
       'WX_ERR_APPID_MISMATCH',
@@ -187,12 +195,7 @@ export function decryptMessage(key: Buffer, encrypt: string, expectedAppId?: str
       { details: { appId: appId.slice(0, 128), expectedAppId } },
     )
   }
-  return {
-    xml: msg.toString('utf8'),
-    appId,
-    random: Buffer.from(padded.subarray(0, RANDOM_LENGTH)),
-    padLength,
-  }
+  return { xml: msg.toString('utf8'), appId, padded, padLength }
 }
 
 /** An AppID as it appears in a message: capped, since the bytes come from the request. */
@@ -211,13 +214,19 @@ function assertAesKey(key: Buffer): void {
 }
 
 const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+const NOT_PRINTABLE_ASCII = /[^\x21-\x7e]/
 
 /** Standard base64 only: Buffer.from(…, 'base64') silently skips foreign characters. */
 function decodeCiphertext(encrypt: string): Buffer {
   if (typeof encrypt !== 'string' || encrypt.length === 0) {
     throw new WxmpError('WX_ERR_DECRYPT_BASE64', 'Encrypt is empty', { details: { length: 0 } })
   }
-  // one scan for the usual, canonical case; the diagnostics below only run on a bad value
+  // The usual case: a value that re-encodes to itself is canonical base64 (whole quanta,
+  // standard alphabet, '=' only as padding), so it passes every check below. Checking that
+  // costs a tenth of the CANONICAL_BASE64 scan, whose greedy loop backtracks per character.
+  // Anything else, including valid base64 with non-zero unused bits, takes the full path.
+  const decoded = Buffer.from(encrypt, 'base64')
+  if (decoded.length !== 0 && decoded.length % 16 === 0 && decoded.toString('base64') === encrypt) return decoded
   const canonical = encrypt.length % 4 === 0 && CANONICAL_BASE64.test(encrypt)
   const bad = canonical ? null : /[^A-Za-z0-9+/=]/.exec(encrypt)
   if (bad !== null) {
@@ -271,6 +280,103 @@ function checkPadding(padded: Buffer): number {
   return pad
 }
 
+/**
+ * AES-256-CBC under one key with WeChat's fixed IV (key[0..16]), auto-padding off.
+ *
+ * Creating a Cipheriv costs more than encrypting a whole callback, so each direction keeps one
+ * cipher for the life of the key. CBC carries state between update() calls: the next update
+ * chains from the last ciphertext block instead of the IV. Only the first block of a message
+ * depends on that: decrypting, its output is D(C0) xor chain where D(C0) xor IV is wanted;
+ * encrypting, feeding P0 xor IV xor chain gives E(P0 xor IV). XORing the first block with
+ * (chain xor IV) makes every output byte for byte what a fresh cipher would give. Whole
+ * blocks in mean whole blocks out, so final() is never needed; if update() ever throws or
+ * returns a different length, the cipher is dropped and a fresh one-shot cipher does the work.
+ */
+class CbcKey {
+  readonly key: Buffer
+  readonly #iv: Buffer
+  #decipher: Decipher | undefined
+  /** The IV the decipher will chain from next: the last ciphertext block it was given. */
+  readonly #decipherChain = Buffer.alloc(16)
+  #cipher: Cipher | undefined
+  /** The IV the cipher will chain from next: the last ciphertext block it produced. */
+  readonly #cipherChain = Buffer.alloc(16)
+
+  constructor(key: Buffer) {
+    this.key = Buffer.from(key) // a copy: the caller's Buffer may change later
+    this.#iv = this.key.subarray(0, 16)
+  }
+
+  /** Decrypts whole 16-byte blocks; the returned Buffer is the caller's own. */
+  decrypt(ciphertext: Buffer): Buffer {
+    let decipher = this.#decipher
+    if (decipher === undefined) {
+      decipher = this.#decipher = createDecipheriv('aes-256-cbc', this.key, this.#iv).setAutoPadding(false)
+      this.#iv.copy(this.#decipherChain)
+    }
+    let plain: Buffer | undefined
+    try {
+      plain = decipher.update(ciphertext)
+    } catch {
+      plain = undefined
+    }
+    if (plain === undefined || plain.length !== ciphertext.length) {
+      this.#decipher = undefined
+      return oneShot(createDecipheriv('aes-256-cbc', this.key, this.#iv), ciphertext)
+    }
+    xorFirstBlock(plain, this.#decipherChain, this.#iv)
+    copyLastBlock(ciphertext, this.#decipherChain)
+    return plain
+  }
+
+  /** Encrypts whole 16-byte blocks; `plain` is scratch and is changed. */
+  encrypt(plain: Buffer): Buffer {
+    let cipher = this.#cipher
+    if (cipher === undefined) {
+      cipher = this.#cipher = createCipheriv('aes-256-cbc', this.key, this.#iv).setAutoPadding(false)
+      this.#iv.copy(this.#cipherChain)
+    }
+    xorFirstBlock(plain, this.#cipherChain, this.#iv)
+    let encrypted: Buffer | undefined
+    try {
+      encrypted = cipher.update(plain)
+    } catch {
+      encrypted = undefined
+    }
+    if (encrypted === undefined || encrypted.length !== plain.length) {
+      this.#cipher = undefined
+      xorFirstBlock(plain, this.#cipherChain, this.#iv) // undo
+      return oneShot(createCipheriv('aes-256-cbc', this.key, this.#iv), plain)
+    }
+    copyLastBlock(encrypted, this.#cipherChain)
+    return encrypted
+  }
+}
+
+/** 16 bytes by hand: Buffer#copy costs more in argument checks than the copy itself. */
+function copyLastBlock(from: Buffer, to: Buffer): void {
+  for (let i = 0, j = from.length - 16; i < 16; i++, j++) to[i] = from[j]!
+}
+
+function xorFirstBlock(block: Buffer, chain: Buffer, iv: Buffer): void {
+  for (let i = 0; i < 16; i++) block[i]! ^= chain[i]! ^ iv[i]!
+}
+
+function oneShot(cipher: Cipher | Decipher, input: Buffer): Buffer {
+  cipher.setAutoPadding(false)
+  const head = cipher.update(input)
+  const tail = cipher.final()
+  return tail.length === 0 ? head : Buffer.concat([head, tail])
+}
+
+/** The low-level functions keep the last key's ciphers, so a caller with one key pays once. */
+let lastCbc: CbcKey | undefined
+
+function cbcFor(key: Buffer): CbcKey {
+  if (lastCbc === undefined || !lastCbc.key.equals(key)) lastCbc = new CbcKey(key)
+  return lastCbc
+}
+
 const POOL_SIZE = 4096
 let pool = Buffer.alloc(0)
 let poolOffset = 0
@@ -282,15 +388,21 @@ let poolOffset = 0
  */
 export function pooledRandomBytes(size: number): Buffer {
   if (size > POOL_SIZE) return nodeRandomBytes(size)
+  const out = Buffer.allocUnsafe(size)
+  drawPooled(out, 0, size)
+  return out
+}
+
+/** Copies `size` (at most POOL_SIZE) fresh pool bytes into `target` at `offset`. */
+function drawPooled(target: Buffer, offset: number, size: number): void {
   if (poolOffset + size > pool.length) {
     if (pool.length === 0) pool = Buffer.allocUnsafe(POOL_SIZE)
     randomFillSync(pool)
     poolOffset = 0
   }
-  const out = Buffer.allocUnsafe(size)
-  pool.copy(out, 0, poolOffset, poolOffset + size)
+  if (size <= 32) for (let i = 0; i < size; i++) target[offset + i] = pool[poolOffset + i]!
+  else pool.copy(target, offset, poolOffset, poolOffset + size)
   poolOffset += size
-  return out
 }
 
 export interface MessageCryptoOptions {
@@ -325,10 +437,11 @@ export interface DecryptResult {
  */
 export class MessageCrypto {
   readonly #token: string
-  readonly #key: Buffer
-  readonly #previousKey: Buffer | undefined
+  readonly #key: CbcKey
+  readonly #previousKey: CbcKey | undefined
   readonly #appId: string | undefined
-  readonly #randomBytes: (size: number) => Buffer
+  /** undefined: the default pool, drawn straight into the plaintext without a copy. */
+  readonly #randomBytes: ((size: number) => Buffer) | undefined
 
   constructor(options: MessageCryptoOptions) {
     if (typeof options?.token !== 'string' || options.token.length === 0) {
@@ -338,13 +451,14 @@ export class MessageCrypto {
       throw new WxmpError('WX_ERR_CONFIG', 'appId, when given, must be a non-empty string such as wx2c2769f8efd9abc2')
     }
     this.#token = options.token
-    this.#key = decodeAesKey(options.encodingAESKey)
+    this.#key = new CbcKey(decodeAesKey(options.encodingAESKey))
     this.#previousKey =
       options.previousEncodingAESKey === undefined
         ? undefined
-        : decodeAesKey(options.previousEncodingAESKey, 'previousEncodingAESKey')
+        : new CbcKey(decodeAesKey(options.previousEncodingAESKey, 'previousEncodingAESKey'))
     this.#appId = options.appId
-    this.#randomBytes = options.randomBytes ?? pooledRandomBytes
+    const randomBytes = options.randomBytes ?? pooledRandomBytes
+    this.#randomBytes = randomBytes === pooledRandomBytes ? undefined : randomBytes
   }
 
   /** Encrypts a reply (or any XML) and returns the base64 Encrypt text. */
@@ -353,7 +467,7 @@ export class MessageCrypto {
     if (id === undefined) {
       throw new WxmpError('WX_ERR_CONFIG', 'encrypting needs an AppID: set appId in MessageCryptoOptions or pass it to encrypt()')
     }
-    return encryptMessage(this.#key, xml, id, this.#randomBytes(RANDOM_LENGTH))
+    return encryptWith(this.#key, xml, id, this.#randomBytes === undefined ? FROM_POOL : this.#randomBytes(RANDOM_LENGTH))
   }
 
   /**
@@ -362,12 +476,12 @@ export class MessageCrypto {
    */
   decrypt(encrypt: string): DecryptResult {
     try {
-      const { xml, appId } = decryptMessage(this.#key, encrypt, this.#appId)
+      const { xml, appId } = decryptWith(this.#key, encrypt, this.#appId)
       return { xml, appId, key: 'current' }
     } catch (err) {
       if (this.#previousKey === undefined || !isWxmpError(err) || !DECRYPT_CODES.has(err.code)) throw err
       try {
-        const { xml, appId } = decryptMessage(this.#previousKey, encrypt, this.#appId)
+        const { xml, appId } = decryptWith(this.#previousKey, encrypt, this.#appId)
         return { xml, appId, key: 'previous' }
       } catch (previousErr) {
         throw new WxmpError(err.code, `${err.message} (previousEncodingAESKey failed too)`, {
