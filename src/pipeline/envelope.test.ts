@@ -1,8 +1,11 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { Bot } from '../bot.js'
 import { readReply, signedRequest } from '../testing/signed-request.js'
 import { SAMPLE_KINDS, sampleXml } from '../testing/samples.js'
+import { parseXml, textOf } from '../xml/parse.js'
+import { scanEnvelope } from './envelope.js'
 import { sha1Sorted } from './signature.js'
 import type { Logger } from '../logger.js'
 
@@ -114,5 +117,145 @@ describe('safe and compatible mode', () => {
     const one = await make().handle(signedRequest({ token, encodingAESKey, appId, mode: 'safe', xml, timestamp: '1409735669', nonce: '1' }))
     const two = await make().handle(signedRequest({ token, encodingAESKey, appId, mode: 'safe', xml, timestamp: '1409735669', nonce: '1' }))
     assert.equal(one.body, two.body)
+  })
+})
+
+/** The Encrypt text as the XML parser reads it, or the error it throws. */
+function parsedEncrypt(body: string): string | undefined | Error {
+  try {
+    return textOf(parseXml(body), 'Encrypt')
+  } catch (err) {
+    return err as Error
+  }
+}
+
+describe('scanEnvelope: the Encrypt text without building a tree', () => {
+  const enc = 'hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQ=='
+
+  test('the bodies WeChat and WeCom post are read by the scanner, exactly as the parser reads them', () => {
+    const bodies = [
+      `<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><Encrypt><![CDATA[${enc}]]></Encrypt></xml>`,
+      `<xml>\n    <ToUserName><![CDATA[gh_7f083739789a]]></ToUserName>\n    <Encrypt><![CDATA[${enc}]]></Encrypt>\n</xml>\n`,
+      `<xml>\t<Encrypt><![CDATA[${enc}]]></Encrypt>\t</xml>`,
+      `<xml><ToUserName><![CDATA[wx5823bf96d3bd56c7]]></ToUserName><Encrypt><![CDATA[${enc}]]></Encrypt><AgentID><![CDATA[218]]></AgentID></xml>`,
+      `<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oUser]]></FromUserName><CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[a < b & c]]></Content><MsgId>1234567890123456</MsgId><Encrypt><![CDATA[${enc}]]></Encrypt></xml>`,
+      `<xml><Encrypt>${enc}</Encrypt></xml>`,
+    ]
+    for (const body of bodies) {
+      assert.equal(scanEnvelope(body), enc, body)
+      assert.equal(parsedEncrypt(body), enc, body)
+    }
+    const safe = signedRequest({ token, encodingAESKey, appId, mode: 'safe', xml: sampleXml('text') })
+    assert.equal(scanEnvelope(safe.body), parsedEncrypt(safe.body))
+    assert.notEqual(scanEnvelope(safe.body), undefined)
+  })
+
+  test('anything outside the plain shape is left to the parser', () => {
+    const inner = `<Encrypt><![CDATA[${enc}]]></Encrypt>`
+    const declined = [
+      `<?xml version="1.0" encoding="UTF-8"?><xml>${inner}</xml>`, // a prolog
+      ` <xml>${inner}</xml>`, // leading whitespace
+      `\uFEFF<xml>${inner}</xml>`, // a byte order mark
+      `<xml>\r\n${inner}\r\n</xml>`, // CR: the parser rewrites line ends
+      `<xml><Encrypt><![CDATA[${enc}\r]]></Encrypt></xml>`,
+      `<xml><Encrypt>${enc}\r\n</Encrypt></xml>`,
+      `<xml><ToUserName><![CDATA[你好]]></ToUserName>${inner}</xml>`, // not ASCII
+      `<xml><Encrypt>&#104;${enc.slice(1)}</Encrypt></xml>`, // an entity reference
+      `<xml><!-- c -->${inner}</xml>`, // a comment
+      `<xml a="1">${inner}</xml>`, // an attribute
+      `<xml><Encrypt x="1"><![CDATA[${enc}]]></Encrypt></xml>`,
+      `<xml><Encrypt x>${enc}</Encrypt></xml>`,
+      `<xml><ToUserName/>${inner}</xml>`, // self-closing
+      `<xml><A><B>x</B></A>${inner}</xml>`, // nesting
+      `<xml><Encrypt>h<![CDATA[${enc.slice(1)}]]></Encrypt></xml>`, // text and CDATA mixed
+      `<xml>${inner}${inner}</xml>`, // Encrypt twice
+      '<xml><ToUserName><![CDATA[gh]]></ToUserName></xml>', // no Encrypt
+      `<xml><Encrypt><![CDATA[${enc}]]></Encrypted></xml>`, // mismatched close tag
+      `<xml><Encrypt><![CDATA[${enc}]]></Encrypt ></xml>`,
+      `<xml><Encrypt><![CDATA[${enc}]]>x</Encrypt></xml>`,
+      `<xml><Encrypt><![CDATA[${enc}]]>x/Encrypt></xml>`,
+      `<xml><Encrypt>${enc}</Encrypt <A>x</A></xml>`, // a close tag not ended by '>'
+      `<xml><Encrypt><![CDATA[${enc}</Encrypt></xml>`, // unclosed CDATA
+      `<xml><A>x]]>y</A>${inner}</xml>`, // "]]>" in text
+      `<xml>${inner}</xml>x`, // text after the root
+      `<xml>${inner}</xml><xml></xml>`, // a second root
+      `<xml>${inner}`, // truncated
+      `<xml>x${inner}</xml>`, // text in the root
+      `<root>${inner}</root>`, // another root name
+      `<xml><1A>x</1A>${inner}</xml>`, // not a name
+    ]
+    for (const body of declined) assert.equal(scanEnvelope(body), undefined, body)
+  })
+
+  test('declined bodies still get the parser: an entity in Encrypt decrypts, a repeated Encrypt is missing', async () => {
+    const r = signedRequest({ token, encodingAESKey, appId, mode: 'safe', xml: sampleXml('text', { Content: 'entity' }) })
+    const encrypt = /<Encrypt><!\[CDATA\[([^\]]*)\]\]><\/Encrypt>/.exec(r.body)![1]!
+    const withEntity = `<xml><Encrypt>&#${encrypt.charCodeAt(0)};${encrypt.slice(1)}</Encrypt></xml>`
+    assert.equal(scanEnvelope(withEntity), undefined)
+    const read = readReply(await safeBot().handle({ ...r, body: withEntity }), { token, encodingAESKey, appId })
+    assert.equal(read.reply?.Content, 'enc:entity')
+    const twice = `<xml><Encrypt>${encrypt}</Encrypt><Encrypt>${encrypt}</Encrypt></xml>`
+    const res = await safeBot().handle({ ...r, body: twice })
+    assert.equal(res.body, 'WX_ERR_ENCRYPT_MISSING\n')
+  })
+
+  // near-valid bodies: each piece is usually in the plain shape, sometimes one of the ways out
+  const pick = <T>(common: T, ...rare: T[]) => fc.oneof({ arbitrary: fc.constant(common), weight: 3 * rare.length }, ...rare.map((r) => ({ arbitrary: fc.constant(r), weight: 1 })))
+  const mostly = <T>(usual: fc.Arbitrary<T>, unusual: fc.Arbitrary<T>) => fc.oneof({ arbitrary: usual, weight: 12 }, { arbitrary: unusual, weight: 1 })
+  const anyName = mostly(fc.constantFrom('Encrypt', 'ToUserName', 'AgentID', '_x1', 'xml', '__proto__', 'constructor'), fc.constantFrom('encrypt', 'Encrypt2', '1a', 'a-b', 'a.b', ''))
+  const anyChar = mostly(
+    fc.constantFrom('a', 'Z', '0', '+', '/', '=', ' ', '\t', '\n', '>', '[', '!'),
+    fc.constantFrom('\r', '<', '&', ']', 'é', '你', '\u0000', '\u0007', '\uFFFE', '\uD800', '&amp;', '&#65;', '&#0;', ']]>', '<![CDATA[', '<a>', '</a>', '/>'),
+  )
+  const anyText = fc.array(anyChar, { maxLength: 8 }).map((parts) => parts.join(''))
+  const anyContent = mostly(
+    fc.oneof(anyText, anyText.map((t) => `<![CDATA[${t}]]>`)),
+    fc.tuple(anyText, anyText).map(([a, b]) => `${a}<![CDATA[${b}]]>`),
+  )
+  const anyChild = fc
+    .tuple(anyName, anyContent, mostly(fc.constant(undefined), anyName), mostly(fc.constant(false), fc.constant(true)))
+    .map(([name, content, closeName, selfClosing]) => (selfClosing ? `<${name}/>` : `<${name}>${content}</${closeName ?? name}>`))
+  const anySpace = mostly(fc.constantFrom('', ' ', '\n', '\t', '\n    '), fc.constantFrom('\r\n', 'x', '<!--c-->', '&#32;'))
+
+  test('on generated bodies, the scanner declines or agrees with the parser', () => {
+    const body = fc
+      .tuple(
+        pick('<xml>', '', ' <xml>', '<?xml version="1.0"?><xml>', '<xml a="1">', '<root>', '\uFEFF<xml>', '<xml >'),
+        fc.array(fc.tuple(anySpace, anyChild), { maxLength: 5 }),
+        anySpace,
+        pick('</xml>', '</xml>\n', '</xml> x', '</xml><xml></xml>', '', '</root>', '</xml >', '</xml>\r\n'),
+      )
+      .map(([open, children, space, close]) => `${open}${children.map(([s, c]) => s + c).join('')}${space}${close}`)
+    fc.assert(
+      fc.property(body, (b) => {
+        const scanned = scanEnvelope(b)
+        if (scanned !== undefined) assert.equal(scanned, parsedEncrypt(b))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  test('on generated bodies in the plain shape, the scanner always answers, and agrees with the parser', () => {
+    const name = fc.constantFrom('ToUserName', 'AgentID', 'A', '_', 'x9_Z', 'xml', '__proto__', 'constructor', 'Encrypted', 'encrypt')
+    const chars = (alphabet: string[]) => fc.array(fc.constantFrom(...alphabet), { maxLength: 12 }).map((a) => a.join(''))
+    const text = chars(['a', '+', '/', '=', ' ', '\t', '\n', '>', '[', '!', '"', "'", '~'])
+    const cdata = chars(['a', '+', '/', '=', ' ', '\t', '\n', '<', '&', '[', ']', '!', '~'])
+    const content = fc.oneof(text, cdata.map((t) => `<![CDATA[${t}]]>`))
+    const space = fc.constantFrom('', ' ', '\n', '\t', '\n    ')
+    const child = fc.tuple(space, name, content).map(([s, n, c]) => `${s}<${n}>${c}</${n}>`)
+    const body = fc
+      .tuple(fc.array(child, { maxLength: 4 }), fc.nat(4), space, content, space, fc.constantFrom('', '\n', ' \t\n'))
+      .map(([children, at, s1, encrypt, s2, trailing]) => {
+        children.splice(Math.min(at, children.length), 0, `${s1}<Encrypt>${encrypt}</Encrypt>`)
+        return `<xml>${children.join('')}${s2}</xml>${trailing}`
+      })
+    fc.assert(
+      fc.property(body, (b) => {
+        const scanned = scanEnvelope(b)
+        assert.notEqual(scanned, undefined, b)
+        assert.equal(scanned, parsedEncrypt(b))
+      }),
+      { numRuns: 2000 },
+    )
   })
 })

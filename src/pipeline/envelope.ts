@@ -31,7 +31,7 @@ export function openEnvelope(query: Query, body: string, crypto: MessageCrypto |
   if (crypto === undefined) {
     throw new WxmpError('WX_ERR_NO_AES_KEY', 'an encrypted (encrypt_type=aes) request arrived but no EncodingAESKey is configured: set WECHAT_AES_KEY (or encodingAESKey) to the key shown in the console')
   }
-  const encrypt = textOf(parseXml(body), 'Encrypt')
+  const encrypt = scanEnvelope(body) ?? textOf(parseXml(body), 'Encrypt')
   if (encrypt === undefined || encrypt === '') throw new WxmpError('WX_ERR_ENCRYPT_MISSING', 'encrypt_type=aes but the body has no <Encrypt> element')
   const { msg_signature: msgSignature, timestamp = '', nonce = '' } = query
   if (msgSignature === undefined) throw new WxmpError('WX_ERR_MSG_SIGNATURE_MISSING', 'encrypt_type=aes but msg_signature is missing from the query')
@@ -40,6 +40,73 @@ export function openEnvelope(query: Query, body: string, crypto: MessageCrypto |
   }
   const { xml, appId, key } = crypto.decrypt(encrypt)
   return { xml, encrypted: true, appId, key }
+}
+
+const LT = 0x3c
+const GT = 0x3e
+const SLASH = 0x2f
+/** Anything but printable ASCII, tab and LF (CR included: XML rewrites line ends) declines. */
+const NOT_PLAIN = /[^\t\n\x20-\x7e]/
+
+/**
+ * The Encrypt text of a body in the plain shape WeChat posts, found without building a tree;
+ * `undefined` ("declined") for any other body, which then goes to the XML parser. When it
+ * answers, the answer is what `textOf(parseXml(body), 'Encrypt')` gives (envelope.test.ts
+ * checks this against the parser on generated bodies).
+ *
+ * Accepted: `<xml>` first; children `<Name>text</Name>` or `<Name><![CDATA[text]]></Name>`
+ * (Name = [A-Za-z_][A-Za-z0-9_]*, text without '&' or "]]>"), with spaces, tabs or LFs
+ * between them; `</xml>` and trailing whitespace; printable ASCII, tab and LF only; exactly
+ * one Encrypt. Declined: everything else (a prolog, attributes, nesting, entities, comments,
+ * mixed text and CDATA, self-closing tags, no or repeated Encrypt).
+ */
+export function scanEnvelope(body: string): string | undefined {
+  if (!body.startsWith('<xml>') || NOT_PLAIN.test(body)) return undefined
+  let encrypt: string | undefined
+  let at = skipSpace(body, 5)
+  while (!body.startsWith('</xml>', at)) {
+    if (body.charCodeAt(at) !== LT) return undefined
+    const nameEnd = nameEndAt(body, at + 1)
+    if (nameEnd === -1 || body.charCodeAt(nameEnd) !== GT) return undefined
+    let text: string
+    let close: number
+    if (body.startsWith('<![CDATA[', nameEnd + 1)) {
+      const from = nameEnd + 10
+      close = body.indexOf(']]>', from)
+      if (close === -1) return undefined
+      text = body.slice(from, close)
+      close += 3
+    } else {
+      close = body.indexOf('<', nameEnd + 1)
+      if (close === -1) return undefined
+      text = body.slice(nameEnd + 1, close)
+      if (text.includes('&') || text.includes(']]>')) return undefined
+    }
+    const name = body.slice(at + 1, nameEnd)
+    // the close tag: exactly </Name>
+    if (body.charCodeAt(close) !== LT || body.charCodeAt(close + 1) !== SLASH) return undefined
+    if (!body.startsWith(name, close + 2) || body.charCodeAt(close + 2 + name.length) !== GT) return undefined
+    if (name === 'Encrypt') {
+      if (encrypt !== undefined) return undefined
+      encrypt = text
+    }
+    at = skipSpace(body, close + 3 + name.length)
+  }
+  return skipSpace(body, at + 6) === body.length ? encrypt : undefined
+}
+
+function skipSpace(body: string, at: number): number {
+  for (let c = body.charCodeAt(at); c === 0x20 || c === 0x0a || c === 0x09; c = body.charCodeAt(++at));
+  return at
+}
+
+/** The end of the name starting at `at`, or -1 when no name starts there. */
+function nameEndAt(body: string, at: number): number {
+  let c = body.charCodeAt(at)
+  if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f)) return -1
+  do c = body.charCodeAt(++at)
+  while ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f)
+  return at
 }
 
 /**
