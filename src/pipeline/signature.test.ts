@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { checkSignature, safeEqualHex, sha1Sorted } from './signature.js'
 
 test('official worked example: Token AAAAA', () => {
@@ -37,4 +38,47 @@ test('a signature matches in upper or lower case, and no other character stands 
       assert.equal(safeEqualHex(good, forged), false, `position ${i}`)
     }
   }
+})
+
+/** The general path (insertion sort, join), kept here to pin the four-part shortcut to it. */
+function sortedJoinSha1(parts: readonly unknown[]): string {
+  const sorted = parts.slice()
+  for (let i = 1; i < sorted.length; i++) {
+    const part = sorted[i]
+    let j = i - 1
+    while (j >= 0 && (sorted[j] as string) > (part as string)) {
+      sorted[j + 1] = sorted[j]
+      j--
+    }
+    sorted[j + 1] = part
+  }
+  return createHash('sha1').update(sorted.join('')).digest('hex')
+}
+
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items]
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]))
+}
+
+test('four parts (msg_signature) in every order give the digest of the sorted, joined parts', () => {
+  const sets = [
+    ['wxmpBenchToken2026', '1764000000', '1234567890', 'hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJl+/=='],
+    ['a', 'a', 'ab', ''], // ties, a prefix and an empty part
+    ['\uFF21', '\uD83D\uDE00', 'Z', 'z'], // UTF-16 order: a surrogate pair sorts before U+FF21
+    ['1', '10', '9', '09'], // by string, not by number
+  ]
+  for (const set of sets) {
+    const expected = sortedJoinSha1(set)
+    for (const order of permutations(set)) assert.equal(sha1Sorted(order), expected, JSON.stringify(order))
+  }
+  assert.equal(sha1Sorted(['AAAAA', '1714037059', '486452656', 'x']), sortedJoinSha1(['AAAAA', '1714037059', '486452656', 'x']))
+})
+
+test('four parts that are not all strings are sorted and joined as before', () => {
+  const odd = [
+    [undefined, 'b', 'a', 'c'],
+    ['b', null, 'a', 1],
+    [2, 10, '1', 'x'],
+  ] as unknown as string[][]
+  for (const parts of odd) assert.equal(sha1Sorted(parts), sortedJoinSha1(parts), JSON.stringify(parts))
 })
