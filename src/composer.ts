@@ -16,7 +16,6 @@ export type Middleware<C> = MiddlewareFn<C> | MiddlewareObj<C>
 /** The context type after a filter: `ctx.message` narrowed to what the filter admits. */
 export type Filtered<C extends Context, Q extends FilterQuery> = C & { message: MessageFor<Q> }
 
-const pass: MiddlewareFn<unknown> = (_ctx, next) => next()
 /** What a chain that finished synchronously returns (the core checks for it; not public API). */
 export const COMPLETED: Promise<void> = Promise.resolve()
 
@@ -39,10 +38,8 @@ function run<C>(mw: MiddlewareFn<C>, ctx: C, next: NextFunction): Promise<void> 
   }
 }
 
-/** `onTrue(ctx)` or `onFalse(ctx)` by a predicate that may answer now or later. */
-function decide<C>(predicate: (ctx: C) => boolean | Promise<boolean>, ctx: C, onTrue: () => unknown, onFalse: () => unknown): unknown {
-  const verdict = predicate(ctx)
-  if (!isThenable(verdict)) return verdict ? onTrue() : onFalse()
+/** `onTrue(ctx)` or `onFalse(ctx)` by a predicate that answers later (a promise). */
+function decideLater(verdict: PromiseLike<boolean>, onTrue: () => unknown, onFalse: () => unknown): Promise<unknown> {
   return Promise.resolve(verdict).then((yes) => (yes ? onTrue() : onFalse()))
 }
 
@@ -50,21 +47,24 @@ function flatten<C>(mw: Middleware<C>): MiddlewareFn<C> {
   return typeof mw === 'function' ? mw : (ctx, next) => mw.middleware()(ctx, next)
 }
 
-/** Runs `first`, whose `next` runs `second`, whose `next` is the outer `next`. */
-function concat<C>(first: MiddlewareFn<C>, second: MiddlewareFn<C>): MiddlewareFn<C> {
-  return (ctx, next) => {
-    let called = false
-    return run(first, ctx, () => {
-      if (called) return Promise.reject(new Error('next() called more than once in one middleware'))
-      called = true
-      return run(second, ctx, next)
-    })
+/**
+ * Runs `list` from `index`: each middleware's `next` runs the rest, the last one's runs the
+ * outer `next`. Only the middleware actually reached cost anything, however long the list.
+ */
+function runFrom<C>(list: readonly MiddlewareFn<C>[], index: number, ctx: C, next: NextFunction): Promise<void> {
+  if (index >= list.length) {
+    try {
+      return next()
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
-}
-
-function chain<C>(list: Middleware<C>[]): MiddlewareFn<C> {
-  if (list.length === 0) return pass as MiddlewareFn<C>
-  return list.map(flatten).reduceRight((rest, mw) => concat(mw, rest))
+  let called = false
+  return run(list[index]!, ctx, () => {
+    if (called) return Promise.reject(new Error('next() called more than once in one middleware'))
+    called = true
+    return runFrom(list, index + 1, ctx, next)
+  })
 }
 
 export type Trigger = string | RegExp
@@ -82,10 +82,13 @@ function matchTrigger(triggers: Trigger | Trigger[], text: string): RegExpMatchA
 }
 
 export class Composer<C extends Context = Context> implements MiddlewareObj<C> {
-  private handler: MiddlewareFn<C>
+  /** Grows with every use(); the handler reads it at each run, so routes added later count. */
+  private readonly list: MiddlewareFn<C>[]
+  private readonly handler: MiddlewareFn<C>
 
   constructor(...middleware: Middleware<C>[]) {
-    this.handler = chain(middleware)
+    const list = (this.list = middleware.map(flatten))
+    this.handler = (ctx, next) => runFrom(list, 0, ctx, next)
   }
 
   middleware(): MiddlewareFn<C> {
@@ -95,7 +98,7 @@ export class Composer<C extends Context = Context> implements MiddlewareObj<C> {
   /** Runs middleware for every message; returns a child composer for chaining inside it. */
   use(...middleware: Middleware<C>[]): Composer<C> {
     const child = new Composer<C>(...middleware)
-    this.handler = concat(this.handler, flatten(child))
+    this.list.push(flatten(child))
     return child
   }
 
@@ -105,7 +108,11 @@ export class Composer<C extends Context = Context> implements MiddlewareObj<C> {
   filter(predicate: (ctx: C) => boolean | Promise<boolean>, ...middleware: Middleware<C>[]): Composer<C> {
     const child = new Composer<C>(...middleware)
     const route = flatten(child)
-    this.use((ctx, next) => decide(predicate, ctx, () => route(ctx, next), next))
+    this.use((ctx, next) => {
+      const verdict = predicate(ctx)
+      if (!isThenable(verdict)) return verdict ? route(ctx, next) : next()
+      return decideLater(verdict, () => route(ctx, next), next)
+    })
     return child
   }
 
@@ -165,7 +172,11 @@ export class Composer<C extends Context = Context> implements MiddlewareObj<C> {
   branch(predicate: (ctx: C) => boolean | Promise<boolean>, onTrue: Middleware<C>, onFalse: Middleware<C>): Composer<C> {
     const yes = flatten(onTrue)
     const no = flatten(onFalse)
-    return this.use((ctx, next) => decide(predicate, ctx, () => yes(ctx, next), () => no(ctx, next)))
+    return this.use((ctx, next) => {
+      const verdict = predicate(ctx)
+      if (!isThenable(verdict)) return verdict ? yes(ctx, next) : no(ctx, next)
+      return decideLater(verdict, () => yes(ctx, next), () => no(ctx, next))
+    })
   }
 
   /**
