@@ -276,9 +276,10 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   }
 
   private deduped(result: DedupOutcome, outcome: Pick<RequestOutcome, 'msgType' | 'encrypted'>, requestId: string, key: string): Processed {
-    if (result.kind === 'first') return { response: result.response, outcome: { ...outcome, kind: kindOf(result.response) } }
+    const { msgType, encrypted } = outcome
+    if (result.kind === 'first') return { response: result.response, outcome: { kind: kindOf(result.response), msgType, encrypted } }
     this.log.info({ requestId, msgKey: key }, 'WeChat retry of a message already being handled: answered with the first delivery\'s reply')
-    return { response: result.kind === 'retry' ? result.response : successResponse(), outcome: { ...outcome, kind: 'duplicate' } }
+    return { response: result.kind === 'retry' ? result.response : successResponse(), outcome: { kind: 'duplicate', msgType, encrypted } }
   }
 
   private verify(query: Query) {

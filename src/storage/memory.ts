@@ -20,7 +20,7 @@ function jsonOf(entry: Entry): string {
 /**
  * Long JSON (a stored reply, say) is kept as UTF-8 bytes outside the JS heap: half the size of
  * a UTF-16 string once a reply holds Chinese text, and the garbage collector neither copies nor
- * scans it while a full store holds 100 000 of them. Short JSON stays a string. Each value gets
+ * scans it while a full store holds 50 000 of them. Short JSON stays a string. Each value gets
  * its own allocation: a slice of Node's shared Buffer pool would keep the whole 8 KiB slab, and
  * whatever short-lived data shares it, alive as long as the entry.
  */
@@ -38,7 +38,11 @@ function unpack(data: string | Buffer): string {
 export interface MemoryStoreOptions {
   /** Injected clock (ms), for tests that move time. */
   now?: () => number
-  /** Upper bound on entries; the oldest-inserted are evicted first. Default 100 000. */
+  /**
+   * Upper bound on entries; the oldest-inserted are evicted first. Default 50 000: as the
+   * webhook's replay guard and dedup (two entries per message) that is the last 25 000
+   * messages, 25 s at 1 000 messages/s against WeChat's 15 s of retries, in about 25 MB.
+   */
   maxEntries?: number
 }
 
@@ -62,7 +66,7 @@ export class MemoryStore implements KeyValueStore, LocalStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now
-    this.maxEntries = options.maxEntries ?? 100_000
+    this.maxEntries = options.maxEntries ?? 50_000
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
