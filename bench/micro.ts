@@ -85,7 +85,7 @@ const stages: Stage[] = [
     return { name: 'replay guard: body digest + atomic add (memory store)', run: (i: number) => guard.check(verifySignedQuery(at(plain, i).query, { ...verifyOptions, timestampToleranceSec: 0 }), at(plain, i).body) }
   })(),
   { name: 'decrypt: msg_signature + AES-256-CBC + checks (safe mode envelope)', run: (i) => openEnvelope(at(aes, i).query, at(aes, i).body, crypto, true) },
-  { name: 'parse XML: strict parser → element tree', run: (i) => parseXml(at(plain, i).body) },
+  { name: 'parse XML: fast scanner (saxes for anything else) → element tree', run: (i) => parseXml(at(plain, i).body) },
   { name: 'parse message: XML → typed message', run: (i) => parseMessage(at(decrypted, i)) },
   (() => {
     const deduper = new Deduper(new MemoryStore())
