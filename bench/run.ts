@@ -21,6 +21,7 @@ import { buildPool, checkEcho } from './requests.js'
 import { freePort, startTarget, type RunningTarget } from './server-process.js'
 import { prepareDurableStores, type DurableStores } from './storage-setup.js'
 import { TARGETS, baselineTargets, type Target } from './targets.js'
+import { syncReadmes } from './readme-sync.js'
 
 const { values } = parseArgs({
   options: {
@@ -165,6 +166,11 @@ const markdown = renderMarkdown(summaries, machine, settings, new Date())
 console.log('\n' + markdown)
 writeFileSync(out, markdown)
 console.log(`written to ${out}`)
+// a full run of every target into bench/RESULTS.md is what the READMEs show
+if (!quick && values.out === undefined && only === undefined && baseline.length === 0) {
+  syncReadmes()
+  console.log('README.md and README.zh-CN.md: benchmark tables updated')
+}
 const failed = summaries.filter((s) => s.runs.length === 0 && s.target.group === 'core')
 process.exitCode = failed.length > 0 ? 1 : 0
 
