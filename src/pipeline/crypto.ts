@@ -309,6 +309,8 @@ class CbcKey {
 
   /** Decrypts whole 16-byte blocks; the returned Buffer is the caller's own. */
   decrypt(ciphertext: Buffer): Buffer {
+    // only whole blocks may go through the kept decipher: anything else would leave it mid-block
+    if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) return oneShot(createDecipheriv('aes-256-cbc', this.key, this.#iv), ciphertext)
     let decipher = this.#decipher
     if (decipher === undefined) {
       decipher = this.#decipher = createDecipheriv('aes-256-cbc', this.key, this.#iv).setAutoPadding(false)
@@ -331,6 +333,7 @@ class CbcKey {
 
   /** Encrypts whole 16-byte blocks; `plain` is scratch and is changed. */
   encrypt(plain: Buffer): Buffer {
+    if (plain.length === 0 || plain.length % 16 !== 0) return oneShot(createCipheriv('aes-256-cbc', this.key, this.#iv), plain)
     let cipher = this.#cipher
     if (cipher === undefined) {
       cipher = this.#cipher = createCipheriv('aes-256-cbc', this.key, this.#iv).setAutoPadding(false)

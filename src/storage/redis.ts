@@ -44,6 +44,8 @@ export class RedisStore implements KeyValueStore {
       ...options.redis,
       lazyConnect: true,
       enableOfflineQueue: false,
+      // commands issued in the same event-loop turn (many requests' claims) go out in one write
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 1,
       connectTimeout: options.connectTimeoutMs ?? 2000,
       commandTimeout: options.commandTimeoutMs ?? 2000,
