@@ -327,6 +327,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     // below would settle on slot.ready anyway, since `handled` is still pending
     if (slot.reply !== undefined) return this.answer(run, 'written')
     if (slot.isDeferred) return this.answer(run, 'deferred')
+    if (handled === COMPLETED) return this.answer(run, 'done') // finished at once without a reply
     // the same race as Promise.race([slot.ready, handled, timer]), on the shared deadline queue
     let deadline: Deadline | undefined
     return new Promise<First>((resolve) => {
