@@ -50,12 +50,22 @@ export interface SqliteDatabaseOptions {
   busyTimeoutMs?: number
 }
 
+interface QueuedStatement {
+  sql: string
+  params: SqlParam[]
+  /** all() (rows) or run() (changes). */
+  rows: boolean
+  resolve(value: unknown): void
+  reject(err: unknown): void
+}
+
 export class SqliteDatabase implements SqlDatabase {
   readonly kind = 'sqlite'
   readonly where: string
   private readonly db: Database.Database
   private readonly statements = new Map<string, Database.Statement>()
   private readonly busyTimeoutMs: number
+  private queue: QueuedStatement[] = []
 
   constructor(filename: string, options: SqliteDatabaseOptions = {}) {
     this.where = `SQLite ${filename}`
@@ -64,24 +74,89 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async all<R extends SqlRow = SqlRow>(sql: string, params: SqlParam[] = []): Promise<R[]> {
-    return this.guard(sql, () => this.statement(sql).all(...params) as R[])
+    return this.enqueue<R[]>(sql, params, true)
   }
 
   async run(sql: string, params: SqlParam[] = []): Promise<number> {
-    return this.guard(sql, () => this.statement(sql).run(...params).changes)
+    return this.enqueue<number>(sql, params, false)
   }
 
   async exec(script: string): Promise<void> {
+    this.flush()
     this.guard(script, () => this.db.exec(script))
   }
 
   async batch(steps: SqlStep[]): Promise<number[]> {
+    this.flush()
     // Synchronous inside: no other caller's statement can slip into this transaction.
     const transaction = this.db.transaction(() => steps.map((s) => this.statement(s.sql).run(...(s.params ?? [])).changes))
     return this.guard(steps[0]?.sql ?? 'batch', () => transaction.immediate())
   }
 
+  /**
+   * Group commit: the statements of one event-loop turn run together at its end, in one
+   * transaction. Each promise settles after the COMMIT, so "resolved" still means "on disk as
+   * far as SQLite promises"; one commit per turn instead of one per statement took the message
+   * log's time on the event loop from about 50 µs per message to about 14 (bench/README.md).
+   */
+  private enqueue<T>(sql: string, params: SqlParam[], rows: boolean): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ sql, params, rows, resolve: resolve as (value: unknown) => void, reject })
+      if (this.queue.length === 1) setImmediate(() => this.flush())
+    })
+  }
+
+  /** Runs what is queued now (also before exec, batch and close, so order is kept). */
+  private flush(): void {
+    const ops = this.queue
+    if (ops.length === 0) return
+    this.queue = []
+    if (!this.db.open) {
+      for (const op of ops) op.reject(storageError(this.where, operationOf(op.sql), new Error('the database is closed')))
+      return
+    }
+    // inside exclusive() the statements join its transaction; alone, a statement is its own
+    let own = ops.length > 1 && !this.db.inTransaction
+    if (own) {
+      try {
+        this.db.exec('BEGIN IMMEDIATE')
+      } catch {
+        own = false // the lock is busy beyond busy_timeout: each statement tries on its own
+      }
+    }
+    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
+    for (const op of ops) {
+      try {
+        const statement = this.statement(op.sql)
+        results.push({ ok: true, value: op.rows ? statement.all(...op.params) : statement.run(...op.params).changes })
+      } catch (err) {
+        results.push({ ok: false, error: storageError(this.where, operationOf(op.sql), err) })
+        if (own && !this.db.inTransaction) {
+          // SQLite rolled the whole transaction back (disk full, I/O error): what ran before is gone
+          for (let i = 0; i < results.length - 1; i++) if (results[i]!.ok) results[i] = { ok: false, error: storageError(this.where, operationOf(ops[i]!.sql), err) }
+          own = false // the rest run on their own
+        }
+      }
+    }
+    if (own) {
+      try {
+        this.db.exec('COMMIT')
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK')
+        const error = storageError(this.where, 'COMMIT', err)
+        for (const op of ops) op.reject(error)
+        return
+      }
+    }
+    ops.forEach((op, i) => {
+      const result = results[i]!
+      if (result.ok) op.resolve(result.value)
+      else op.reject(result.error)
+    })
+  }
+
   async exclusive<R>(fn: (db: SqlExecutor) => Promise<R>): Promise<R> {
+    this.flush()
     await this.beginImmediate()
     try {
       const result = await fn(this)
@@ -94,6 +169,7 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async close(): Promise<void> {
+    this.flush()
     if (this.db.open) this.db.close()
   }
 
