@@ -36,7 +36,7 @@ export function exactPathQuery(rawUrl: string, path: string): URLSearchParams | 
 }
 
 /**
- * The webhook for a request whose URL is already parsed (`serve` parses it once, for routing).
+ * The webhook for a request whose query is already read (`serve` reads it once, for routing).
  * With a batch, answers are written at the end of the event-loop turn (see write-batch.ts).
  */
 function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => Promise<void> {

@@ -5,7 +5,7 @@
  * The conformance suite for custom backends lives in ./conformance.ts (it imports node:test,
  * so it is not re-exported here).
  */
-export type { KeyValueStore } from './types.js'
+export type { KeyValueStore, LocalStore } from './types.js'
 export { createStore, type CreateStoreOptions } from './create-store.js'
 export { parseStorageUrl, type StorageTarget } from './storage-url.js'
 export { prefixed } from './prefixed.js'
