@@ -16,6 +16,9 @@ export type Middleware<C> = MiddlewareFn<C> | MiddlewareObj<C>
 /** The context type after a filter: `ctx.message` narrowed to what the filter admits. */
 export type Filtered<C extends Context, Q extends FilterQuery> = C & { message: MessageFor<Q> }
 
+/** Middleware that only hands on to what follows. */
+const passOn = <C>(_ctx: C, next: NextFunction) => next()
+
 /** What a chain that finished synchronously returns (the core checks for it; not public API). */
 export const COMPLETED: Promise<void> = Promise.resolve()
 
@@ -107,12 +110,7 @@ export class Composer<C extends Context = Context> implements MiddlewareObj<C> {
   filter(predicate: (ctx: C) => boolean | Promise<boolean>, ...middleware: Middleware<C>[]): Composer<C>
   filter(predicate: (ctx: C) => boolean | Promise<boolean>, ...middleware: Middleware<C>[]): Composer<C> {
     const child = new Composer<C>(...middleware)
-    const route = flatten(child)
-    this.use((ctx, next) => {
-      const verdict = predicate(ctx)
-      if (!isThenable(verdict)) return verdict ? route(ctx, next) : next()
-      return decideLater(verdict, () => route(ctx, next), next)
-    })
+    this.branch(predicate, child, passOn)
     return child
   }
 
