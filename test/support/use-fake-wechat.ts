@@ -1,6 +1,7 @@
 /**
  * Test fixture for API tests: one fake WeChat server per describe block, reset before every
- * test, with a fresh WechatApi pointed at it. Call inside `describe`.
+ * test, with a fresh WechatApi pointed at it. Call inside `describe`. An injected clock
+ * (`options.now`) drives both the fake and the client.
  *
  * @example
  * let fake: FakeWechat, api: WechatApi
@@ -20,6 +21,6 @@ export function useFakeWechat(use: (fake: FakeWechat, api: WechatApi) => void, o
   })
   beforeEach(() => {
     fake!.reset()
-    use(fake!, new WechatApi({ appId: fake!.appId, appSecret: fake!.appSecret, baseUrl: fake!.url }))
+    use(fake!, new WechatApi({ appId: fake!.appId, appSecret: fake!.appSecret, baseUrl: fake!.url, ...(options.now === undefined ? {} : { now: options.now }) }))
   })
 }

@@ -1,8 +1,9 @@
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isWxmpError } from '../../errors.js'
 import { MemoryStore } from '../../storage/memory.js'
-import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
+import type { FakeWechat } from '../../testing/fake-wechat/index.js'
+import { useFakeWechat } from '../../../test/support/use-fake-wechat.js'
 import { WechatApi } from '../client.js'
 import { jsapiSignature } from './jssdk.js'
 
@@ -27,15 +28,7 @@ describe('api.jssdk against the fake', () => {
   let fake: FakeWechat
   let clock = Date.UTC(2026, 0, 1)
   const now = () => clock
-  before(async () => {
-    fake = await startFakeWechat({ now })
-  })
-  after(async () => {
-    await fake.close()
-  })
-  beforeEach(() => {
-    fake.reset()
-  })
+  useFakeWechat((f) => (fake = f), { now })
 
   const client = (store = new MemoryStore({ now })) => new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.url, now, store })
   const ticketCalls = () => fake.calls.filter((c) => c.path === '/cgi-bin/ticket/getticket')

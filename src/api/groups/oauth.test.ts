@@ -1,7 +1,8 @@
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { isWxmpError } from '../../errors.js'
-import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
+import type { FakeWechat } from '../../testing/fake-wechat/index.js'
+import { useFakeWechat } from '../../../test/support/use-fake-wechat.js'
 import { WechatApi } from '../client.js'
 import { WechatApiError } from '../errors.js'
 
@@ -12,17 +13,14 @@ const now = () => clock
 const OPENID = 'oWxmpTestUser000000000000001'
 
 describe('api.oauth', () => {
-  before(async () => {
-    fake = await startFakeWechat({ now })
-  })
-  after(async () => {
-    await fake.close()
-  })
-  beforeEach(() => {
-    fake.reset()
-    fake.addUser(OPENID, { nickname: '小明', unionid: 'o6_unionid' })
-    api = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret, baseUrl: fake.url, now })
-  })
+  useFakeWechat(
+    (f, a) => {
+      fake = f
+      api = a
+      fake.addUser(OPENID, { nickname: '小明', unionid: 'o6_unionid' })
+    },
+    { now },
+  )
 
   test('authorizeUrl: open.weixin.qq.com, the documented parameter order, redirect_uri encoded, #wechat_redirect', () => {
     const real = new WechatApi({ appId: fake.appId, appSecret: fake.appSecret })
