@@ -2,6 +2,7 @@ import { WxmpError } from './errors.js'
 import type { Logger } from './logger.js'
 import { validateLateOptions, type LateMode } from './pipeline/late-options.js'
 import type { KeyValueStore } from './storage/types.js'
+import type { RequestLimiter } from './pipeline/admission.js'
 
 /** What the bot records about each message (the SQL message log implements it). */
 export interface MessageRecorder {
@@ -59,6 +60,22 @@ export interface BotOptions {
   typingAfterMs?: number | false
   /** Largest accepted body. Default 1 MiB. */
   maxBodyBytes?: number
+  /**
+   * Most request-body bytes buffered at once, across all requests in flight (adapters reserve
+   * as they read); past it, 503 WX_ERR_OVERLOADED with Retry-After. Default 32 MiB; at least maxBodyBytes.
+   */
+  maxBufferedBodyBytes?: number
+  /**
+   * Addresses or CIDR ranges of your own reverse proxies: from them, and only from them, the
+   * client address is read from `clientIpHeader` (for logs and `rateLimit`). Default none.
+   */
+  trustedProxies?: readonly string[]
+  /** The header trusted proxies put the client address in. Default 'x-forwarded-for'. */
+  clientIpHeader?: 'x-forwarded-for' | 'x-real-ip'
+  /** Per-source limit, consulted before the body is read; signed requests and refused ones spend separate allowances. */
+  rateLimit?: RequestLimiter
+  /** Where the "request rejected" lines go (default: `logger`); the server aggregates them per source. */
+  rejectionLogger?: Pick<Logger, 'warn'>
   /** Shared state (dedup, replay guard, tokens, sessions). Default: in-process memory. */
   store?: KeyValueStore
   /**
@@ -85,6 +102,7 @@ export const DEFAULTS = {
   timestampToleranceSec: 300,
   replyTimeoutMs: 4500,
   maxBodyBytes: 1024 * 1024,
+  maxBufferedBodyBytes: 32 * 1024 * 1024,
   dedupTtlMs: 5 * 60_000,
   apiBaseUrl: 'https://api.weixin.qq.com',
 } as const
@@ -111,6 +129,10 @@ export function validateBotOptions(options: BotOptions): void {
   positive('replyTimeoutMs', options.replyTimeoutMs, false)
   positive('maxBodyBytes', options.maxBodyBytes, false)
   positive('dedupTtlMs', options.dedupTtlMs, false)
+  positive('maxBufferedBodyBytes', options.maxBufferedBodyBytes, false)
+  if ((options.maxBufferedBodyBytes ?? DEFAULTS.maxBufferedBodyBytes) < (options.maxBodyBytes ?? DEFAULTS.maxBodyBytes)) {
+    fail('maxBufferedBodyBytes', `is below maxBodyBytes (${options.maxBodyBytes ?? DEFAULTS.maxBodyBytes}): one body of the largest accepted size must fit`)
+  }
   if (options.replyTimeoutMs !== undefined && options.replyTimeoutMs >= 5000) {
     fail('replyTimeoutMs', `is ${options.replyTimeoutMs} ms but WeChat gives up at 5000 ms: keep it below (default 4500)`)
   }

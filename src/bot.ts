@@ -4,16 +4,19 @@ import { Context, type ContextHost } from './context.js'
 import { DEFAULTS, validateBotOptions, type BotOptions, type InboundRecord, type MessageRecorder, type ReplyVia } from './bot-options.js'
 import { WxmpError, isWxmpError } from './errors.js'
 import { createLogger, lazyChild, type Logger } from './logger.js'
-import { parseMessage } from './messages/parse.js'
 import type { WechatMessage } from './messages/types.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
 import { Deduper, dedupKey, type DedupOutcome } from './pipeline/dedupe.js'
 import { DeadlineQueue, type Deadline } from './pipeline/deadline-queue.js'
-import { openEnvelope, sealReply, type Opened } from './pipeline/envelope.js'
+import { openEnvelope, parseOpened, sealReply, type Opened } from './pipeline/envelope.js'
 import { LateDelivery, type CustomerServiceSender, type LateListenerEvent } from './pipeline/late-delivery.js'
 import { ReplySlot } from './pipeline/reply-slot.js'
-import { normaliseQuery, successResponse, textResponse, xmlResponse, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
-import { ReplayGuard, verifySignedQuery } from './pipeline/verify.js'
+import { bodyText, successResponse, textResponse, xmlResponse, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
+import { ReplayGuard, replayFingerprint } from './pipeline/verify.js'
+import { Admission, type AdmissionRequest, type Admitted } from './pipeline/admission.js'
+import { BodyBudget } from './pipeline/body-budget.js'
+import { TrustedProxies } from './pipeline/client-address.js'
+import { rejectionFor } from './pipeline/rejection.js'
 import { REPLY_LIMITS, serializeReply } from './reply/serialize.js'
 import type { Reply } from './reply/types.js'
 import { MemoryStore } from './storage/memory.js'
@@ -26,6 +29,8 @@ export interface RequestOutcome {
   /** `verified` (GET echo), `replied`, `no-reply`, `deadline` (answered success, handler still running), `duplicate`, `rejected`. */
   kind: 'verified' | 'replied' | 'no-reply' | 'deadline' | 'duplicate' | 'rejected'
   code?: string
+  /** The precise code when the answer shows a broader one (failures behind msg_signature): for logs and metrics only. */
+  reason?: string
   msgType?: string
   encrypted?: boolean
   durationMs: number
@@ -54,7 +59,6 @@ export type LateListener = (event: LateListenerEvent) => void
 /** The slice of the API client the core needs for late replies, ctx.send and "typing…". */
 export type { CustomerServiceSender }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
 let requestCounter = 0
 /** Every bot's reply deadlines, on one timer (real time, like the setTimeout it replaces). */
 const deadlines = new DeadlineQueue()
@@ -78,6 +82,12 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   private readonly now: () => number
   private readonly randomBytes: (size: number) => Buffer
   private readonly replay: ReplayGuard
+  private readonly admission: Admission
+  /** Queries `admit` passed, waiting for their `handle` (keyed by the adapter's query object). */
+  private readonly admittedQueries = new WeakMap<object, Admitted>()
+  /** The bound on request bodies buffered at once, which adapters reserve from while reading. */
+  readonly bodyBudget: BodyBudget
+  private readonly rejectionLog: Pick<Logger, 'warn'>
   private readonly deduper: Deduper
   private readonly host: ContextHost
   private readonly late: LateDelivery
@@ -110,6 +120,10 @@ export class Bot<C extends Context = Context> extends Composer<C> {
           })
     const tolerance = options.timestampToleranceSec ?? DEFAULTS.timestampToleranceSec
     this.replay = new ReplayGuard(this.store, Math.max(tolerance * 2, 600) * 1000)
+    const proxies = options.trustedProxies === undefined ? undefined : new TrustedProxies({ proxies: options.trustedProxies, ...(options.clientIpHeader === undefined ? {} : { header: options.clientIpHeader }) })
+    this.admission = new Admission({ token: options.token, timestampToleranceSec: tolerance, now: this.now, replay: this.replay, limiter: options.rateLimit, proxies })
+    this.bodyBudget = new BodyBudget(options.maxBufferedBodyBytes ?? DEFAULTS.maxBufferedBodyBytes)
+    this.rejectionLog = options.rejectionLogger ?? this.log
     this.deduper = new Deduper(this.store, { ttlMs: options.dedupTtlMs ?? DEFAULTS.dedupTtlMs, now: this.now })
     if (options.appId !== undefined && options.appSecret !== undefined) {
       const { appId, appSecret } = options
@@ -234,6 +248,21 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   }
 
   /**
+   * The checks that need only the request line (method, signature, timestamp, a URL check's query
+   * reused, the rate limit), for adapters to run before they read the body. Returns the refusal
+   * to send (already logged and counted), or undefined: read the body, then `handle` the request
+   * with the same `query` object (it is not checked twice).
+   */
+  admit(request: AdmissionRequest): OutboundResponse | undefined {
+    try {
+      this.admittedQueries.set(request.query, this.admission.admit(request))
+      return undefined
+    } catch (err) {
+      return this.reject(err, request, `${requestPrefix}-${(++requestCounter).toString(36)}`, this.now())
+    }
+  }
+
+  /**
    * The response for a request that failed before the core could take it (an adapter could not
    * read the body, say): the same status mapping and log line as failures inside `handle`.
    */
@@ -248,18 +277,18 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   }
 
   private process(request: InboundRequest, requestId: string, started: number): MaybePromise<Processed> {
-    const method = request.method.toUpperCase()
-    const query = normaliseQuery(request.query)
-    if (method === 'GET' || method === 'HEAD') {
-      this.verify(query)
+    const { method, query, params } = this.admittedQueries.get(request.query) ?? this.admission.admit(request)
+    this.admittedQueries.delete(request.query)
+    if (method !== 'POST') {
       const echostr = query.echostr
       if (echostr === undefined) throw new WxmpError('WX_ERR_ECHOSTR_MISSING', 'GET without echostr: WeChat sends echostr when the console checks the URL')
-      return { response: textResponse(200, method === 'HEAD' ? '' : echostr), outcome: { kind: 'verified' } }
+      const verified: Processed = { response: textResponse(200, method === 'HEAD' ? '' : echostr), outcome: { kind: 'verified' } }
+      // recorded, so that the query of a URL check can never sign a message
+      const recorded = this.replay.check(params, replayFingerprint('GET', query, ''))
+      return recorded === undefined ? verified : recorded.then(() => verified)
     }
-    if (method !== 'POST') throw new WxmpError('WX_ERR_METHOD_NOT_ALLOWED', `method ${method.slice(0, 10)} is not allowed: WeChat uses GET (URL check) and POST (messages)`)
-    const params = this.verify(query)
-    const body = this.bodyText(request.body)
-    const replayChecked = this.replay.check(params, body)
+    const body = bodyText(request.body, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes)
+    const replayChecked = this.replay.check(params, replayFingerprint('POST', query, body))
     if (replayChecked !== undefined) return replayChecked.then(() => this.processMessage(query, body, requestId, started))
     return this.processMessage(query, body, requestId, started)
   }
@@ -267,7 +296,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   private processMessage(query: Query, body: string, requestId: string, started: number): MaybePromise<Processed> {
     const opened = openEnvelope(query, body, this.crypto, this.options.requireEncryption === true)
     if (opened.key === 'previous') this.log.warn({ requestId }, 'message decrypted with the previous EncodingAESKey: finish the key switch in the console')
-    const message = parseMessage(opened.xml)
+    const message = parseOpened(opened)
     const key = dedupKey(message)
     const result = this.deduper.run(key, this.budget(started), () => this.dispatch(message, opened, requestId, started, key))
     const outcome = { msgType: message.MsgType, encrypted: opened.encrypted }
@@ -282,35 +311,8 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     return { response: result.kind === 'retry' ? result.response : successResponse(), outcome: { kind: 'duplicate', msgType, encrypted } }
   }
 
-  private verify(query: Query) {
-    return verifySignedQuery(query, {
-      token: this.options.token,
-      timestampToleranceSec: this.options.timestampToleranceSec ?? DEFAULTS.timestampToleranceSec,
-      now: this.now,
-    })
-  }
-
   private budget(started: number): number {
     return Math.max(0, (this.options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs) - (this.now() - started))
-  }
-
-  private bodyText(body: InboundRequest['body']): string {
-    if (body === undefined || body === null) throw new WxmpError('WX_ERR_BODY_EMPTY', 'POST without a body')
-    const max = this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
-    if (typeof body === 'string') {
-      if (Buffer.byteLength(body) > max) throw new WxmpError('WX_ERR_BODY_TOO_LARGE', `body exceeds ${max} bytes`)
-      return stripBom(body)
-    }
-    if (!(body instanceof Uint8Array)) {
-      throw new WxmpError('WX_ERR_BODY_NOT_RAW', 'the request body was already parsed by a body parser: mount wxmp before it, or give wxmp the raw body (Buffer or string)')
-    }
-    if (body.byteLength > max) throw new WxmpError('WX_ERR_BODY_TOO_LARGE', `body exceeds ${max} bytes`)
-    if (body.byteLength === 0) throw new WxmpError('WX_ERR_BODY_EMPTY', 'POST with an empty body')
-    try {
-      return stripBom(utf8.decode(body))
-    } catch (err) {
-      throw new WxmpError('WX_ERR_XML_MALFORMED', 'body is not valid UTF-8', { cause: err })
-    }
   }
 
   /** Runs the handlers for the first delivery of a message and produces its HTTP answer. */
@@ -471,14 +473,12 @@ export class Bot<C extends Context = Context> extends Composer<C> {
 
   /** Maps any failure to its status and logs one precise line; never a stack of 5xx. */
   private reject(err: unknown, request: InboundRequest, requestId: string, started: number): OutboundResponse {
-    const known = isWxmpError(err) ? err : undefined
-    const status = known !== undefined && known.status >= 400 ? known.status : 500
-    const code = known?.code ?? 'WX_ERR_INTERNAL'
-    const fields = { requestId, code, status, remote: request.remoteAddress, method: request.method, err: errorText(err) }
-    if (status >= 500) this.log.error({ ...fields, stack: err instanceof Error ? err.stack : undefined }, 'request failed')
-    else this.log.warn(fields, `request rejected (${code})`)
-    this.emitOutcome({ requestId, status, kind: 'rejected', code, durationMs: this.now() - started })
-    const headers: Record<string, string> = code === 'WX_ERR_METHOD_NOT_ALLOWED' ? { allow: 'GET, POST' } : {}
+    const { status, code, reason, headers, quiet } = rejectionFor(err)
+    const precise = reason === undefined ? {} : { reason }
+    const fields = { requestId, code, ...precise, status, remote: this.admission.clientAddress(request), method: request.method, err: errorText(err) }
+    if (status >= 500 && code !== 'WX_ERR_OVERLOADED') this.log.error({ ...fields, stack: err instanceof Error ? err.stack : undefined }, 'request failed')
+    else if (!quiet) this.rejectionLog.warn(fields, `request rejected (${code})`)
+    this.emitOutcome({ requestId, status, kind: 'rejected', code, ...precise, durationMs: this.now() - started })
     return textResponse(status, `${code}\n`, headers)
   }
 }
@@ -494,10 +494,6 @@ function kindOf(response: OutboundResponse): RequestOutcome['kind'] {
 function msgIdOf(message: WechatMessage): string | undefined {
   const id = (message as { MsgId?: unknown }).MsgId
   return typeof id === 'string' ? id : undefined
-}
-
-function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
 function errorText(err: unknown): string {

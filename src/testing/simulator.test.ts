@@ -146,7 +146,7 @@ describe('simulate: round trips against a real bot server', () => {
     const result = await simulate({ url: server.url, token, mode: 'safe', encodingAESKey, appId: 'wx0000000000000000', xml: sampleXml('text'), timeoutMs: 3000 })
     assert.equal(result.final.kind, 'error-banner')
     assert.equal(result.attempts.length, 1)
-    assert.match(result.final.detail ?? '', /HTTP 403: WX_ERR_APPID_MISMATCH/)
+    assert.match(result.final.detail ?? '', /HTTP 400: WX_ERR_DECRYPT_FAILED/)
     assert.match(result.final.hint ?? '', /--appid/)
   })
 

@@ -444,7 +444,7 @@ function hintFor(status: number, firstLine: string): { hint?: string } {
   if (firstLine === 'WX_ERR_TIMESTAMP_STALE') return { hint: "this machine's clock and the server's differ by more than the server's tolerance" }
   if (firstLine === 'WX_ERR_ENCRYPTION_REQUIRED') return { hint: 'the server accepts encrypted messages only: simulate with --mode safe' }
   if (firstLine === 'WX_ERR_NO_AES_KEY') return { hint: 'the server has no EncodingAESKey: set WECHAT_AES_KEY there, or simulate with --mode plain' }
-  if (firstLine === 'WX_ERR_APPID_MISMATCH') return { hint: "the AppID you encrypted with is not the server's: check --appid" }
+  if (firstLine === 'WX_ERR_DECRYPT_FAILED') return { hint: "the server could not open the message: check that --appid and the EncodingAESKey are the server's (its log line names the precise cause)" }
   if (status === 404) return { hint: 'nothing answers at this path: check the URL path against the server (WECHAT_PATH, default /wechat)' }
   if (status >= 300 && status < 400) return { hint: 'WeChat does not follow redirects: configure the final URL (https:// if the server redirects http)' }
   if (status >= 500) return { hint: "the server failed: look at the server's log" }

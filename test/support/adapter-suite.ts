@@ -214,12 +214,16 @@ export function adapterSuite(mount: (bot: Bot) => Promise<Driver>, options: Suit
     })
   })
 
-  test('a repeated query parameter counts by its first value', async () => {
+  test('a repeated signed query parameter is refused (400 WX_ERR_QUERY_DUPLICATE); an unsigned one counts by its first value', async () => {
     const { bot } = echoBot()
     await withDriver(bot, async (driver) => {
       const get = verificationRequest({ token: TOKEN, echostr: 'first' })
-      const res = await settle(await driver.fetch(path + get.search + '&echostr=second&signature=forged'))
-      assert.deepEqual([res.status, res.body], [200, 'first'])
+      const twice = await settle(await driver.fetch(path + get.search + '&echostr=second'))
+      assert.deepEqual([twice.status, twice.body], [400, 'WX_ERR_QUERY_DUPLICATE\n'])
+      const forged = await settle(await driver.fetch(path + get.search + '&signature=forged'))
+      assert.deepEqual([forged.status, forged.body], [400, 'WX_ERR_QUERY_DUPLICATE\n'])
+      const extra = await settle(await driver.fetch(path + get.search + '&openid=a&openid=b'))
+      assert.deepEqual([extra.status, extra.body], [200, 'first'])
     })
   })
 
