@@ -1,6 +1,9 @@
 /**
  * node:http adapter (also Express and Connect: their req/res are node's). It translates the
- * request to InboundRequest and the OutboundResponse back; all policy lives in `bot.handle`.
+ * request to InboundRequest and the OutboundResponse back; all policy lives in the core:
+ * `bot.admit` decides from the request line alone (a forged, stale or replayed query is
+ * answered before a byte of its body is read: node discards the upload), then the body is read
+ * within the bot's limit and body budget, then `bot.handle`.
  *
  * @example
  * import { serve } from 'wxmp/node'
@@ -15,7 +18,8 @@ import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
 import { createWriteBatch, type WriteBatch } from './write-batch.js'
 
-type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
+/** A Bot, or a stand-in with the same `handle` (then the checks before the body run inside `handle`). */
+type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget'>>
 
 /** A request listener for the webhook: `http.createServer(webhookCallback(bot))` or `app.all('/wechat', …)`. */
 export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -43,27 +47,37 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
   return async (req, res, query) => {
     const remoteAddress = req.socket.remoteAddress
-    let body: InboundRequest['body']
-    try {
-      // req.body is set when a body parser ran before us (Express, Connect)
-      if (req.method === 'POST') body = (await nodeRawBody(req, (req as { body?: unknown }).body, limit)) as InboundRequest['body']
-    } catch (err) {
-      // body errors still go through the core, so the status and log line are the core's. The
-      // connection is not closed at once: a client still uploading would get a reset instead of
-      // the 413. Node discards the rest of the upload; requestTimeoutMs bounds how long.
-      return send(res, bot.handleError(err, { method: req.method ?? 'POST', query, ...(remoteAddress ? { remoteAddress } : {}) }), false)
-    }
     const request: InboundRequest = {
       method: req.method ?? 'GET',
       query,
-      // node builds req.headers on first read; the core never reads it, so only on demand
+      // node builds req.headers on first read; the core reads it only behind a trusted proxy
       get headers() {
         return req.headers
       },
     }
-    if (body !== undefined) request.body = body
     if (remoteAddress) request.remoteAddress = remoteAddress
-    const response = await bot.handle(request)
+    const refused = bot.admit?.(request)
+    if (refused !== undefined) return send(res, refused, false)
+    let release: (() => void) | undefined
+    try {
+      // req.body is set when a body parser ran before us (Express, Connect)
+      if (req.method === 'POST') {
+        const raw = await nodeRawBody(req, (req as { body?: unknown }).body, limit, bot.bodyBudget)
+        request.body = raw.body as InboundRequest['body']
+        release = raw.release
+      }
+    } catch (err) {
+      // body errors still go through the core, so the status and log line are the core's. The
+      // connection is not closed at once: a client still uploading would get a reset instead of
+      // the 413. Node discards the rest of the upload; requestTimeoutMs bounds how long.
+      return send(res, bot.handleError(err, request), false)
+    }
+    let response: OutboundResponse
+    try {
+      response = await bot.handle(request)
+    } finally {
+      release?.()
+    }
     if (batch === undefined) send(res, response, false)
     else batch.queue(() => send(res, response, false))
   }
