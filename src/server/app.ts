@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path'
 import { Bot } from '../bot.js'
 import { createWechatApiFromConfig } from '../api/from-config.js'
 import { lateDeliveryProblem } from '../pipeline/late-delivery.js'
-import { serve, send, type RunningServer } from '../adapters/node.js'
+import { serve, type RunningServer } from '../adapters/node.js'
 import { createLogger, type Logger } from '../logger.js'
 import { createStore } from '../storage/create-store.js'
 import { MemoryStore } from '../storage/memory.js'
@@ -21,7 +21,11 @@ import { SpoolingRecorder } from '../records/spool.js'
 import { ResilientStore } from '../storage/resilient.js'
 import { parseStorageUrl } from '../storage/storage-url.js'
 import { WxmpMetrics } from './metrics.js'
-import { RateLimiter, rateLimitGuard } from './rate-limit.js'
+import { SourceRateLimit } from './rate-limit.js'
+import { RejectionLog } from './rejection-log.js'
+import { Readiness } from './readiness.js'
+import { OPERATIONS_PATHS, isLoopback, operationsRoutes, serveOperations, type OperationsListener } from './operations.js'
+import { TrustedProxies } from '../pipeline/client-address.js'
 
 export interface StartServerOptions {
   config: WxmpConfig
@@ -50,6 +54,8 @@ export interface WxmpServer {
   spool: SpoolingRecorder | undefined
   /** Prometheus metrics served at GET /metrics; give `metrics.recordApiCall` to the API client's `onCall`. */
   metrics: WxmpMetrics
+  /** The listener for /healthz, /readyz and /metrics when WXMP_OPS_PORT is set. */
+  ops: OperationsListener | undefined
   /** Stops accepting, lets running handlers finish (late replies included), closes stores. */
   close(options?: { drainMs?: number }): Promise<void>
 }
@@ -69,6 +75,8 @@ export function botOptionsFrom(config: WxmpConfig) {
     ...(config.typingAfterMs === undefined ? {} : { typingAfterMs: config.typingAfterMs }),
     maxBodyBytes: config.maxBodyBytes,
     apiBaseUrl: config.apiBase,
+    maxBufferedBodyBytes: config.maxBufferedBytes,
+    ...(config.trustedProxies.length === 0 ? {} : { trustedProxies: config.trustedProxies, clientIpHeader: config.clientIpHeader }),
   }
 }
 
@@ -94,7 +102,10 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
       ? await SpoolingRecorder.open(records.messages, { dir: spoolDir, logger, probe: () => records.messages.recent({ limit: 1 }) })
       : undefined
   const recorder = config.messageLog ? (spool ?? records.messages) : undefined
-  const bot = new Bot({ ...botOptionsFrom(config), store: prefixed(store, namespace), sharedStore: prefixed(sharedStore, namespace), ...(recorder === undefined ? {} : { records: recorder }), logger })
+  // a flood of refusals writes a few lines and a count per source, not a line each
+  const rejections = new RejectionLog({ logger })
+  const rateLimit = config.rateLimitPerMinute > 0 ? { rateLimit: new SourceRateLimit({ perMinute: config.rateLimitPerMinute }) } : {}
+  const bot = new Bot({ ...botOptionsFrom(config), store: prefixed(store, namespace), sharedStore: prefixed(sharedStore, namespace), ...(recorder === undefined ? {} : { records: recorder }), logger, rejectionLogger: rejections, ...rateLimit })
   const metrics = new WxmpMetrics().observe(bot)
   metrics.gauge('store_degraded', 'Whether the shared store runs on its in-process fallback (1) or its backend (0)', () => (sharedStore instanceof ResilientStore && sharedStore.degraded ? 1 : 0))
   metrics.gauge('spool_pending', 'Message-log records waiting in the local spool for the database', () => spool?.pending ?? 0)
@@ -107,42 +118,20 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
   const lateProblem = lateDeliveryProblem(bot)
   // in development (generated Token, the echo bot) nothing is slow yet: a note, not a warning
   if (lateProblem !== undefined) (config.dev ? logger.info.bind(logger) : logger.warn.bind(logger))({ code: 'WX_ERR_CONFIG' }, lateProblem)
+  const readiness = new Readiness(
+    [...[...new Set([store, sharedStore])].map((s) => ({ name: s.kind, probe: () => s.ping() })), { name: `${records.kind} (records)`, probe: () => records.messages.recent({ limit: 1 }) }],
+    { logger, extra: () => ({ storeFallback: sharedStore instanceof ResilientStore && sharedStore.degraded, spoolPending: spool?.pending ?? 0 }) },
+  )
+  const proxies = config.trustedProxies.length === 0 ? undefined : new TrustedProxies({ proxies: config.trustedProxies, header: config.clientIpHeader })
+  const clientOf = (req: IncomingMessage) => proxies?.clientAddress(req.socket.remoteAddress, req.headers) ?? req.socket.remoteAddress
+  // on the webhook port in production, /readyz and /metrics are for this host only
+  const operations = config.opsPort === undefined ? operationsRoutes({ metrics, readiness, ...(config.dev ? {} : { allow: (req) => isLoopback(clientOf(req)) }) }) : undefined
+  const ops = config.opsPort === undefined ? undefined : await serveOperations(operationsRoutes({ metrics, readiness }), { port: config.opsPort, host: config.opsHost })
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    if (req.method !== 'GET' || !OPERATIONS_PATHS.has(url.pathname)) {
-      // scanners probe paths all day: one info line each, never an error
-      logger.info({ code: 'WX_ERR_NOT_FOUND', status: 404, remote: req.socket.remoteAddress, method: req.method?.slice(0, 10), path: url.pathname.slice(0, 100) }, 'request rejected (WX_ERR_NOT_FOUND)')
-      return false
-    }
-    if (url.pathname === '/metrics') {
-      send(res, { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.render() }, false)
-      return true
-    }
-    if (url.pathname === '/healthz') {
-      send(res, json(200, { status: 'ok' }), false)
-      return true
-    }
-    if (url.pathname === '/readyz') {
-      const checks = await Promise.all(
-        [...new Set([store, sharedStore])].map(async (s) => {
-          try {
-            await s.ping()
-            return { store: s.kind, ok: true }
-          } catch (err) {
-            return { store: s.kind, ok: false, error: (err as Error).message }
-          }
-        }),
-      )
-      try {
-        await records.messages.recent({ limit: 1 })
-        checks.push({ store: `${records.kind} (records)`, ok: true })
-      } catch (err) {
-        checks.push({ store: `${records.kind} (records)`, ok: false, error: (err as Error).message })
-      }
-      const ok = checks.every((c) => c.ok)
-      const degraded = { storeFallback: sharedStore instanceof ResilientStore && sharedStore.degraded, spoolPending: spool?.pending ?? 0 }
-      send(res, json(ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', checks, ...degraded }), false)
-      return true
-    }
+    if (operations !== undefined && (await operations(req, res, url))) return true
+    // scanners probe paths all day: one info line each, never an error
+    const probing = req.method !== 'GET' || !OPERATIONS_PATHS.has(url.pathname)
+    logger.info({ code: 'WX_ERR_NOT_FOUND', status: 404, remote: clientOf(req), method: req.method?.slice(0, 10), path: url.pathname.slice(0, 100), ...(probing ? {} : { hint: 'operational endpoints are served elsewhere (WXMP_OPS_PORT) or to loopback only' }) }, 'request rejected (WX_ERR_NOT_FOUND)')
     return false
   }
   const http = await serve(bot, {
@@ -151,8 +140,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     path: config.path,
     routes,
     ...options.http,
-    ...(config.rateLimitPerMinute > 0 ? { guard: rateLimitGuard(new RateLimiter({ perMinute: config.rateLimitPerMinute }), { logger, onLimited: () => metrics.recordRateLimited() }) } : {}),
-    onClientError: (event) => logger.warn({ code: event.code, status: event.status, remote: event.remoteAddress, reason: event.reason }, `connection rejected (${event.code})`),
+    onClientError: (event) => rejections.warn({ code: event.code, status: event.status, remote: event.remoteAddress, reason: event.reason }, `connection rejected (${event.code})`),
   })
   let closed = false
   return {
@@ -163,13 +151,17 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     records,
     spool,
     metrics,
+    ops,
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true
       const stopped = http.close()
+      const opsStopped = ops?.close()
       const drained = await bot.drain(drainMs)
       if (!drained) logger.warn({ running: bot.backgroundCount }, 'shutdown: handlers still running after the drain timeout')
       await stopped
+      await opsStopped
+      rejections.close()
       await Promise.all([...new Set([store, sharedStore])].map((s) => s.close().catch(() => undefined)))
       await spool?.close().catch(() => undefined)
       await records.close().catch(() => undefined)
@@ -192,15 +184,9 @@ function followerTracking(records: Records, appId: string, logger: Logger) {
   }
 }
 
-const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
-
 /** Beside the SQLite file, so tests and several databases never share a spool; none for memory. */
 function defaultSpoolDir(databaseUrl: string): string | undefined {
   const target = parseStorageUrl(databaseUrl, 'DATABASE_URL', ['sqlite', 'postgres', 'memory'])
   if (target.kind === 'memory' || (target.kind === 'sqlite' && target.filename === ':memory:')) return undefined
   return target.kind === 'sqlite' ? join(dirname(resolve(target.filename)), 'spool') : resolve('data', 'spool')
-}
-
-function json(status: number, body: unknown) {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) }
 }

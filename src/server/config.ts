@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
 import { WxmpError } from '../errors.js'
 import { decodeAesKey } from '../pipeline/crypto.js'
+import { TrustedProxies } from '../pipeline/client-address.js'
 
 export interface WxmpConfig {
   token: string
@@ -41,6 +42,14 @@ export interface WxmpConfig {
   rateLimitPerMinute: number
   /** Keep the SQL message log (every message, its reply, latency, errors). */
   messageLog: boolean
+  /** Most request-body bytes buffered at once across all requests (503 beyond). */
+  maxBufferedBytes: number
+  /** Your reverse proxies (addresses, CIDR ranges): only from them is the client address read from `clientIpHeader`. */
+  trustedProxies: string[]
+  clientIpHeader: 'x-forwarded-for' | 'x-real-ip'
+  /** A separate listener for /healthz, /readyz and /metrics; undefined: they stay on the webhook port. */
+  opsPort: number | undefined
+  opsHost: string
 }
 
 const bool = z
@@ -76,6 +85,11 @@ const VARIABLES = {
   WXMP_MAX_BODY_BYTES: { schema: int(1024, 64 * 1024 * 1024), hint: 'bytes, e.g. 1048576' },
   WXMP_MESSAGE_LOG: { schema: bool, hint: 'use 1 (default) to log every message to DATABASE_URL, 0 to turn the log off' },
   WXMP_RATE_LIMIT: { schema: int(0, 10_000_000), hint: 'requests per minute per address; 0 disables' },
+  WXMP_MAX_BUFFERED_BYTES: { schema: int(1024, 4 * 1024 * 1024 * 1024), hint: 'bytes of request bodies held at once across all requests, e.g. 33554432; at least WXMP_MAX_BODY_BYTES' },
+  WXMP_TRUSTED_PROXIES: { schema: z.string().regex(/^[0-9A-Fa-f.:/,\s]+$/, 'must be IP addresses or CIDR ranges separated by commas'), hint: 'your own proxies only, e.g. 127.0.0.1,10.0.0.0/8 (never a range the public can send from)' },
+  WXMP_CLIENT_IP_HEADER: { schema: z.enum(['x-forwarded-for', 'x-real-ip']), hint: 'x-forwarded-for (default; the proxy appends to it) or x-real-ip (the proxy overwrites it)' },
+  WXMP_OPS_PORT: { schema: int(0, 65535), hint: 'a TCP port for /healthz, /readyz and /metrics, e.g. 9464' },
+  WXMP_OPS_HOST: { schema: z.string().min(1), hint: 'the address the operations port listens on, e.g. 127.0.0.1 (default) or 0.0.0.0 behind a firewall' },
 } as const
 
 type Variable = keyof typeof VARIABLES
@@ -149,6 +163,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   if ((appId === undefined) !== (appSecret === undefined) && appSecret !== undefined) {
     throw new WxmpError('WX_ERR_CONFIG', 'WECHAT_APPSECRET is set but WECHAT_APPID is not: API calls need both', { details: { variable: 'WECHAT_APPID' } })
   }
+  const maxBodyBytes = read(env, 'WXMP_MAX_BODY_BYTES') ?? 1024 * 1024
+  const maxBufferedBytes = read(env, 'WXMP_MAX_BUFFERED_BYTES') ?? Math.max(32 * 1024 * 1024, maxBodyBytes)
+  if (maxBufferedBytes < maxBodyBytes) {
+    throw new WxmpError('WX_ERR_CONFIG', `WXMP_MAX_BUFFERED_BYTES (${maxBufferedBytes}) is below WXMP_MAX_BODY_BYTES (${maxBodyBytes}): one body of the largest accepted size must fit`, { details: { variable: 'WXMP_MAX_BUFFERED_BYTES' } })
+  }
+  const opsPort = read(env, 'WXMP_OPS_PORT')
+  if (opsPort === undefined && read(env, 'WXMP_OPS_HOST') !== undefined) {
+    throw new WxmpError('WX_ERR_CONFIG', 'WXMP_OPS_HOST is set but WXMP_OPS_PORT is not: the operations listener needs a port', { details: { variable: 'WXMP_OPS_PORT' } })
+  }
   return {
     token,
     dev,
@@ -170,10 +193,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     interim: read(env, 'WECHAT_INTERIM'),
     typingAfterMs: typingAfter(read(env, 'WECHAT_TYPING_AFTER_MS')),
     logLevel: read(env, 'WXMP_LOG_LEVEL') ?? 'info',
-    maxBodyBytes: read(env, 'WXMP_MAX_BODY_BYTES') ?? 1024 * 1024,
+    maxBodyBytes,
     rateLimitPerMinute: read(env, 'WXMP_RATE_LIMIT') ?? 0,
     messageLog: read(env, 'WXMP_MESSAGE_LOG') ?? true,
+    maxBufferedBytes,
+    trustedProxies: trustedProxies(read(env, 'WXMP_TRUSTED_PROXIES')),
+    clientIpHeader: read(env, 'WXMP_CLIENT_IP_HEADER') ?? 'x-forwarded-for',
+    opsPort,
+    opsHost: read(env, 'WXMP_OPS_HOST') ?? '127.0.0.1',
   }
+}
+
+/** The proxies, each checked now so a typo fails at startup with the variable named. */
+function trustedProxies(list: string | undefined): string[] {
+  const entries = (list ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')
+  try {
+    new TrustedProxies({ proxies: entries })
+  } catch (err) {
+    throw new WxmpError('WX_ERR_CONFIG', `WXMP_TRUSTED_PROXIES: ${(err as Error).message}`, { cause: err, details: { variable: 'WXMP_TRUSTED_PROXIES' } })
+  }
+  return entries
 }
 
 /** WECHAT_TYPING_AFTER_MS=0 means "never show typing…", not "show it at once". */
