@@ -1,6 +1,7 @@
 /**
  * Rejection lines, aggregated per source so that a flood cannot flood the log too. Within each
- * interval (default 10 s) a source's first few rejections of each code (default 5) are logged
+ * interval (default 10 s) a source's first few rejections of each code (the precise `reason`
+ * where the line has one; default 5) are logged
  * in full, as the core writes them; the rest are counted, and when the interval ends the source
  * gets one summary line with the counts by code. A source that floods with one code writes at
  * most 5 lines and a summary per interval, whatever its rate. Metrics are not affected: every
@@ -61,8 +62,9 @@ export class RejectionLog {
 
   warn(fields: object, msg?: string): void {
     if (this.now() - this.windowStart >= this.intervalMs) this.flush()
-    const line = fields as { remote?: unknown; code?: unknown }
-    const code = typeof line.code === 'string' ? line.code : 'unknown'
+    const line = fields as { remote?: unknown; code?: unknown; reason?: unknown }
+    // counted by the precise cause where there is one (the causes behind WX_ERR_DECRYPT_FAILED)
+    const code = typeof line.reason === 'string' ? line.reason : typeof line.code === 'string' ? line.code : 'unknown'
     const window = this.windowFor(typeof line.remote === 'string' ? line.remote : 'unknown')
     const logged = window.logged.get(code) ?? 0
     if (logged < this.perCode) {
