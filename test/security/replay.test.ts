@@ -44,10 +44,10 @@ const reEncoding: fc.Arbitrary<(pairs: Pair[]) => Pair[]> = fc.oneof(
   // duplicate a parameter, with its value or another
   fc.tuple(fc.nat(), fc.oneof(fc.constant(undefined), fc.string({ maxLength: 40 }))).map(([which, value]) => (pairs: Pair[]) => {
     const [name, original] = pairs[which % pairs.length]!
-    return [...pairs, [name, value ?? original]]
+    return [...pairs, [name, value ?? original] as Pair]
   }),
   // add a parameter, including the ones that change how the body is read
-  fc.tuple(fc.constantFrom('encrypt_type', 'msg_signature', 'openid', 'echostr', 'x', 'Signature', 'timestamp '), fc.constantFrom('raw', 'aes', '', 'a'.repeat(40), 'oAdminOpenid')).map(([name, value]) => (pairs: Pair[]) => [...pairs, [name, value]]),
+  fc.tuple(fc.constantFrom('encrypt_type', 'msg_signature', 'openid', 'echostr', 'x', 'Signature', 'timestamp '), fc.constantFrom('raw', 'aes', '', 'a'.repeat(40), 'oAdminOpenid')).map(([name, value]) => (pairs: Pair[]) => [...pairs, [name, value] as Pair]),
   // drop a parameter (encrypt_type and msg_signature above all)
   fc.nat().map((which) => (pairs: Pair[]) => pairs.filter((_, i) => i !== which % pairs.length)),
   // a leading zero on the timestamp
