@@ -62,7 +62,7 @@ export interface BotOptions {
   maxBodyBytes?: number
   /**
    * Most request-body bytes buffered at once, across all requests in flight (adapters reserve
-   * as they read); past it, 503 WX_ERR_OVERLOADED with Retry-After. Default 32 MiB; at least maxBodyBytes.
+   * as they read); past it, 503 WX_ERR_OVERLOADED with Retry-After. Default 16 MiB (or maxBodyBytes, if larger); at least maxBodyBytes.
    */
   maxBufferedBodyBytes?: number
   /**
@@ -102,7 +102,7 @@ export const DEFAULTS = {
   timestampToleranceSec: 300,
   replyTimeoutMs: 4500,
   maxBodyBytes: 1024 * 1024,
-  maxBufferedBodyBytes: 32 * 1024 * 1024,
+  maxBufferedBodyBytes: 16 * 1024 * 1024,
   dedupTtlMs: 5 * 60_000,
   apiBaseUrl: 'https://api.weixin.qq.com',
 } as const
@@ -130,7 +130,7 @@ export function validateBotOptions(options: BotOptions): void {
   positive('maxBodyBytes', options.maxBodyBytes, false)
   positive('dedupTtlMs', options.dedupTtlMs, false)
   positive('maxBufferedBodyBytes', options.maxBufferedBodyBytes, false)
-  if ((options.maxBufferedBodyBytes ?? DEFAULTS.maxBufferedBodyBytes) < (options.maxBodyBytes ?? DEFAULTS.maxBodyBytes)) {
+  if (options.maxBufferedBodyBytes !== undefined && options.maxBufferedBodyBytes < (options.maxBodyBytes ?? DEFAULTS.maxBodyBytes)) {
     fail('maxBufferedBodyBytes', `is below maxBodyBytes (${options.maxBodyBytes ?? DEFAULTS.maxBodyBytes}): one body of the largest accepted size must fit`)
   }
   if (options.replyTimeoutMs !== undefined && options.replyTimeoutMs >= 5000) {

@@ -122,7 +122,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     this.replay = new ReplayGuard(this.store, Math.max(tolerance * 2, 600) * 1000)
     const proxies = options.trustedProxies === undefined ? undefined : new TrustedProxies({ proxies: options.trustedProxies, ...(options.clientIpHeader === undefined ? {} : { header: options.clientIpHeader }) })
     this.admission = new Admission({ token: options.token, timestampToleranceSec: tolerance, now: this.now, replay: this.replay, limiter: options.rateLimit, proxies })
-    this.bodyBudget = new BodyBudget(options.maxBufferedBodyBytes ?? DEFAULTS.maxBufferedBodyBytes)
+    this.bodyBudget = new BodyBudget(options.maxBufferedBodyBytes ?? Math.max(DEFAULTS.maxBufferedBodyBytes, options.maxBodyBytes ?? 0))
     this.rejectionLog = options.rejectionLogger ?? this.log
     this.deduper = new Deduper(this.store, { ttlMs: options.dedupTtlMs ?? DEFAULTS.dedupTtlMs, now: this.now })
     if (options.appId !== undefined && options.appSecret !== undefined) {

@@ -57,7 +57,7 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
     }
     if (remoteAddress) request.remoteAddress = remoteAddress
     const refused = bot.admit?.(request)
-    if (refused !== undefined) return send(res, refused, false)
+    if (refused !== undefined) return send(res, refused, hasLargeUploadPending(req))
     let release: (() => void) | undefined
     try {
       // req.body is set when a body parser ran before us (Express, Connect)
@@ -67,10 +67,8 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
         release = raw.release
       }
     } catch (err) {
-      // body errors still go through the core, so the status and log line are the core's. The
-      // connection is not closed at once: a client still uploading would get a reset instead of
-      // the 413. Node discards the rest of the upload; requestTimeoutMs bounds how long.
-      return send(res, bot.handleError(err, request), false)
+      // body errors still go through the core, so the status and log line are the core's
+      return send(res, bot.handleError(err, request), hasLargeUploadPending(req))
     }
     let response: OutboundResponse
     try {
@@ -81,6 +79,21 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
     if (batch === undefined) send(res, response, false)
     else batch.queue(() => send(res, response, false))
   }
+}
+
+/** Uploads smaller than this are read to their end after an early answer; larger ones lose their connection. */
+const DRAIN_AT_MOST = 64 * 1024
+
+/**
+ * Whether a refused request still has a large upload coming. A small one is read to its end and
+ * discarded (Node does that by itself), so the connection stays usable and the client surely
+ * reads the answer; a large or unannounced one gets `Connection: close`, so that a thousand slow
+ * uploaders cost their sockets for a moment, not a gigabyte of reading.
+ */
+function hasLargeUploadPending(req: IncomingMessage): boolean {
+  if (req.complete || req.method !== 'POST') return false
+  const declared = Number(req.headers['content-length'])
+  return !Number.isFinite(declared) || declared > DRAIN_AT_MOST
 }
 
 export function send(res: ServerResponse, response: OutboundResponse, close: boolean): void {

@@ -8,7 +8,7 @@ import { WxmpError } from '../errors.js'
  * KB: the bound only bites when something else is uploading a lot.
  *
  * @example
- * const budget = new BodyBudget(32 * 1024 * 1024)
+ * const budget = new BodyBudget(16 * 1024 * 1024)
  * budget.reserve(chunk.length) // throws WX_ERR_OVERLOADED past the bound
  * … budget.release(total)
  */

@@ -85,7 +85,7 @@ const VARIABLES = {
   WXMP_MAX_BODY_BYTES: { schema: int(1024, 64 * 1024 * 1024), hint: 'bytes, e.g. 1048576' },
   WXMP_MESSAGE_LOG: { schema: bool, hint: 'use 1 (default) to log every message to DATABASE_URL, 0 to turn the log off' },
   WXMP_RATE_LIMIT: { schema: int(0, 10_000_000), hint: 'requests per minute per address; 0 disables' },
-  WXMP_MAX_BUFFERED_BYTES: { schema: int(1024, 4 * 1024 * 1024 * 1024), hint: 'bytes of request bodies held at once across all requests, e.g. 33554432; at least WXMP_MAX_BODY_BYTES' },
+  WXMP_MAX_BUFFERED_BYTES: { schema: int(1024, 4 * 1024 * 1024 * 1024), hint: 'bytes of request bodies held at once across all requests, e.g. 16777216; at least WXMP_MAX_BODY_BYTES' },
   WXMP_TRUSTED_PROXIES: { schema: z.string().regex(/^[0-9A-Fa-f.:/,\s]+$/, 'must be IP addresses or CIDR ranges separated by commas'), hint: 'your own proxies only, e.g. 127.0.0.1,10.0.0.0/8 (never a range the public can send from)' },
   WXMP_CLIENT_IP_HEADER: { schema: z.enum(['x-forwarded-for', 'x-real-ip']), hint: 'x-forwarded-for (default; the proxy appends to it) or x-real-ip (the proxy overwrites it)' },
   WXMP_OPS_PORT: { schema: int(0, 65535), hint: 'a TCP port for /healthz, /readyz and /metrics, e.g. 9464' },
@@ -164,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     throw new WxmpError('WX_ERR_CONFIG', 'WECHAT_APPSECRET is set but WECHAT_APPID is not: API calls need both', { details: { variable: 'WECHAT_APPID' } })
   }
   const maxBodyBytes = read(env, 'WXMP_MAX_BODY_BYTES') ?? 1024 * 1024
-  const maxBufferedBytes = read(env, 'WXMP_MAX_BUFFERED_BYTES') ?? Math.max(32 * 1024 * 1024, maxBodyBytes)
+  const maxBufferedBytes = read(env, 'WXMP_MAX_BUFFERED_BYTES') ?? Math.max(16 * 1024 * 1024, maxBodyBytes)
   if (maxBufferedBytes < maxBodyBytes) {
     throw new WxmpError('WX_ERR_CONFIG', `WXMP_MAX_BUFFERED_BYTES (${maxBufferedBytes}) is below WXMP_MAX_BODY_BYTES (${maxBodyBytes}): one body of the largest accepted size must fit`, { details: { variable: 'WXMP_MAX_BUFFERED_BYTES' } })
   }
