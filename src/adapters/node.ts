@@ -67,8 +67,10 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
         release = raw.release
       }
     } catch (err) {
-      // body errors still go through the core, so the status and log line are the core's
-      return send(res, bot.handleError(err, request), hasLargeUploadPending(req))
+      // body errors still go through the core, so the status and log line are the core's. The
+      // connection is not closed at once: a client still uploading would get a reset instead of
+      // the 413 or 503. Node discards the rest of the upload; requestTimeoutMs bounds how long.
+      return send(res, bot.handleError(err, request), false)
     }
     let response: OutboundResponse
     try {
@@ -81,14 +83,15 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
   }
 }
 
-/** Uploads smaller than this are read to their end after an early answer; larger ones lose their connection. */
+/** Uploads smaller than this are read to their end after a refusal before the body; larger ones lose their connection. */
 const DRAIN_AT_MOST = 64 * 1024
 
 /**
- * Whether a refused request still has a large upload coming. A small one is read to its end and
- * discarded (Node does that by itself), so the connection stays usable and the client surely
- * reads the answer; a large or unannounced one gets `Connection: close`, so that a thousand slow
- * uploaders cost their sockets for a moment, not a gigabyte of reading.
+ * Whether a request refused before its body (forged, stale, replayed) still has a large upload
+ * coming. A small one is read to its end and discarded (Node does that by itself), so the
+ * connection stays usable and the client surely reads the answer; a large or unannounced one
+ * gets `Connection: close`, so that a thousand forged slow uploads cost their sockets for a
+ * moment, not a gigabyte of reading (their client may see a reset after the answer).
  */
 function hasLargeUploadPending(req: IncomingMessage): boolean {
   if (req.complete || req.method !== 'POST') return false
