@@ -67,10 +67,12 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
         release = raw.release
       }
     } catch (err) {
-      // body errors still go through the core, so the status and log line are the core's. The
-      // connection is not closed at once: a client still uploading would get a reset instead of
-      // the 413 or 503. Node discards the rest of the upload; requestTimeoutMs bounds how long.
-      return send(res, bot.handleError(err, request), false)
+      // body errors still go through the core, so the status and log line are the core's. After
+      // a 413 the connection stays: a client still uploading would get a reset instead of the
+      // answer, so Node discards the rest (requestTimeoutMs bounds how long). A large upload
+      // turned away by the body budget (503) is not read on: that is what the budget is for.
+      const response = bot.handleError(err, request)
+      return send(res, response, response.status === 503 && hasLargeUploadPending(req))
     }
     let response: OutboundResponse
     try {
