@@ -54,6 +54,7 @@ function banner(config: WxmpConfig, server: WxmpServer, botFile: string | undefi
     `  Encryption  : ${mode}`,
     `  API         : ${config.appId === undefined ? 'off (set WECHAT_APPID and WECHAT_APPSECRET)' : `${config.appId} via ${config.apiBase}`}`,
     `  Storage     : ${server.sharedStore.kind}${config.redisUrl === undefined ? ' (one instance; set REDIS_URL for several)' : ''}`,
+    `  Operations  : ${server.ops !== undefined ? `${server.ops.url}/healthz, /readyz, /metrics` : `/healthz, /readyz, /metrics on this port${config.dev ? '' : ' (readyz and metrics: this host only; WXMP_OPS_PORT for a port of their own)'}`}`,
     `  Try it      : npx wxmp simulate text 你好`,
     `  WeChat      : 公众号后台 → 设置与开发 → 基本配置 → 服务器配置: URL https://<your-domain>${config.path} (ports 80/443 only: put nginx with HTTPS in front), Token as above`,
     '',
