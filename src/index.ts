@@ -36,3 +36,7 @@ export { MessageCrypto } from './pipeline/crypto.js'
 export { parseXml } from './xml/parse.js'
 export { buildXml, cdata } from './xml/build.js'
 export { createLogger } from './logger.js'
+// webhook protections for your own server (the ready-to-run server sets them from the environment)
+export { SourceRateLimit } from './server/rate-limit.js'
+export { RejectionLog } from './server/rejection-log.js'
+export type { RequestLimiter } from './pipeline/admission.js'
