@@ -1,6 +1,6 @@
 import { WxmpError } from './errors.js'
 import type { Logger } from './logger.js'
-import { validateLateOptions, type LateMode } from './pipeline/late-options.js'
+import { validateLateOptions, type LateMode } from './pipeline/late/settings.js'
 import type { KeyValueStore } from './storage/types.js'
 
 /** What the bot records about each message (the SQL message log implements it). */
@@ -29,7 +29,7 @@ export interface OutcomeRecord {
   error: string | undefined
 }
 
-export type { LateMode } from './pipeline/late-options.js'
+export type { LateMode } from './pipeline/late/settings.js'
 
 export interface BotOptions {
   /** 服务器配置 Token: signs every callback. */
@@ -114,8 +114,14 @@ export function validateBotOptions(options: BotOptions): void {
   if (options.replyTimeoutMs !== undefined && options.replyTimeoutMs >= 5000) {
     fail('replyTimeoutMs', `is ${options.replyTimeoutMs} ms but WeChat gives up at 5000 ms: keep it below (default 4500)`)
   }
-  if (options.late !== undefined && options.late !== 'customer-service' && options.late !== 'drop') fail('late', "must be 'customer-service' or 'drop'")
-  validateLateOptions({ ...(options.interim === undefined ? {} : { interim: options.interim }), ...(options.typingAfterMs === undefined ? {} : { typingAfterMs: options.typingAfterMs }) }, 'Bot options')
+  validateLateOptions(
+    {
+      ...(options.late === undefined ? {} : { late: options.late }),
+      ...(options.interim === undefined ? {} : { interim: options.interim }),
+      ...(options.typingAfterMs === undefined ? {} : { typingAfterMs: options.typingAfterMs }),
+    },
+    'Bot options',
+  )
   if (options.requireEncryption === true && options.encodingAESKey === undefined) {
     fail('requireEncryption', 'is on but no encodingAESKey is set: encrypted requests could not be read')
   }

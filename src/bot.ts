@@ -1,21 +1,17 @@
-import { COMPLETED, Composer } from './composer.js'
+import { Composer } from './composer.js'
 import { WechatApi } from './api/client.js'
 import { Context, type ContextHost } from './context.js'
-import { DEFAULTS, validateBotOptions, type BotOptions, type InboundRecord, type MessageRecorder, type ReplyVia } from './bot-options.js'
+import { DEFAULTS, validateBotOptions, type BotOptions } from './bot-options.js'
 import { WxmpError, isWxmpError } from './errors.js'
-import { createLogger, lazyChild, type Logger } from './logger.js'
+import { createLogger, type Logger } from './logger.js'
 import { parseMessage } from './messages/parse.js'
-import type { WechatMessage } from './messages/types.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
 import { Deduper, dedupKey, type DedupOutcome } from './pipeline/dedupe.js'
-import { DeadlineQueue, type Deadline } from './pipeline/deadline-queue.js'
-import { openEnvelope, sealReply, type Opened } from './pipeline/envelope.js'
+import { Dispatcher, answerKindOf } from './pipeline/dispatch.js'
+import { openEnvelope } from './pipeline/envelope.js'
 import { LateDelivery, type CustomerServiceSender, type LateListenerEvent } from './pipeline/late-delivery.js'
-import { ReplySlot } from './pipeline/reply-slot.js'
-import { normaliseQuery, successResponse, textResponse, xmlResponse, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
+import { normaliseQuery, successResponse, textResponse, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
 import { ReplayGuard, verifySignedQuery } from './pipeline/verify.js'
-import { REPLY_LIMITS, serializeReply } from './reply/serialize.js'
-import type { Reply } from './reply/types.js'
 import { MemoryStore } from './storage/memory.js'
 import type { KeyValueStore } from './storage/types.js'
 
@@ -33,22 +29,9 @@ export interface RequestOutcome {
 export type OutcomeListener = (outcome: RequestOutcome) => void
 
 type MaybePromise<T> = T | Promise<T>
-type First = 'written' | 'deferred' | 'done' | 'deadline'
 interface Processed {
   response: OutboundResponse
   outcome: Pick<RequestOutcome, 'kind' | 'msgType' | 'encrypted'>
-}
-/** One first delivery on its way through the handlers. */
-interface Dispatched<C> {
-  message: WechatMessage
-  opened: Opened
-  started: number
-  ctx: C
-  slot: ReplySlot
-  log: Logger
-  recorded: Promise<string | number | undefined> | undefined
-  handled: Promise<void>
-  budget: number
 }
 export type LateListener = (event: LateListenerEvent) => void
 /** The slice of the API client the core needs for late replies, ctx.send and "typing…". */
@@ -56,8 +39,6 @@ export type { CustomerServiceSender }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 let requestCounter = 0
-/** Every bot's reply deadlines, on one timer (real time, like the setTimeout it replaces). */
-const deadlines = new DeadlineQueue()
 const requestPrefix = Math.random().toString(36).slice(2, 8)
 
 /**
@@ -81,6 +62,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   private readonly deduper: Deduper
   private readonly host: ContextHost
   private readonly late: LateDelivery
+  private readonly dispatcher: Dispatcher<C>
   private errorHandler: ((err: unknown, ctx: C) => unknown) | undefined
   private readonly outcomeListeners: OutcomeListener[] = []
   private readonly lateListeners: LateListener[] = []
@@ -145,6 +127,18 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       sendNow: (ctx, reply) => this.late.push(ctx, reply),
       lateOptionsChanged: (ctx) => this.late.optionsChanged(ctx),
     }
+    this.dispatcher = new Dispatcher<C>({
+      options: this.options,
+      host: this.host,
+      late: this.late,
+      log: this.log,
+      crypto: this.crypto,
+      now: this.now,
+      randomBytes: this.randomBytes,
+      middleware: () => this.middleware(),
+      errorHandler: () => this.errorHandler,
+      track: (work) => this.track(work),
+    })
   }
 
   /** True when an API client is installed (late replies, ctx.send and "typing…" can go out). */
@@ -269,7 +263,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     if (opened.key === 'previous') this.log.warn({ requestId }, 'message decrypted with the previous EncodingAESKey: finish the key switch in the console')
     const message = parseMessage(opened.xml)
     const key = dedupKey(message)
-    const result = this.deduper.run(key, this.budget(started), () => this.dispatch(message, opened, requestId, started, key))
+    const result = this.deduper.run(key, this.budget(started), () => this.dispatcher.dispatch(message, opened, requestId, started, key, this.budget(started)))
     const outcome = { msgType: message.MsgType, encrypted: opened.encrypted }
     if (result instanceof Promise) return result.then((settled) => this.deduped(settled, outcome, requestId, key))
     return this.deduped(result, outcome, requestId, key)
@@ -277,7 +271,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
 
   private deduped(result: DedupOutcome, outcome: Pick<RequestOutcome, 'msgType' | 'encrypted'>, requestId: string, key: string): Processed {
     const { msgType, encrypted } = outcome
-    if (result.kind === 'first') return { response: result.response, outcome: { kind: kindOf(result.response), msgType, encrypted } }
+    if (result.kind === 'first') return { response: result.response, outcome: { kind: answerKindOf(result.response), msgType, encrypted } }
     this.log.info({ requestId, msgKey: key }, 'WeChat retry of a message already being handled: answered with the first delivery\'s reply')
     return { response: result.kind === 'retry' ? result.response : successResponse(), outcome: { kind: 'duplicate', msgType, encrypted } }
   }
@@ -313,148 +307,6 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     }
   }
 
-  /** Runs the handlers for the first delivery of a message and produces its HTTP answer. */
-  private dispatch(message: WechatMessage, opened: Opened, requestId: string, started: number, msgKey: string): MaybePromise<OutboundResponse> {
-    const slot = new ReplySlot()
-    const log = lazyChild(this.log, { requestId, msgKey })
-    const ctx = new Context(message, this.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log) as C
-    const recorded = this.recordInbound(message, opened, msgKey, started, log)
-    this.late.begin(ctx, slot)
-    const handled = this.runHandlers(ctx)
-    const budget = this.budget(started)
-    const run: Dispatched<C> = { message, opened, started, ctx, slot, log, recorded, handled, budget }
-    // a handler that replied (or deferred) synchronously needs no deadline timer: the race
-    // below would settle on slot.ready anyway, since `handled` is still pending
-    if (slot.reply !== undefined) return this.answer(run, 'written')
-    if (slot.isDeferred) return this.answer(run, 'deferred')
-    if (handled === COMPLETED) return this.answer(run, 'done') // finished at once without a reply
-    // the same race as Promise.race([slot.ready, handled, timer]), on the shared deadline queue
-    let deadline: Deadline | undefined
-    return new Promise<First>((resolve) => {
-      void slot.ready.then(resolve)
-      void handled.then(() => resolve('done'))
-      deadline = deadlines.schedule(budget, () => resolve('deadline'))
-    }).then((first) => {
-      if (deadline !== undefined) deadlines.cancel(deadline)
-      return this.answer(run, first)
-    })
-  }
-
-  /** The passive window closed (`first` says how): builds the HTTP answer and settles what follows it. */
-  private answer(run: Dispatched<C>, first: First): MaybePromise<OutboundResponse> {
-    const { ctx, slot, message, opened, log, budget } = run
-    slot.expire()
-    const handlerReply = slot.reply
-    // no reply yet at the deadline (or the handler deferred): the interim, if any, goes out now
-    const interim = handlerReply === undefined && first !== 'done' ? this.late.interimFor(ctx, slot) : undefined
-    const reply: Reply | undefined = interim === undefined ? handlerReply : { type: 'text', content: interim }
-    let response: OutboundResponse
-    let replyXml: string | undefined
-    if (reply === undefined || reply.type === 'success') {
-      response = successResponse()
-    } else {
-      replyXml = this.serialize(reply, message, log)
-      response = replyXml === undefined ? successResponse() : xmlResponse(opened.encrypted && this.crypto ? sealReply(replyXml, this.crypto, this.now(), this.randomBytes, opened.appId) : replyXml)
-    }
-    if (first === 'deadline' && handlerReply === undefined) {
-      responseKinds.set(response, 'deadline')
-      const late = this.late.settings(ctx).late === 'drop' ? "is dropped (late: 'drop')" : 'goes out through the customer-service API'
-      log.warn({ budgetMs: budget }, `handlers did not reply before the deadline: answered ${replyXml === undefined ? '"success"' : 'the interim message'}; a later reply ${late}`)
-    }
-    this.late.passiveAnswered(ctx, replyXml === undefined ? 'success' : interim === undefined ? 'reply' : 'interim')
-    const passive = interim === undefined
-    if (run.recorded === undefined) return this.settle(run, first, undefined, response, replyXml, passive)
-    return run.recorded.then((id) => this.settle(run, first, id, response, replyXml, passive))
-  }
-
-  /** What follows the answer: the outcome record and the handler's own sends, awaited or tracked. */
-  private settle(run: Dispatched<C>, first: First, id: string | number | undefined, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<OutboundResponse> {
-    const { ctx, handled, started } = run
-    // handlers finished synchronously, no message log, no sends: nothing follows
-    if (handled === COMPLETED && id === undefined && !this.late.tracks(ctx)) return response
-    const finish = handled.then(() => this.afterHandlers(id, ctx, replyXml, passive, started))
-    // a handler done in time is recorded before the answer, unless a send it started is still running
-    if (first === 'done' && !this.late.busy(ctx)) return finish.then(() => response)
-    this.track(finish)
-    return response
-  }
-
-  /** Once the handlers are done: waits for their sends, then records the outcome (when anything needs it). */
-  private afterHandlers(id: string | number | undefined, ctx: C, replyXml: string | undefined, passive: boolean, started: number): Promise<void> | undefined {
-    if (id === undefined && !this.late.tracks(ctx)) return undefined // no log, no sends: nothing left to do
-    return this.late.finish(ctx, replyXml !== undefined && passive).then((late) => {
-      if (late !== undefined) return this.recordOutcome(id, late.via, late.replyXml, started, ctx, late.status, late.error)
-      return this.recordOutcome(id, replyXml === undefined ? 'none' : 'passive', replyXml, started, ctx)
-    })
-  }
-
-  private serialize(reply: Reply, message: WechatMessage, log: Logger): string | undefined {
-    try {
-      if (reply.type === 'text' && Buffer.byteLength(reply.content) > REPLY_LIMITS.textBytesWarning) {
-        log.warn({ bytes: Buffer.byteLength(reply.content) }, `text reply longer than ${REPLY_LIMITS.textBytesWarning} bytes: WeChat may cut or refuse it`)
-      }
-      return serializeReply(reply, { toUser: message.FromUserName, fromUser: message.ToUserName, createTime: this.now() / 1000, inReplyTo: message.MsgType })
-    } catch (err) {
-      log.error({ code: isWxmpError(err) ? err.code : 'WX_ERR_REPLY_INVALID', err: errorText(err) }, 'reply not sent: it breaks a documented limit; WeChat was answered "success"')
-      return undefined
-    }
-  }
-
-  /** The middleware chain; a synchronous chain that threw nothing returns COMPLETED itself. */
-  private runHandlers(ctx: C): Promise<void> {
-    let result: unknown
-    try {
-      result = this.middleware()(ctx, endOfChain)
-    } catch (err) {
-      return this.handlerFailed(err, ctx)
-    }
-    if (result === COMPLETED) return COMPLETED
-    return Promise.resolve(result).then(
-      () => undefined,
-      (err: unknown) => this.handlerFailed(err, ctx),
-    )
-  }
-
-  private async handlerFailed(err: unknown, ctx: C): Promise<void> {
-    try {
-      if (this.errorHandler !== undefined) await this.errorHandler(err, ctx)
-      else ctx.log.error({ code: 'WX_ERR_HANDLER', msgId: ctx.msgId, msgType: ctx.msgType, err: errorText(err), stack: err instanceof Error ? err.stack : undefined }, 'handler threw; WeChat gets a valid answer')
-    } catch (again) {
-      ctx.log.error({ code: 'WX_ERR_HANDLER', err: errorText(again) }, 'error handler threw')
-    }
-  }
-
-  private recordInbound(message: WechatMessage, opened: Opened, msgKey: string, receivedAt: number, log: Logger): Promise<string | number | undefined> | undefined {
-    const records = this.options.records
-    if (records === undefined) return undefined
-    const entry: InboundRecord = {
-      appId: this.options.appId ?? opened.appId ?? '',
-      msgKey,
-      openid: message.FromUserName,
-      msgType: message.MsgType,
-      event: message.MsgType === 'event' ? (message as { Event: string }).Event : undefined,
-      msgId: msgIdOf(message),
-      createTime: message.CreateTime,
-      rawXml: opened.xml,
-      receivedAt,
-      encrypted: opened.encrypted,
-    }
-    return records.recordInbound(entry).catch((err: unknown) => {
-      log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log write failed')
-      return undefined
-    })
-  }
-
-  private async recordOutcome(id: string | number | undefined, via: ReplyVia, replyXml: string | undefined, started: number, ctx: C, status?: string, error?: string): Promise<void> {
-    const records = this.options.records
-    if (records === undefined || id === undefined) return
-    try {
-      await records.recordOutcome(id, { replyXml, replyVia: via, ...(status === undefined ? {} : { replyStatus: status as 'sent' }), latencyMs: this.now() - started, error })
-    } catch (err) {
-      ctx.log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log outcome write failed')
-    }
-  }
-
   private track(work: Promise<unknown>): void {
     const done = () => void this.background.delete(tracked)
     const tracked: Promise<void> = work.then(done, done)
@@ -481,19 +333,6 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     const headers: Record<string, string> = code === 'WX_ERR_METHOD_NOT_ALLOWED' ? { allow: 'GET, POST' } : {}
     return textResponse(status, `${code}\n`, headers)
   }
-}
-
-const endOfChain = (): Promise<void> => COMPLETED
-
-/** How each first-delivery response came about (the deduper stores only the response). */
-const responseKinds = new WeakMap<OutboundResponse, RequestOutcome['kind']>()
-function kindOf(response: OutboundResponse): RequestOutcome['kind'] {
-  return responseKinds.get(response) ?? (response.body === 'success' ? 'no-reply' : 'replied')
-}
-
-function msgIdOf(message: WechatMessage): string | undefined {
-  const id = (message as { MsgId?: unknown }).MsgId
-  return typeof id === 'string' ? id : undefined
 }
 
 function stripBom(text: string): string {

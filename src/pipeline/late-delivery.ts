@@ -18,7 +18,7 @@ import type { Logger } from '../logger.js'
 import type { WechatMessage } from '../messages/types.js'
 import { serializeReply } from '../reply/serialize.js'
 import type { Reply } from '../reply/types.js'
-import { resolveLateSettings, type LateOptions, type LateSettings } from './late-options.js'
+import { resolveLateSettings, type DeliveryOutcome, type DeliveryStatus, type LateOptions, type LateSettings } from './late/settings.js'
 import type { ReplySlot } from './reply-slot.js'
 import { TypingIndicator, type TypingAccount } from './typing.js'
 
@@ -30,16 +30,7 @@ export interface CustomerServiceSender {
   }
 }
 
-/** What became of one customer-service message; the message log's `replyStatus`. */
-export type DeliveryStatus = 'sent' | 'out-of-window' | 'no-permission' | 'quota' | 'failed' | 'dropped'
-
-export interface DeliveryOutcome {
-  status: DeliveryStatus
-  /** WeChat's errcode when WeChat refused the message. */
-  errcode?: number
-  /** Why it was not sent. */
-  error?: string
-}
+export type { DeliveryOutcome, DeliveryStatus } from './late/settings.js'
 
 /** What each failed status means, for the log line and the docs. */
 export const DELIVERY_MEANINGS: Readonly<Record<Exclude<DeliveryStatus, 'sent'>, string>> = Object.freeze({
@@ -48,6 +39,7 @@ export const DELIVERY_MEANINGS: Readonly<Record<Exclude<DeliveryStatus, 'sent'>,
   'no-permission': 'this account may not send customer-service messages (客服消息, errcode 48001): that needs a verified service account (认证服务号). Late replies cannot be delivered: keep handlers under the deadline, or set late: \'drop\'',
   failed: 'the message could not be sent',
   dropped: "late: 'drop' is set for this message, so the reply was not sent",
+  pending: "the reply waits for the user's next message (pending answer)",
 })
 
 const ERRCODE_STATUS: Readonly<Record<number, DeliveryStatus>> = { 45015: 'out-of-window', 45047: 'quota', 48001: 'no-permission', 43004: 'failed' }
@@ -305,7 +297,7 @@ export class LateDelivery {
         await customerService.typing(ctx.openid, on)
       },
       // only while the user still waits for the answer: no passive reply, no late reply yet
-      wanted: () => this.settings(ctx).late === 'customer-service' && slot.reply === undefined && entry.lateReply === undefined,
+      wanted: () => (this.settings(ctx).late === 'customer-service' || this.settings(ctx).late === 'auto') && slot.reply === undefined && entry.lateReply === undefined,
       account: this.typingAccount,
       onNoPermission: () => this.explainNoPermission(),
       log: ctx.log,

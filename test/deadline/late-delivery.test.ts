@@ -362,7 +362,7 @@ describe('per-route and per-message late options', () => {
   })
 
   test('bad late options fail where they are written, naming the field', async () => {
-    assert.throws(() => lateOptions({ late: 'later' as 'drop' }), /lateOptions\(\): late must be 'customer-service' or 'drop'/)
+    assert.throws(() => lateOptions({ late: 'later' as 'drop' }), /lateOptions\(\): late must be one of 'auto', 'customer-service', 'drop'/)
     assert.throws(() => lateOptions({ interim: '   ' }), /interim must be a non-empty text/)
     assert.throws(() => lateOptions({ interim: 'x'.repeat(3000) }), /interim is 3000 bytes/)
     assert.throws(() => lateOptions({ typingAfterMs: -1 }), /typingAfterMs must be a non-negative number/)
