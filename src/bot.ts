@@ -6,10 +6,14 @@ import { WxmpError, isWxmpError } from './errors.js'
 import { createLogger, type Logger } from './logger.js'
 import { parseMessage } from './messages/parse.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
-import { Deduper, dedupKey, type DedupOutcome } from './pipeline/dedupe.js'
-import { Dispatcher, answerKindOf } from './pipeline/dispatch.js'
-import { openEnvelope } from './pipeline/envelope.js'
-import { LateDelivery, type CustomerServiceSender, type LateListenerEvent } from './pipeline/late-delivery.js'
+import type { WechatMessage } from './messages/types.js'
+import { Deduper, dedupKey, WECHAT_DELIVERIES, type DedupOutcome } from './pipeline/dedupe.js'
+import { Dispatcher, answerKindOf, inboundEntry } from './pipeline/dispatch.js'
+import { openEnvelope, type Opened } from './pipeline/envelope.js'
+import { assembleLate, type LateParts } from './pipeline/late/assemble.js'
+import { opensWindow } from './pipeline/late/customer-service-rules.js'
+import { userQueue } from './pipeline/late/pending-route.js'
+import type { LateDelivery, CustomerServiceSender, LateListenerEvent } from './pipeline/late-delivery.js'
 import { normaliseQuery, successResponse, textResponse, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
 import { ReplayGuard, verifySignedQuery } from './pipeline/verify.js'
 import { MemoryStore } from './storage/memory.js'
@@ -19,8 +23,12 @@ import type { KeyValueStore } from './storage/types.js'
 export interface RequestOutcome {
   requestId: string
   status: number
-  /** `verified` (GET echo), `replied`, `no-reply`, `deadline` (answered success, handler still running), `duplicate`, `rejected`. */
-  kind: 'verified' | 'replied' | 'no-reply' | 'deadline' | 'duplicate' | 'rejected'
+  /**
+   * `verified` (GET echo), `replied`, `no-reply`, `deadline` (answered success, the interim or the
+   * pending notice; handler still running), `lapsed` (left unanswered on purpose: the retry
+   * window), `duplicate` (a retry), `rejected`.
+   */
+  kind: 'verified' | 'replied' | 'no-reply' | 'deadline' | 'lapsed' | 'duplicate' | 'rejected'
   code?: string
   msgType?: string
   encrypted?: boolean
@@ -29,6 +37,14 @@ export interface RequestOutcome {
 export type OutcomeListener = (outcome: RequestOutcome) => void
 
 type MaybePromise<T> = T | Promise<T>
+/** One HTTP delivery of a parsed message. */
+interface Delivery {
+  message: WechatMessage
+  opened: Opened
+  requestId: string
+  key: string
+  started: number
+}
 interface Processed {
   response: OutboundResponse
   outcome: Pick<RequestOutcome, 'kind' | 'msgType' | 'encrypted'>
@@ -62,6 +78,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   private readonly deduper: Deduper
   private readonly host: ContextHost
   private readonly late: LateDelivery
+  private readonly lateParts: LateParts
   private readonly dispatcher: Dispatcher<C>
   private errorHandler: ((err: unknown, ctx: C) => unknown) | undefined
   private readonly outcomeListeners: OutcomeListener[] = []
@@ -108,22 +125,27 @@ export class Bot<C extends Context = Context> extends Composer<C> {
         })
     }
     const getApi = () => this.api
-    this.late = new LateDelivery({
-      api: () => this.api as CustomerServiceSender,
-      hasApi: () => this.apiConfigured,
-      defaults: options,
-      accountKey: options.appId ?? '',
+    this.lateParts = assembleLate({
+      options: this.options,
+      sharedStore: this.sharedStore,
+      deduper: this.deduper,
       log: this.log,
       now: this.now,
+      replyTimeoutMs: options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs,
+      api: () => this.api as CustomerServiceSender,
+      hasApi: () => this.apiConfigured,
       onLateReply: (event) => this.emitLate(event),
+      originOf: (ctx) => this.dispatcher.originOf(ctx),
+      answerFirst: (ctx, reply) => this.dispatcher.answerFirst(ctx, reply),
     })
+    this.late = this.lateParts.late
     this.host = {
       get api() {
         return getApi()
       },
       sharedStore: this.sharedStore,
       accountKey: options.appId ?? '',
-      deliverLate: (ctx, reply) => this.late.deliverLate(ctx, reply),
+      deliverLate: (ctx, reply, afterReturn) => this.late.deliverLate(ctx, reply, afterReturn),
       sendNow: (ctx, reply) => this.late.push(ctx, reply),
       lateOptionsChanged: (ctx) => this.late.optionsChanged(ctx),
     }
@@ -131,6 +153,9 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       options: this.options,
       host: this.host,
       late: this.late,
+      deduper: this.deduper,
+      route: this.lateParts.route,
+      texts: this.lateParts.texts,
       log: this.log,
       crypto: this.crypto,
       now: this.now,
@@ -139,6 +164,8 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       errorHandler: () => this.errorHandler,
       track: (work) => this.track(work),
     })
+    // a pending answer of an earlier message comes before anything else the message meets
+    this.use(this.lateParts.middleware<C>())
   }
 
   /** True when an API client is installed (late replies, ctx.send and "typing…" can go out). */
@@ -263,17 +290,52 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     if (opened.key === 'previous') this.log.warn({ requestId }, 'message decrypted with the previous EncodingAESKey: finish the key switch in the console')
     const message = parseMessage(opened.xml)
     const key = dedupKey(message)
-    const result = this.deduper.run(key, this.budget(started), () => this.dispatcher.dispatch(message, opened, requestId, started, key, this.budget(started)))
-    const outcome = { msgType: message.MsgType, encrypted: opened.encrypted }
-    if (result instanceof Promise) return result.then((settled) => this.deduped(settled, outcome, requestId, key))
-    return this.deduped(result, outcome, requestId, key)
+    const budget = this.budget(started)
+    const result = this.deduper.run(key, budget, (delivery) => this.dispatcher.dispatch(message, opened, requestId, started, key, budget, delivery))
+    const delivery: Delivery = { message, opened, requestId, key, started }
+    if (result instanceof Promise) return result.then((settled) => this.deduped(settled, delivery))
+    return this.deduped(result, delivery)
   }
 
-  private deduped(result: DedupOutcome, outcome: Pick<RequestOutcome, 'msgType' | 'encrypted'>, requestId: string, key: string): Processed {
-    const { msgType, encrypted } = outcome
-    if (result.kind === 'first') return { response: result.response, outcome: { kind: answerKindOf(result.response), msgType, encrypted } }
-    this.log.info({ requestId, msgKey: key }, 'WeChat retry of a message already being handled: answered with the first delivery\'s reply')
-    return { response: result.kind === 'retry' ? result.response : successResponse(), outcome: { kind: 'duplicate', msgType, encrypted } }
+  /** A delivery's answer from the dedup outcome: the first's, a retry's, or one left unanswered (the retry window). */
+  private deduped(result: DedupOutcome, d: Delivery): MaybePromise<Processed> {
+    const base = { msgType: d.message.MsgType, encrypted: d.opened.encrypted }
+    const log = this.log.child({ requestId: d.requestId, msgKey: d.key })
+    if (result.kind === 'first') {
+      if (result.tookOver !== undefined) log.warn({ deadOwner: result.tookOver, delivery: result.delivery.number }, 'WeChat retry of a message whose first delivery\'s instance is gone (crash, restart): this delivery took the message over and ran the handlers')
+      return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base } }
+    }
+    if (result.kind === 'lapse') return this.lateParts.retryWindow.hold(d.started).then((response) => ({ response, outcome: { kind: 'lapsed', ...base } }))
+    this.countDelivery(d)
+    const n = result.delivery.number
+    if (result.kind === 'retry') {
+      log.info({ delivery: n }, `WeChat retry of a message already handled or being handled: answered with the message's answer (${result.response.body === 'success' ? '"success": no reply was given' : 'its reply'})`)
+      return { response: result.response, outcome: { kind: 'duplicate', ...base } }
+    }
+    if (!result.window) {
+      log.warn({ delivery: n }, 'WeChat retry of a message still being handled: no answer within this delivery\'s budget, so it was answered "success" — no reply was given to it')
+      return { response: successResponse(), outcome: { kind: 'duplicate', ...base } }
+    }
+    if (n < WECHAT_DELIVERIES) {
+      log.info({ delivery: n }, `no reply yet: delivery ${n} is left unanswered too, so that WeChat delivers the message once more (retry window)`)
+      return this.lateParts.retryWindow.hold(d.started).then((response) => ({ response, outcome: { kind: 'lapsed', ...base } }))
+    }
+    const notice = opensWindow(d.message) ? this.dispatcher.responseFor(d.message, d.opened, { type: 'text', content: result.notice ?? this.lateParts.texts.notice }, log) : undefined
+    const user = userQueue(this.options.appId ?? '', d.message.ToUserName, d.message.FromUserName)
+    return this.lateParts.retryWindow.last(d.key, user, notice).then((response) => {
+      const noticed = notice !== undefined && response.body === notice.body
+      log.info({ delivery: n }, noticed ? "no reply by WeChat's last delivery: answered the pending notice; the reply waits for the user's next message" : "WeChat's last delivery: answered with the message's answer")
+      return { response, outcome: { kind: noticed ? 'deadline' : 'duplicate', ...base } }
+    })
+  }
+
+  /** A retry counts a delivery on the message's log row (the log's insert does that for a known key). */
+  private countDelivery(d: Delivery): void {
+    const records = this.options.records
+    if (records === undefined) return
+    records.recordInbound(inboundEntry(this.options.appId, d.message, d.opened, d.key, d.started)).catch((err: unknown) => {
+      this.log.error({ code: 'WX_ERR_STORAGE', requestId: d.requestId, err: errorText(err) }, 'message log: counting a retry failed')
+    })
   }
 
   private verify(query: Query) {

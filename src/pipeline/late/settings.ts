@@ -64,7 +64,7 @@ export interface LateSettings {
 export const LATE_DEFAULTS: Readonly<LateSettings> = Object.freeze({ late: 'auto', interim: undefined, typingAfterMs: 1000, pendingNotice: undefined })
 
 /** What became of one customer-service message; the message log's `replyStatus`. */
-export type DeliveryStatus = 'sent' | 'out-of-window' | 'no-permission' | 'quota' | 'failed' | 'dropped' | 'pending'
+export type DeliveryStatus = 'sent' | 'out-of-window' | 'no-permission' | 'quota' | 'failed' | 'dropped' | 'pending' | 'expired'
 
 export interface DeliveryOutcome {
   status: DeliveryStatus
