@@ -14,7 +14,7 @@ import { assembleLate, type LateParts } from './pipeline/late/assemble.js'
 import { opensWindow } from './pipeline/late/customer-service-rules.js'
 import { userQueue } from './pipeline/late/pending-route.js'
 import type { LateDelivery, CustomerServiceSender, LateListenerEvent } from './pipeline/late-delivery.js'
-import { normaliseQuery, successResponse, textResponse, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
+import { normaliseQuery, successResponse, textResponse, withNext, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
 import { ReplayGuard, verifySignedQuery } from './pipeline/verify.js'
 import { MemoryStore } from './storage/memory.js'
 import type { KeyValueStore } from './storage/types.js'
@@ -137,6 +137,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       onLateReply: (event) => this.emitLate(event),
       originOf: (ctx) => this.dispatcher.originOf(ctx),
       answerFirst: (ctx, reply) => this.dispatcher.answerFirst(ctx, reply),
+      morePending: (ctx) => this.dispatcher.morePending(ctx),
     })
     this.late = this.lateParts.late
     this.host = {
@@ -320,7 +321,8 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       log.info({ delivery: n }, `no reply yet: delivery ${n} is left unanswered too, so that WeChat delivers the message once more (retry window)`)
       return this.lateParts.retryWindow.hold(d.started).then((response) => ({ response, outcome: { kind: 'lapsed', ...base } }))
     }
-    const notice = opensWindow(d.message) ? this.dispatcher.responseFor(d.message, d.opened, { type: 'text', content: result.notice ?? this.lateParts.texts.notice }, log) : undefined
+    const text = opensWindow(d.message) ? this.dispatcher.responseFor(d.message, d.opened, { type: 'text', content: result.notice ?? this.lateParts.texts.notice }, log) : undefined
+    const notice = text === undefined ? undefined : withNext(text, 'next-message')
     const user = userQueue(this.options.appId ?? '', d.message.ToUserName, d.message.FromUserName)
     return this.lateParts.retryWindow.last(d.key, user, notice).then((response) => {
       const noticed = notice !== undefined && response.body === notice.body

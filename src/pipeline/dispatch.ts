@@ -22,7 +22,7 @@ import { BUSY_MS } from './late/retry-window.js'
 import type { PendingTexts } from './late/texts.js'
 import type { LateDelivery } from './late-delivery.js'
 import { ReplySlot } from './reply-slot.js'
-import { successResponse, xmlResponse, type OutboundResponse } from './request.js'
+import { successResponse, withNext, xmlResponse, type NextHint, type OutboundResponse } from './request.js'
 
 type MaybePromise<T> = T | Promise<T>
 type First = 'written' | 'deferred' | 'done' | 'deadline'
@@ -44,6 +44,8 @@ interface Run<C> {
   recorded: Promise<string | number | undefined> | undefined
   handled: Promise<void>
   budget: number
+  /** Set when more answers wait for the user's next messages after this one (pending pages). */
+  more: boolean
 }
 
 export interface DispatcherOptions<C extends Context> {
@@ -87,13 +89,19 @@ export class Dispatcher<C extends Context> {
     this.runs.get(ctx)?.slot.answerFirst(reply)
   }
 
+  /** More answers wait for the user's next messages after this message's (said in the answer's x-wxmp-next). */
+  morePending(ctx: Context): void {
+    const run = this.runs.get(ctx)
+    if (run !== undefined) run.more = true
+  }
+
   /** Runs the handlers for the first delivery of a message and produces its HTTP answer (or leaves it unanswered: the retry window). */
   dispatch(message: WechatMessage, opened: Opened, requestId: string, started: number, msgKey: string, budget: number, delivery: DeliveryInfo): MaybePromise<FirstAnswer> {
     const slot = new ReplySlot()
     const log = lazyChild(this.o.log, { requestId, msgKey })
     const ctx = new Context(message, this.o.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log) as C
     const recorded = this.recordInbound(message, opened, msgKey, started, log)
-    const run: Run<C> = { message, opened, msgKey, started, delivery, ctx, slot, log, recorded, handled: COMPLETED, budget }
+    const run: Run<C> = { message, opened, msgKey, started, delivery, ctx, slot, log, recorded, handled: COMPLETED, budget, more: false }
     this.runs.set(ctx, run)
     this.o.late.begin(ctx, slot)
     const handled = this.runHandlers(ctx, slot)
@@ -129,8 +137,11 @@ export class Dispatcher<C extends Context> {
     const interim = handlerReply === undefined && first !== 'done' ? this.o.late.interimFor(ctx, slot) : undefined
     const reply: Reply | undefined = interim === undefined ? handlerReply : { type: 'text', content: interim }
     const passive = reply === undefined || reply.type === 'success' ? undefined : this.passive(run, reply)
-    const response = passive?.response ?? successResponse()
     const replyXml = passive?.replyXml
+    // what follows, for tools playing WeChat: a customer-service answer after an interim or "success", or the next message
+    const lateFollows = first !== 'done' && handlerReply === undefined && this.o.late.strategy(ctx) === 'customer-service' ? 'customer-service' : undefined
+    const next: NextHint | undefined = passive?.next ?? (run.more ? 'next-message' : lateFollows)
+    const response = withNext(passive?.response ?? successResponse(), next)
     if (first === 'deadline' && handlerReply === undefined) {
       responseKinds.set(response, 'deadline')
       const later = this.o.late.strategy(ctx) === 'drop' ? "is dropped (late: 'drop')" : this.o.late.strategy(ctx) === 'customer-service' ? 'goes out through the customer-service API' : "waits for the user's next message"
@@ -163,7 +174,7 @@ export class Dispatcher<C extends Context> {
     const { ctx, log } = run
     const text = this.o.late.settings(ctx).pendingNotice ?? this.o.texts.notice
     this.o.late.noticeGiven(ctx)
-    const response = this.responseFor(run.message, run.opened, { type: 'text', content: text }, log) ?? successResponse()
+    const response = withNext(this.responseFor(run.message, run.opened, { type: 'text', content: text }, log) ?? successResponse(), 'next-message')
     responseKinds.set(response, 'deadline')
     log.info({ delivery: run.delivery.number, budgetMs: run.budget }, "no reply by the deadline: answered the pending notice; the reply waits for the user's next message")
     const busy = this.o.route.busy(this.o.late.userOf(ctx), run.msgKey, BUSY_MS).catch(() => undefined)
@@ -181,14 +192,15 @@ export class Dispatcher<C extends Context> {
   }
 
   /** A passive reply: long text paged (the first page now, with a footer when the rest waits for the next messages). */
-  private passive(run: Run<C>, reply: Reply): { response: OutboundResponse; replyXml: string | undefined; rest: Reply[]; byCustomerService: boolean } | undefined {
+  private passive(run: Run<C>, reply: Reply): { response: OutboundResponse; replyXml: string | undefined; rest: Reply[]; byCustomerService: boolean; next: NextHint | undefined } | undefined {
     const pages = this.o.route.split(reply)
     const byCustomerService = pages.length > 1 && this.o.late.pagesByCustomerService(run.ctx)
     const first = pages.length > 1 && !byCustomerService ? this.o.route.shown(pages[0]!, pages.length - 1) : pages[0]!
     if (pages.length > 1) run.log.info({ bytes: Buffer.byteLength((reply as { content: string }).content), pages: pages.length }, `text reply longer than one passive message: sent in ${pages.length} pages, the rest ${byCustomerService ? 'as customer-service messages' : "one per following message of the user's"}`)
     const replyXml = this.xmlOf(first, run.message, run.log)
     if (replyXml === undefined) return undefined
-    return { response: this.seal(replyXml, run.opened), replyXml, rest: pages.slice(1), byCustomerService }
+    const next = pages.length === 1 ? undefined : byCustomerService ? 'customer-service' : 'next-message'
+    return { response: withNext(this.seal(replyXml, run.opened), next), replyXml, rest: pages.slice(1), byCustomerService, next }
   }
 
   /** The HTTP answer carrying `reply` for this message (encrypted when the message was); undefined when the reply breaks a limit. */

@@ -124,9 +124,14 @@ export class LateDelivery {
     return this.options.permission.state() === 'no' ? 'retry-window' : 'customer-service'
   }
 
-  /** Whether the pages of a long reply after the first would go out as customer-service messages (else they wait for the next messages). */
+  /**
+   * Whether the pages of a long reply after the first go out as customer-service messages (else
+   * they wait for the next messages): only when the account is known to have the permission (or
+   * customer service is pinned), since page 1 must already say whether more follow by itself.
+   */
   pagesByCustomerService(ctx: Context): boolean {
-    return this.strategy(ctx) === 'customer-service' && this.options.permission.state() !== 'no' && opensWindow(ctx.message)
+    if (this.strategy(ctx) !== 'customer-service' || !opensWindow(ctx.message)) return false
+    return this.settings(ctx).late === 'customer-service' || this.options.permission.state() === 'yes'
   }
 
   /** Handlers are about to run: start the bookkeeping and schedule "typing…". */
@@ -347,6 +352,7 @@ export class LateDelivery {
       try {
         await this.options.api().customerService.sendReply(ctx.openid, reply)
         outcome = { status: 'sent' }
+        this.options.permission.learnedYes()
       } catch (err) {
         outcome = classifySendError(err)
       }
@@ -386,6 +392,7 @@ export class LateDelivery {
       wanted: () => this.strategy(ctx) === 'customer-service' && slot.reply === undefined && entry.lateReply === undefined,
       account: this.typingAccount,
       onNoPermission: () => this.explainNoPermission(),
+      onAllowed: () => this.options.permission.learnedYes(),
       log: ctx.log,
       startedAt: ctx.request.receivedAt,
       now: this.options.now,

@@ -55,3 +55,26 @@ export function xmlResponse(body: string): OutboundResponse {
 export function successResponse(): OutboundResponse {
   return textResponse(200, 'success')
 }
+
+/**
+ * What comes after an answer, for tools that play WeChat (`wxmp simulate`): the answer follows
+ * as a customer-service message, or waits for the user's next message. WeChat ignores it.
+ */
+export type NextHint = 'customer-service' | 'next-message'
+const NEXT: Readonly<Record<string, Readonly<Record<NextHint, Readonly<Record<string, string>>>>>> = Object.freeze({
+  xml: Object.freeze({
+    'customer-service': Object.freeze({ ...XML, 'x-wxmp-next': 'customer-service' }),
+    'next-message': Object.freeze({ ...XML, 'x-wxmp-next': 'next-message' }),
+  }),
+  text: Object.freeze({
+    'customer-service': Object.freeze({ ...TEXT, 'x-wxmp-next': 'customer-service' }),
+    'next-message': Object.freeze({ ...TEXT, 'x-wxmp-next': 'next-message' }),
+  }),
+})
+
+/** The same answer, saying what comes after it. */
+export function withNext(response: OutboundResponse, next: NextHint | undefined): OutboundResponse {
+  if (next === undefined) return response
+  const kind = response.headers['content-type'] === XML['content-type'] ? 'xml' : 'text'
+  return { ...response, headers: NEXT[kind]![next] }
+}

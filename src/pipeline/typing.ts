@@ -33,6 +33,8 @@ export interface TypingIndicatorOptions {
   account: TypingAccount
   /** Called once per indicator when WeChat answers 48001 (the caller logs it once per account). */
   onNoPermission(err: unknown): void
+  /** Called when WeChat accepted a Typing (the account has customer-service permission). */
+  onAllowed?(): void
   log: Logger
   /** Unix ms when the message arrived (delays count from here). */
   startedAt: number
@@ -133,7 +135,10 @@ export class TypingIndicator {
     this.inflight = this.options
       .send(true)
       .then(
-        () => this.shownNow(),
+        () => {
+          this.options.onAllowed?.()
+          this.shownNow()
+        },
         (err: unknown) => this.refused(err),
       )
       .finally(() => {

@@ -40,6 +40,7 @@ export interface AssembleOptions {
   onLateReply(event: LateListenerEvent): void
   originOf(ctx: Context): { msgKey: string; recordId: Promise<string | number | undefined> | undefined }
   answerFirst(ctx: Context, reply: Reply): void
+  morePending(ctx: Context): void
 }
 
 export function assembleLate(o: AssembleOptions): LateParts {
@@ -85,6 +86,7 @@ export function assembleLate(o: AssembleOptions): LateParts {
         replyTimeoutMs: o.replyTimeoutMs,
         userOf: (ctx) => route.userOf(ctx, accountKey),
         answerFirst: o.answerFirst,
+        morePending: o.morePending,
         records: options.records,
         now,
       }),

@@ -33,6 +33,8 @@ export interface PendingDeliveryOptions {
   userOf(ctx: Context): string
   /** Makes `reply` the passive answer and lets the handlers run on (`then: 'handle'`). */
   answerFirst(ctx: Context, reply: Reply): void
+  /** Says more answers wait after this one (the answer tells tools playing WeChat). */
+  morePending(ctx: Context): void
   records: MessageRecorder | undefined
   now: () => number
 }
@@ -69,6 +71,7 @@ async function deliver<C extends Context>(o: PendingDeliveryOptions, ctx: C, nex
     if (taken.item === undefined) {
       if (taken.busy === undefined) return next()
       ctx.log.info({ pendingFor: taken.busy.msgKey }, 'the answer the user asks for is still being prepared: answered the busy notice')
+      o.morePending(ctx)
       await ctx.reply(o.texts.busy)
       return
     }
@@ -77,6 +80,7 @@ async function deliver<C extends Context>(o: PendingDeliveryOptions, ctx: C, nex
   if (item === undefined) return next()
   ctx.log.info({ pendingFor: item.msgKey, pagesLeft: item.remaining, then: o.then }, 'a pending answer is the passive reply to this message')
   if (item.log !== undefined) await logDelivered(o, ctx, item)
+  if (taken.left > 0) o.morePending(ctx)
   if (o.then === 'skip') return ctx.reply(item.reply)
   o.answerFirst(ctx, item.reply)
   return next()

@@ -16,7 +16,10 @@ export const ACCOUNT_KINDS: readonly AccountKind[] = Object.freeze(['subscriptio
 /** Kinds that may send customer-service messages. */
 const WITH_CUSTOMER_SERVICE: ReadonlySet<AccountKind> = new Set(['subscription-verified', 'service-verified', 'sandbox'])
 
-/** yes: customer service works; no: it does not (48001 or configuration); unknown: not learned yet (treated as yes). */
+/**
+ * yes: customer service works; no: it does not (48001 or configuration); unknown: not learned
+ * yet (a late reply tries customer service; the pages of a long reply wait for the next message).
+ */
 export type Permission = 'yes' | 'no' | 'unknown'
 
 /** How long a learned 48001 is remembered: an account verified meanwhile is found out within this. */
@@ -64,6 +67,13 @@ export class CustomerServicePermission {
     return this.learned
   }
 
+  /** WeChat accepted a customer-service call (a message, "typing…"): the account has the permission. */
+  learnedYes(): void {
+    if (this.learned !== 'unknown') return
+    this.learned = 'yes'
+    this.options.store.set(this.key, { permission: 'yes', at: this.options.now() }, LEARNED_TTL_MS).catch(() => undefined)
+  }
+
   /** Reads what other instances learned, at most every 30 s, in the background. */
   refresh(): void {
     if (this.loading !== undefined || this.options.now() - this.loadedAt < REFRESH_MS) return
@@ -73,6 +83,7 @@ export class CustomerServicePermission {
       .then(
         (value) => {
           if (value?.permission === 'no') this.learned = 'no'
+          else if (value?.permission === 'yes' && this.learned === 'unknown') this.learned = 'yes'
         },
         () => undefined, // the store is down: keep what this process knows
       )
