@@ -34,7 +34,7 @@ export interface PagingOptions {
 export interface Paged {
   /** The text of each page, without footers: joined, they are the text (unless truncated). */
   pages: string[]
-  /** Each page as the user sees it: the page and, when more follow, its footer. */
+  /** Each page as the user sees it: the page and, when more follow, "\n" and its footer. */
   display: string[]
   truncated: boolean
 }
@@ -76,8 +76,8 @@ export function pageText(text: string, options: PagingOptions = {}): Paged {
   const display = pages.map((page, i) => {
     const remaining = pages.length - 1 - i
     const note = remaining > 0 ? footer(remaining) : ''
-    if (note === '') return page
-    return page.endsWith('\n') ? page + note : `${page}\n${note}`
+    // always one "\n" before the footer, so a page can be read back exactly
+    return note === '' ? page : `${page}\n${note}`
   })
   return { pages, display, truncated }
 }

@@ -102,7 +102,8 @@ export class PendingAnswers {
   /** Appends answers to the user's queue. */
   async enqueue(user: string, items: PendingItem[]): Promise<void> {
     if (items.length === 0) return
-    const until = Math.max(...items.map((i) => i.expiresAt))
+    // the marker outlives the answers by the grace period, so an expired one is still found and logged
+    const until = Math.max(...items.map((i) => i.expiresAt)) + GRACE_MS
     await this.update(user, (queue) => {
       queue.items.push(...items)
       return undefined
@@ -143,11 +144,11 @@ export class PendingAnswers {
     })
   }
 
-  /** What waits for the user, without taking it. */
+  /** What waits for the user (answers expired unread included: taking them logs them), without taking it. */
   async peek(user: string): Promise<{ count: number; busy: Busy | undefined }> {
     const queues = await Promise.all([this.fallback.get<Queue>(userKey(user)), this.guard(() => this.options.store.get<Queue>(userKey(user)))])
     const now = this.options.now()
-    const items = queues.flatMap((q) => q?.items ?? []).filter((i) => i.expiresAt > now)
+    const items = queues.flatMap((q) => q?.items ?? [])
     const busy = queues.map((q) => q?.busy).find((b) => b !== undefined && b.until > now)
     return { count: items.length, busy }
   }

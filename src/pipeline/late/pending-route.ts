@@ -23,10 +23,9 @@ export interface PendingRouteOptions {
   now: () => number
 }
 
-/** A page with its footer: `note` on a line of its own, unless the page already ends a line. */
+/** A page with its footer on a line of its own (always one "\n" before it, so the page can be read back exactly). */
 export function withFooter(page: string, note: string): string {
-  if (note === '') return page
-  return page.endsWith('\n') ? page + note : `${page}\n${note}`
+  return note === '' ? page : `${page}\n${note}`
 }
 
 export class PendingRoute {
