@@ -168,3 +168,21 @@ test('dedup keys: sender + MsgId, else sender + MsgID + Event, else sender + tim
   // the same MsgId from two users is two messages
   assert.notEqual(dedupKey({ ...base, MsgType: 'text', Content: 'x', MsgId: '42' } as never), dedupKey({ ...base, FromUserName: 'o2', MsgType: 'text', Content: 'x', MsgId: '42' } as never))
 })
+
+test("a retry is numbered by when it arrived after the first delivery, not by when its wait ended (WeChat's deliveries are 5 s apart)", async () => {
+  let clock = 1_000_000
+  const store = asSharedStore(new MemoryStore())
+  const first = new Deduper(store, { owner: 'host/1/a', now: () => clock })
+  await first.run('m:1', 4500, async () => ({ lapse: true as const, notice: undefined }))
+  clock += 5000 // delivery 2 arrives on another instance
+  const retry = new Deduper(store, { owner: 'host/2/b', now: () => clock }).run('m:1', 4500, async () => assert.fail('the owner is alive'))
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  clock += 4500 // its budget runs out 9.5 s after the first delivery
+  const outcome = await retry
+  assert.equal(outcome.kind, 'retry-timeout')
+  assert.equal(outcome.delivery.number, 2)
+  clock += 500 // delivery 3, 10 s after the first
+  const third = await new Deduper(store, { owner: 'host/3/c', now: () => clock, pollMs: 5 }).run('m:1', 0, async () => assert.fail('the owner is alive'))
+  assert.equal(third.delivery.number, 3)
+  first.close()
+})

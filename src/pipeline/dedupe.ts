@@ -257,9 +257,10 @@ export class Deduper {
 
   /** Any store: claims through the async API, waits for another delivery's answer when needed. */
   private async runShared(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): Promise<DedupOutcome> {
-    const deadline = this.now() + budgetMs
+    const arrived = this.now()
+    const deadline = arrived + budgetMs
     const runningHere = this.running.get(key)
-    if (runningHere !== undefined) return this.awaitLocal(runningHere, deadline)
+    if (runningHere !== undefined) return this.awaitLocal(runningHere, arrived, deadline)
     const storeKey = `dedup:${key}`
     const shared = this.store.local === undefined
     if (shared) await this.beat()
@@ -268,13 +269,13 @@ export class Deduper {
     let delivery: DeliveryInfo = { number: 1, firstArrival: claim.since }
     if (!(await this.store.add(storeKey, claim, this.ttlMs))) {
       const again = this.running.get(key) // another local delivery may have claimed meanwhile
-      if (again !== undefined) return this.awaitLocal(again, deadline)
-      const seen = await this.awaitRemote(storeKey, deadline)
+      if (again !== undefined) return this.awaitLocal(again, arrived, deadline)
+      const seen = await this.awaitRemote(storeKey, arrived, deadline)
       if (!('claim' in seen)) return seen
       claim = seen.claim
       tookOver = seen.tookOver
       // this delivery is a retry that runs the message itself (the owner died, or the first run failed)
-      delivery = { number: retryNumber(claim.since, this.now()), firstArrival: claim.since }
+      delivery = { number: retryNumber(claim.since, arrived), firstArrival: claim.since }
     }
     const running = this.track(key, claim.since)
     this.keepBeating()
@@ -295,8 +296,8 @@ export class Deduper {
     return { kind: 'first', response: answer, delivery, ...(tookOver === undefined ? {} : { tookOver }) }
   }
 
-  private async awaitLocal(running: Running, deadline: number): Promise<DedupOutcome> {
-    const delivery: DeliveryInfo = { number: retryNumber(running.since, this.now()), firstArrival: running.since }
+  private async awaitLocal(running: Running, arrived: number, deadline: number): Promise<DedupOutcome> {
+    const delivery: DeliveryInfo = { number: retryNumber(running.since, arrived), firstArrival: running.since }
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, Math.max(0, deadline - this.now()), undefined)
@@ -314,15 +315,15 @@ export class Deduper {
    * Polls the shared record until the answer is there, the claim's owner is gone (then this
    * delivery claims the message and runs it), or the budget ends.
    */
-  private async awaitRemote(storeKey: string, deadline: number): Promise<DedupOutcome | { claim: Claim; tookOver: string | undefined }> {
-    // a retry's number counts from the first delivery's claim; until a record is seen, from now
+  private async awaitRemote(storeKey: string, arrived: number, deadline: number): Promise<DedupOutcome | { claim: Claim; tookOver: string | undefined }> {
+    // a retry's number: from its arrival (not from when its wait ends) since the first delivery's claim
     let ownerCheckedAt = -Infinity
-    let since = this.now()
+    let since = arrived
     let window = false
     let notice: string | undefined
     for (;;) {
       const record = await this.store.get<Record_>(storeKey)
-      if (record?.state === 'done') return { kind: 'retry', response: record.response, delivery: { number: retryNumber(since, this.now()), firstArrival: since } }
+      if (record?.state === 'done') return { kind: 'retry', response: record.response, delivery: { number: retryNumber(since, arrived), firstArrival: since } }
       let gone: string | undefined
       if (record !== undefined) {
         since = record.since
@@ -343,7 +344,7 @@ export class Deduper {
         const claim: Claim = { state: 'pending', since, owner: this.owner, hb: 1, ...(window ? { window: 1 as const } : {}), ...(notice === undefined ? {} : { notice }) }
         if (await this.store.add(storeKey, claim, this.ttlMs)) return { claim, tookOver: gone }
       }
-      if (this.now() + this.pollMs > deadline) return { kind: 'retry-timeout', window, notice, delivery: { number: retryNumber(since, this.now()), firstArrival: since } }
+      if (this.now() + this.pollMs > deadline) return { kind: 'retry-timeout', window, notice, delivery: { number: retryNumber(since, arrived), firstArrival: since } }
       await new Promise((resolve) => setTimeout(resolve, this.pollMs))
     }
   }

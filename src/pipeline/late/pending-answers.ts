@@ -58,8 +58,12 @@ export const PENDING_TTL_MS = 24 * 3600_000
 const GRACE_MS = 24 * 3600_000
 const LOCK_TTL_MS = 2000
 const LOCK_WAIT_MS = 1500
-/** How often the "any pending answers for this account?" marker is read again. */
-const MARKER_REFRESH_MS = 1000
+/**
+ * How long "this account has no pending answers" (the marker, read from the shared store) is
+ * trusted. The marker is written before the user is told to write again, so an answer they
+ * ask for is never missed: they cannot read the notice and reply within this.
+ */
+const MARKER_FRESH_MS = 250
 
 export interface PendingAnswersOptions {
   store: KeyValueStore
@@ -82,6 +86,8 @@ export class PendingAnswers {
   /** Unix ms until which this account may have pending answers (from the shared marker); undefined: not read yet. */
   private anyUntil: number | undefined
   private markerReadAt = -Infinity
+  /** The latest marker this process wrote (its own answers count even before a read sees them). */
+  private writtenUntil = 0
   private markerReading: Promise<void> | undefined
 
   constructor(private readonly options: PendingAnswersOptions) {
@@ -94,9 +100,13 @@ export class PendingAnswers {
    */
   mayHave(): boolean {
     const now = this.options.now()
-    if (now - this.markerReadAt >= MARKER_REFRESH_MS) this.readMarker()
     if (this.fallbackUsed) return true
-    return this.anyUntil === undefined || this.anyUntil > now
+    if (now - this.markerReadAt >= MARKER_FRESH_MS || this.anyUntil === undefined) {
+      // not known lately: read the marker for the messages to come, and look for this one
+      this.readMarker()
+      return true
+    }
+    return this.anyUntil > now
   }
 
   /** Appends answers to the user's queue. */
@@ -108,6 +118,7 @@ export class PendingAnswers {
       queue.items.push(...items)
       return undefined
     })
+    this.writtenUntil = Math.max(this.writtenUntil, until)
     this.anyUntil = Math.max(this.anyUntil ?? 0, until)
     await this.guard(() => this.options.store.get<number>(MARKER)).then(async (current) => {
       if (current === undefined || current < until) await this.guard(() => this.options.store.set(MARKER, until, until - this.options.now()))
@@ -115,9 +126,12 @@ export class PendingAnswers {
   }
 
   /** Says an answer for the user is being prepared (until `until`), so their next message can wait for it. */
-  markBusy(user: string, msgKey: string, until: number): Promise<void> {
+  async markBusy(user: string, msgKey: string, until: number): Promise<void> {
+    this.writtenUntil = Math.max(this.writtenUntil, until)
     this.anyUntil = Math.max(this.anyUntil ?? 0, until)
-    void this.guard(() => this.options.store.set(MARKER, Math.max(until, this.anyUntil ?? 0), Math.max(1000, until - this.options.now())))
+    // the marker first: from the moment the user could be told to write again, every instance looks
+    const current = await this.guard(() => this.options.store.get<number>(MARKER))
+    if (current === undefined || current < until) await this.guard(() => this.options.store.set(MARKER, until, Math.max(1000, until - this.options.now())))
     return this.update(user, (queue) => {
       queue.busy = { msgKey, until }
       return undefined
@@ -207,20 +221,24 @@ export class PendingAnswers {
 
   private readMarker(): void {
     if (this.markerReading !== undefined) return
-    this.markerReadAt = this.options.now()
-    this.markerReading = this.guard(() => this.options.store.get<number>(MARKER))
+    const started = this.options.now()
+    let ok = true
+    this.markerReading = this.guard(() => this.options.store.get<number>(MARKER), () => (ok = false))
       .then((until) => {
-        // a marker this process wrote a moment ago may not be visible yet: keep the later one
-        this.anyUntil = Math.max(until ?? 0, this.anyUntil ?? 0)
+        if (!ok) return // the store failed: nothing learned, look again next time
+        // the value as of when the read started; a marker this process wrote meanwhile stays
+        this.anyUntil = Math.max(until ?? 0, this.writtenUntil)
+        this.markerReadAt = started
       })
       .finally(() => (this.markerReading = undefined))
   }
 
   /** Store reads that must not fail the caller: an outage reads as "nothing there". */
-  private async guard<T>(read: () => MaybePromise<T>): Promise<T | undefined> {
+  private async guard<T>(read: () => MaybePromise<T>, failed?: () => void): Promise<T | undefined> {
     try {
       return await read()
     } catch (err) {
+      failed?.()
       this.degrade(err)
       return undefined
     }
