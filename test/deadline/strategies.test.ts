@@ -341,3 +341,24 @@ test('an interim the bot configured is logged as the plan (info); a deadline mis
   const deadline = logger.lines.filter((l) => /deadline/.test(l.msg))
   assert.deepEqual(deadline.map((l) => l.level), ['info', 'warn'])
 })
+
+test('a retry answered "success" because its budget ran out says so: it never claims the first delivery\'s reply was given', async () => {
+  const sender = new FakeSender()
+  const { bot, logger } = windowBot({ accountKind: 'service-verified', replyTimeoutMs: 40 }, sender)
+  const slow = gate()
+  bot.on('text', async (ctx) => {
+    await slow.promise
+    await ctx.reply('late')
+  })
+  const request = message('q')
+  // a retry while the first delivery is still inside its budget (its answer got lost on the way)
+  const first = bot.handle(request)
+  const retry = bot.handle(request)
+  assert.equal((await retry).body, 'success')
+  await first
+  slow.open()
+  assert.ok(await bot.drain(2000))
+  const lines = logger.lines.filter((l) => /retry/i.test(l.msg))
+  assert.ok(lines.some((l) => /no reply was given/.test(l.msg)), lines.map((l) => l.msg).join('\n'))
+  assert.ok(!lines.some((l) => /first delivery's reply/.test(l.msg)))
+})
