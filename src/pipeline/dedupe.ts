@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import type { KeyValueStore, LocalStore } from '../storage/types.js'
 import type { WechatMessage } from '../messages/types.js'
+import { Heartbeat } from './heartbeat.js'
 import type { OutboundResponse } from './request.js'
 
 /**
@@ -119,12 +120,9 @@ export class Deduper {
   private readonly ttlMs: number
   private readonly pollMs: number
   private readonly staleClaimMs: number
-  private readonly heartbeatTtlMs: number
   private readonly now: () => number
   private readonly owner: string
-  private heartbeatAt = -Infinity
-  private heartbeatTimer: NodeJS.Timeout | undefined
-  private heartbeating: Promise<void> | undefined
+  private readonly heartbeat: Heartbeat
 
   constructor(
     private readonly store: KeyValueStore,
@@ -133,9 +131,9 @@ export class Deduper {
     this.ttlMs = options.ttlMs ?? 5 * 60_000
     this.pollMs = options.pollMs ?? 50
     this.staleClaimMs = options.staleClaimMs ?? 10_000
-    this.heartbeatTtlMs = options.heartbeatTtlMs ?? 2000
     this.now = options.now ?? Date.now
     this.owner = options.owner ?? PROCESS_OWNER
+    this.heartbeat = new Heartbeat(store, this.owner, options.heartbeatTtlMs ?? 2000, this.now)
   }
 
   /** True while this process is running the first delivery of `key` (or waits for its answer in the retry window). */
@@ -263,7 +261,7 @@ export class Deduper {
     if (runningHere !== undefined) return this.awaitLocal(runningHere, arrived, deadline)
     const storeKey = `dedup:${key}`
     const shared = this.store.local === undefined
-    if (shared) await this.beat()
+    if (shared) await this.heartbeat.beat()
     let claim: Claim = { state: 'pending', since: this.now(), owner: this.owner, ...(shared ? { hb: 1 as const } : {}) }
     let tookOver: string | undefined
     let delivery: DeliveryInfo = { number: 1, firstArrival: claim.since }
@@ -278,7 +276,7 @@ export class Deduper {
       delivery = { number: retryNumber(claim.since, arrived), firstArrival: claim.since }
     }
     const running = this.track(key, claim.since)
-    this.keepBeating()
+    if (this.store.local === undefined) this.heartbeat.keepBeating(() => this.running.size > 0)
     let answer: FirstAnswer
     try {
       answer = await promiseOf(() => work(delivery))
@@ -333,14 +331,14 @@ export class Deduper {
           // the owner's heartbeat is checked a few times a second, not on every poll
           if (this.now() - ownerCheckedAt >= 250) {
             ownerCheckedAt = this.now()
-            if ((await this.store.get(ownerKey(record.owner))) === undefined) gone = record.owner
+            if (!(await this.heartbeat.alive(record.owner))) gone = record.owner
           }
         } else if (this.now() - record.since > this.staleClaimMs) gone = record.owner
       }
       if (record === undefined || gone !== undefined) {
         // the first delivery's owner vanished (crash, kill -9, restart): whoever replaces the claim runs it
         if (record !== undefined) await this.store.deleteIf(storeKey, record)
-        await this.beat()
+        await this.heartbeat.beat()
         const claim: Claim = { state: 'pending', since, owner: this.owner, hb: 1, ...(window ? { window: 1 as const } : {}), ...(notice === undefined ? {} : { notice }) }
         if (await this.store.add(storeKey, claim, this.ttlMs)) return { claim, tookOver: gone }
       }
@@ -349,42 +347,10 @@ export class Deduper {
     }
   }
 
-  /** Writes this owner's heartbeat unless a fresh one is there (at most one write per third of its life). */
-  private beat(): Promise<void> {
-    if (this.now() - this.heartbeatAt < this.heartbeatTtlMs / 3) return Promise.resolve()
-    this.heartbeating ??= this.store
-      .set(ownerKey(this.owner), 1, this.heartbeatTtlMs)
-      .then(
-        () => void (this.heartbeatAt = this.now()),
-        () => undefined, // the store is down: claims cannot be judged anyway
-      )
-      .finally(() => (this.heartbeating = undefined))
-    return this.heartbeating
-  }
-
-  /** Renews the heartbeat while this process holds claims on the shared store; stops when it holds none. */
-  private keepBeating(): void {
-    if (this.store.local !== undefined || this.heartbeatTimer !== undefined) return
-    this.heartbeatTimer = setInterval(() => {
-      if (this.running.size === 0) {
-        clearInterval(this.heartbeatTimer)
-        this.heartbeatTimer = undefined
-        return
-      }
-      void this.beat()
-    }, Math.max(50, Math.floor(this.heartbeatTtlMs / 3)))
-    this.heartbeatTimer.unref()
-  }
-
   /** Stops the heartbeat timer (shutdown); the heartbeat then expires by itself. */
   close(): void {
-    clearInterval(this.heartbeatTimer)
-    this.heartbeatTimer = undefined
+    this.heartbeat.close()
   }
-}
-
-function ownerKey(owner: string): string {
-  return `dedup-owner:${owner}`
 }
 
 function doneResponse(record: Record_ | undefined): OutboundResponse | undefined {

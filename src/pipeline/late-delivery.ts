@@ -17,7 +17,7 @@ import type { Context } from '../context.js'
 import type { Logger } from '../logger.js'
 import { serializeReply } from '../reply/serialize.js'
 import type { Reply } from '../reply/types.js'
-import { classifySendError, DELIVERY_MEANINGS, opensWindow, sendAllowance } from './late/customer-service-rules.js'
+import { attemptSend, DELIVERY_MEANINGS, opensWindow, sendAllowance } from './late/customer-service-rules.js'
 import type { CustomerServicePermission } from './late/permission.js'
 import type { PendingLog, PendingRoute } from './late/pending-route.js'
 import { resolveLateSettings, type DeliveryOutcome, type DeliveryStatus, type LateOptions, type LateSettings, type LateStrategy } from './late/settings.js'
@@ -343,28 +343,10 @@ export class LateDelivery {
   /** One attempt, one outcome, one log line. */
   private async send(entry: Deliveries, reply: Reply, what: 'late reply' | 'message' | 'page'): Promise<DeliveryOutcome> {
     const { ctx } = entry
-    const allowance = sendAllowance(ctx.message)
     entry.attempts++
-    let outcome: DeliveryOutcome
-    if (allowance !== undefined && entry.attempts > allowance) {
-      outcome = { status: 'quota', error: `not sent: this ${ctx.msgType === 'event' ? `${ctx.event} event` : 'message'} allows ${allowance} customer-service messages and ${allowance} were already sent (WeChat would answer 45047)` }
-    } else {
-      try {
-        await this.options.api().customerService.sendReply(ctx.openid, reply)
-        outcome = { status: 'sent' }
-        this.options.permission.learnedYes()
-      } catch (err) {
-        outcome = classifySendError(err)
-      }
-    }
-    const fields = { replyType: reply.type, status: outcome.status, ...(outcome.errcode === undefined ? {} : { errcode: outcome.errcode }) }
-    if (outcome.status === 'sent') {
-      ctx.log.info(fields, what === 'message' ? 'message sent through the customer-service API' : `${what} delivered through the customer-service API`)
-    } else {
-      const meaning = DELIVERY_MEANINGS[outcome.status as Exclude<DeliveryStatus, 'sent'>]
-      ctx.log.warn({ ...fields, err: outcome.error }, `${what} not delivered (${outcome.status}): ${meaning}`)
-      if (outcome.status === 'no-permission') this.explainNoPermission()
-    }
+    const outcome = await attemptSend(ctx, reply, what, entry.attempts, () => this.options.api().customerService.sendReply(ctx.openid, reply))
+    if (outcome.status === 'sent') this.options.permission.learnedYes()
+    if (outcome.status === 'no-permission') this.explainNoPermission()
     return outcome
   }
 

@@ -1,5 +1,5 @@
 /**
- * "typing…" (客服输入状态, protocol.md §7) while a slow handler runs: shown once the handler
+ * "typing…" (客服输入状态) while a slow handler runs: shown once the handler
  * has run `afterMs`, re-sent every 15 s (the state lasts 15 s and cannot be renewed sooner),
  * never beyond `maxMs` after the message arrived (WeChat wants an interaction within the last
  * 30 s anyway). A message to the user ends the state, so the indicator pauses around sends

@@ -195,7 +195,7 @@ function positiveNumber(raw: string, name: string): number {
 }
 
 function checkScene(scene: string): void {
-  // scene_id is a 32-bit number, scene_str 1–64 characters (protocol.md §9.5)
+  // scene_id is a 32-bit number, scene_str 1–64 characters
   if (!/^[\x21-\x7e]{1,64}$/.test(scene)) throw usage(`scene ${JSON.stringify(scene.slice(0, 70))} must be 1–64 printable ASCII characters (a scene_id or scene_str)`)
 }
 

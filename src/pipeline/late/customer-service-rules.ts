@@ -2,7 +2,9 @@
  * WeChat's rules for customer-service messages (客服消息), as data: what each refusal means,
  * how many messages one trigger allows, which triggers open a window, and the startup check.
  */
+import type { Context } from '../../context.js'
 import type { WechatMessage } from '../../messages/types.js'
+import type { Reply } from '../../reply/types.js'
 import type { DeliveryOutcome, DeliveryStatus, LateOptions } from './settings.js'
 
 /** What each failed status means, for the log line and the docs. */
@@ -35,7 +37,7 @@ export function classifySendError(err: unknown): DeliveryOutcome {
 const WINDOW_EVENTS = new Set(['subscribe', 'SCAN', 'CLICK', 'scancode_push', 'scancode_waitmsg'])
 
 /**
- * Customer-service messages one inbound message allows (protocol.md §7): 5 for a user message,
+ * Customer-service messages one inbound message allows: 5 for a user message,
  * 3 for a menu click, follow or QR scan; undefined when this trigger opens no window of its
  * own (a message may still get through an earlier window: WeChat decides).
  */
@@ -47,6 +49,34 @@ export function sendAllowance(message: WechatMessage): number | undefined {
 /** Whether this trigger opens a customer-service window of its own (a late reply or "typing…" can follow). */
 export function opensWindow(message: WechatMessage): boolean {
   return message.MsgType !== 'event' || WINDOW_EVENTS.has((message as { Event: string }).Event)
+}
+
+/**
+ * One customer-service send with one outcome and one log line (info when sent, warn naming the
+ * cause otherwise). The `attempt`-th message of a trigger beyond its allowance is not sent at all
+ * (WeChat would answer 45047).
+ */
+export async function attemptSend(ctx: Context, reply: Reply, what: 'late reply' | 'message' | 'page', attempt: number, send: () => Promise<unknown>): Promise<DeliveryOutcome> {
+  const allowance = sendAllowance(ctx.message)
+  let outcome: DeliveryOutcome
+  if (allowance !== undefined && attempt > allowance) {
+    outcome = { status: 'quota', error: `not sent: this ${ctx.msgType === 'event' ? `${ctx.event} event` : 'message'} allows ${allowance} customer-service messages and ${allowance} were already sent (WeChat would answer 45047)` }
+  } else {
+    try {
+      await send()
+      outcome = { status: 'sent' }
+    } catch (err) {
+      outcome = classifySendError(err)
+    }
+  }
+  const fields = { replyType: reply.type, status: outcome.status, ...(outcome.errcode === undefined ? {} : { errcode: outcome.errcode }) }
+  if (outcome.status === 'sent') {
+    ctx.log.info(fields, what === 'message' ? 'message sent through the customer-service API' : `${what} delivered through the customer-service API`)
+  } else {
+    const meaning = DELIVERY_MEANINGS[outcome.status as Exclude<DeliveryStatus, 'sent'>]
+    ctx.log.warn({ ...fields, err: outcome.error }, `${what} not delivered (${outcome.status}): ${meaning}`)
+  }
+  return outcome
 }
 
 /**

@@ -101,6 +101,9 @@ export class PendingAnswers {
   mayHave(): boolean {
     const now = this.options.now()
     if (this.fallbackUsed) return true
+    // a process-local store answers at once: no staleness, no promise
+    const local = this.options.store.local
+    if (local !== undefined) return (local.getLocal<number>(MARKER) ?? 0) > now
     if (now - this.markerReadAt >= MARKER_FRESH_MS || this.anyUntil === undefined) {
       // not known lately: read the marker for the messages to come, and look for this one
       this.readMarker()
