@@ -233,6 +233,8 @@ export class Deduper {
   private lapsed(key: string, storeKey: string, claim: Claim, delivery: DeliveryInfo, running: Running, lapse: Lapse, tookOver?: string): DedupOutcome | Promise<DedupOutcome> {
     running.window = true
     running.notice = lapse.notice
+    // after WeChat's last delivery nobody waits here any more: a handler that never ends must not keep the entry
+    setTimeout(() => this.forget(key, running), (WECHAT_DELIVERIES + 1) * WECHAT_RETRY_INTERVAL_MS).unref()
     const marked: Claim = { ...claim, window: 1, ...(lapse.notice === undefined ? {} : { notice: lapse.notice }) }
     const outcome: DedupOutcome = { kind: 'lapse', delivery, ...(tookOver === undefined ? {} : { tookOver }) }
     const local = this.store.local
