@@ -1,6 +1,7 @@
 /**
  * A webhook process for test/deadline/crash-takeover.test.ts: a bot whose dedup store is the one
- * named by STORE_URL (SQLite file, Redis), a 300 ms handler, and no other state. Prints READY
+ * named by STORE_URL (SQLite file, Redis), a handler of HANDLER_MS (default 300 ms), no API
+ * client (so late answers use the retry window), and no other state. Prints READY
  * <url> once listening and RUN <openid> as each handler starts, so the test can kill -9 it in
  * the middle of its handlers. WXMP_MAIN_SRC points it at another copy of the sources (to
  * measure the code before a change the same way).
@@ -18,7 +19,7 @@ const store = prefixed(createStore(process.env.STORE_URL!), process.env.STORE_PR
 const bot = new Bot({ token: 'crashtoken', store, sharedStore: store, logger: createLogger({ level: 'silent' }), typingAfterMs: false })
 bot.on('text', async (ctx) => {
   process.stdout.write(`RUN ${ctx.openid}\n`)
-  await sleep(300)
+  await sleep(Number(process.env.HANDLER_MS ?? 300))
   await ctx.reply(`answer for ${ctx.openid}`)
 })
 const server = await serve(bot, { port: 0, host: '127.0.0.1' })

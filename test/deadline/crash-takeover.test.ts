@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { REDIS_URL, serviceAvailable } from '../support/services.js'
 import { signedRequest } from '../../src/testing/signed-request.js'
+import { simulate } from '../../src/testing/simulator.js'
 import { nextMsgId, sampleXml } from '../../src/testing/samples.js'
 
 const MESSAGES = Number(process.env.WXMP_CRASH_MESSAGES ?? 30)
@@ -115,4 +116,28 @@ test('kill -9 mid-handler, Redis: another instance takes the claims over and eve
   const { lost } = await crashAndRetry(first, async () => other)
   assert.deepEqual(lost, [], `${lost.length} of ${MESSAGES} replies lost`)
   assert.equal(other.runs.length, MESSAGES, 'the other instance ran each handler again, once')
+})
+
+test('an instance killed between deliveries in the retry window: the next delivery, on another instance, takes over and the reply still comes passively', async (t) => {
+  if (!(await serviceAvailable('redis'))) return t.skip('Redis is needed')
+  const prefix = `wxmp-crash-test:${randomBytes(6).toString('hex')}:`
+  prefixes.push(prefix)
+  const env = { STORE_URL: REDIS_URL, STORE_PREFIX: prefix, HANDLER_MS: '6000' }
+  const [first, other] = await Promise.all([start(env), start(env)])
+  let attempt = 0
+  // WeChat's deliveries: the first to the instance that will die, the retries to the other
+  const wechat: typeof fetch = (input, init) => {
+    const url = new URL(String(input))
+    url.host = new URL(attempt++ === 0 ? first.url : other.url).host
+    return fetch(url, init)
+  }
+  // killed after its first delivery was left to WeChat's retry, before the second arrives
+  const kill = setTimeout(() => first.child.kill('SIGKILL'), 5200)
+  const result = await simulate({ url: first.url, token: 'crashtoken', fetch: wechat, xml: sampleXml('text', { Content: 'q' }, { openid: 'oCrashBetween01', msgId: nextMsgId() }) })
+  clearTimeout(kill)
+  assert.equal(first.child.signalCode, 'SIGKILL', 'the first instance died between deliveries')
+  assert.equal(result.final.kind, 'reply', result.userSaw)
+  assert.equal(result.userSaw, 'answer for oCrashBetween01')
+  assert.equal(result.attempts.length, 3, 'answered passively on the third delivery')
+  assert.deepEqual(other.runs, ['oCrashBetween01'], 'the other instance ran the handler once')
 })
