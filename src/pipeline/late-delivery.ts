@@ -26,7 +26,6 @@ import { TypingIndicator, type TypingAccount } from './typing.js'
 
 export { classifySendError, DELIVERY_MEANINGS, lateDeliveryProblem, opensWindow, sendAllowance } from './late/customer-service-rules.js'
 export type { DeliveryOutcome, DeliveryStatus } from './late/settings.js'
-
 /** The slice of the API client late delivery needs (WechatApi has it; tests may pass a fake). */
 export interface CustomerServiceSender {
   customerService: {
@@ -90,6 +89,8 @@ interface Deliveries {
   noticeGiven: boolean
 }
 
+/** Customer-service pages wait this long after the passive first page, so the user reads them in order. */
+const PAGE_AFTER_PASSIVE_MS = 500
 /** 48001 explained once per process and account, however many messages meet it. */
 const noPermissionExplained = new Set<string>()
 
@@ -211,11 +212,16 @@ export class LateDelivery {
     return this.track(entry, work)
   }
 
-  /** The rest of a long reply whose first page went out passively: customer-service messages, or pending answers. */
+  /**
+   * The rest of a long reply whose first page went out passively: customer-service messages (a
+   * moment later, so they land after the first page), or pending answers.
+   */
   overflow(ctx: Context, reply: Reply, rest: Reply[], byCustomerService: boolean): void {
     if (rest.length === 0) return
     const entry = this.entry(ctx)
-    const work = byCustomerService ? this.sendPages(entry, reply, rest, 'page') : this.queue(entry, reply, rest, 'passive')
+    const work = byCustomerService
+      ? new Promise((resolve) => setTimeout(resolve, PAGE_AFTER_PASSIVE_MS)).then(() => this.sendPages(entry, reply, rest, 'page'))
+      : this.queue(entry, reply, rest, 'passive')
     void this.track(entry, work)
   }
 
