@@ -3,7 +3,7 @@ import { WechatApi } from './api/client.js'
 import { Context, type ContextHost } from './context.js'
 import { DEFAULTS, validateBotOptions, type BotOptions } from './bot-options.js'
 import { WxmpError, isWxmpError } from './errors.js'
-import { createLogger, type Logger } from './logger.js'
+import { createLogger, lazyChild, type Logger } from './logger.js'
 import { parseMessage } from './messages/parse.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
 import type { WechatMessage } from './messages/types.js'
@@ -301,7 +301,8 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   /** A delivery's answer from the dedup outcome: the first's, a retry's, or one left unanswered (the retry window). */
   private deduped(result: DedupOutcome, d: Delivery): MaybePromise<Processed> {
     const base = { msgType: d.message.MsgType, encrypted: d.opened.encrypted }
-    const log = this.log.child({ requestId: d.requestId, msgKey: d.key })
+    if (result.kind === 'first' && result.tookOver === undefined) return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base } }
+    const log = lazyChild(this.log, { requestId: d.requestId, msgKey: d.key })
     if (result.kind === 'first') {
       if (result.tookOver !== undefined) log.warn({ deadOwner: result.tookOver, delivery: result.delivery.number }, 'WeChat retry of a message whose first delivery\'s instance is gone (crash, restart): this delivery took the message over and ran the handlers')
       return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base } }

@@ -33,6 +33,13 @@ export interface RequestInfo {
   receivedAt: number
 }
 
+let readCore: (ctx: Context) => unknown
+
+/** The core's record of a message, given to the context when the core made it (the dispatcher's run). */
+export function coreRecordOf(ctx: Context): unknown {
+  return readCore(ctx)
+}
+
 /**
  * The context of one inbound message: `ctx.message` with WeChat's official field names, camelCase
  * shortcuts, the reply helpers, `ctx.api`, and `ctx.state` for middleware to share data.
@@ -45,6 +52,8 @@ export class Context<M extends WechatMessage = WechatMessage> {
   /** Set by `hears` (the RegExp match or the matched string) and `click`/`scan` with a RegExp. */
   match: RegExpMatchArray | string | undefined
   private late: Readonly<LateOptions> = {}
+  /** The core's own record of this message (not public; read with `coreRecordOf`). A field, not a WeakMap: no GC cost per message. */
+  readonly #core: unknown
 
   constructor(
     readonly message: M,
@@ -52,7 +61,14 @@ export class Context<M extends WechatMessage = WechatMessage> {
     private readonly slot: ReplySlot,
     readonly request: RequestInfo,
     readonly log: Logger,
-  ) {}
+    core?: unknown,
+  ) {
+    this.#core = core
+  }
+
+  static {
+    readCore = (ctx) => ctx.#core
+  }
 
   /** The WeChat API client of this bot (needs appId and appSecret). */
   get api(): WechatApi {

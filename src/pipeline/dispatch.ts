@@ -5,7 +5,7 @@
  * HTTP stays in the bot, everything about WeChat's deadline lives here and in ./late/.
  */
 import { COMPLETED } from '../composer.js'
-import { Context, type ContextHost } from '../context.js'
+import { Context, coreRecordOf, type ContextHost } from '../context.js'
 import type { BotOptions, InboundRecord, ReplyVia } from '../bot-options.js'
 import { isWxmpError } from '../errors.js'
 import { lazyChild, type Logger } from '../logger.js'
@@ -26,6 +26,10 @@ import { successResponse, withNext, xmlResponse, type NextHint, type OutboundRes
 
 type MaybePromise<T> = T | Promise<T>
 type First = 'written' | 'deferred' | 'done' | 'deadline'
+
+/** A text of at most this many UTF-16 units is at most 2048 bytes of UTF-8 (3 bytes per unit at most). */
+const SURELY_ONE_PAGE = 682
+const NO_PAGES: Reply[] = []
 
 /** How a first delivery's response came about (the deduper stores only the response). */
 export type AnswerKind = 'replied' | 'no-reply' | 'deadline'
@@ -74,24 +78,22 @@ export function answerKindOf(response: OutboundResponse): AnswerKind {
 }
 
 export class Dispatcher<C extends Context> {
-  private readonly runs = new WeakMap<Context, Run<C>>()
-
   constructor(private readonly o: DispatcherOptions<C>) {}
 
   /** The message's dedup key and message-log row, for late delivery. */
   originOf(ctx: Context): { msgKey: string; recordId: Promise<string | number | undefined> | undefined } {
-    const run = this.runs.get(ctx)
+    const run = runOf<C>(ctx)
     return { msgKey: run?.msgKey ?? '', recordId: run?.recorded }
   }
 
   /** A pending answer is this message's passive reply; the handlers still run, and their reply goes the late way. */
   answerFirst(ctx: Context, reply: Reply): void {
-    this.runs.get(ctx)?.slot.answerFirst(reply)
+    runOf<C>(ctx)?.slot.answerFirst(reply)
   }
 
   /** More answers wait for the user's next messages after this message's (said in the answer's x-wxmp-next). */
   morePending(ctx: Context): void {
-    const run = this.runs.get(ctx)
+    const run = runOf<C>(ctx)
     if (run !== undefined) run.more = true
   }
 
@@ -99,10 +101,10 @@ export class Dispatcher<C extends Context> {
   dispatch(message: WechatMessage, opened: Opened, requestId: string, started: number, msgKey: string, budget: number, delivery: DeliveryInfo): MaybePromise<FirstAnswer> {
     const slot = new ReplySlot()
     const log = lazyChild(this.o.log, { requestId, msgKey })
-    const ctx = new Context(message, this.o.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log) as C
     const recorded = this.recordInbound(message, opened, msgKey, started, log)
-    const run: Run<C> = { message, opened, msgKey, started, delivery, ctx, slot, log, recorded, handled: COMPLETED, budget, more: false }
-    this.runs.set(ctx, run)
+    const run = { message, opened, msgKey, started, delivery, ctx: undefined as unknown as C, slot, log, recorded, handled: COMPLETED, budget, more: false } satisfies Run<C>
+    const ctx = new Context(message, this.o.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log, run) as C
+    run.ctx = ctx
     this.o.late.begin(ctx, slot)
     const handled = this.runHandlers(ctx, slot)
     run.handled = handled
@@ -193,6 +195,11 @@ export class Dispatcher<C extends Context> {
 
   /** A passive reply: long text paged (the first page now, with a footer when the rest waits for the next messages). */
   private passive(run: Run<C>, reply: Reply): { response: OutboundResponse; replyXml: string | undefined; rest: Reply[]; byCustomerService: boolean; next: NextHint | undefined } | undefined {
+    if (reply.type !== 'text' || reply.content.length <= SURELY_ONE_PAGE) {
+      // the common case: one page (a text this short cannot exceed 2048 bytes even at 4 bytes a character)
+      const replyXml = this.xmlOf(reply, run.message, run.log)
+      return replyXml === undefined ? undefined : { response: this.seal(replyXml, run.opened), replyXml, rest: NO_PAGES, byCustomerService: false, next: undefined }
+    }
     const pages = this.o.route.split(reply)
     const byCustomerService = pages.length > 1 && this.o.late.pagesByCustomerService(run.ctx)
     const first = pages.length > 1 && !byCustomerService ? this.o.route.shown(pages[0]!, pages.length - 1) : pages[0]!
@@ -315,6 +322,11 @@ export function inboundEntry(appId: string | undefined, message: WechatMessage, 
 }
 
 const endOfChain = (): Promise<void> => COMPLETED
+
+/** The run a context belongs to (set when the dispatcher made the context). */
+function runOf<C extends Context>(ctx: Context): Run<C> | undefined {
+  return coreRecordOf(ctx) as Run<C> | undefined
+}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
