@@ -47,6 +47,7 @@ export const ERROR_TABLE = {
   WX_ERR_REPLY_INVALID: { status: 200, title: 'reply breaks a documented limit' },
   WX_ERR_REPLY_TWICE: { status: 200, title: 'reply already sent for this message' },
   WX_ERR_HANDLER: { status: 200, title: 'a handler threw' },
+  WX_ERR_REPLY_AFTER_RETURN: { status: 200, title: 'a reply came after the handlers had returned (a forgotten await)' },
   // outbound API
   WX_ERR_API: { status: 502, title: 'WeChat API returned an error' },
   WX_ERR_HTTP: { status: 502, title: 'network error talking to WeChat' },

@@ -95,3 +95,26 @@ export function bodyText(body: InboundRequest['body'], maxBytes: number): string
 function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
+
+/**
+ * What comes after an answer, for tools that play WeChat (`wxmp simulate`): the answer follows
+ * as a customer-service message, or waits for the user's next message. WeChat ignores it.
+ */
+export type NextHint = 'customer-service' | 'next-message'
+const NEXT: Readonly<Record<string, Readonly<Record<NextHint, Readonly<Record<string, string>>>>>> = Object.freeze({
+  xml: Object.freeze({
+    'customer-service': Object.freeze({ ...XML, 'x-wxmp-next': 'customer-service' }),
+    'next-message': Object.freeze({ ...XML, 'x-wxmp-next': 'next-message' }),
+  }),
+  text: Object.freeze({
+    'customer-service': Object.freeze({ ...TEXT, 'x-wxmp-next': 'customer-service' }),
+    'next-message': Object.freeze({ ...TEXT, 'x-wxmp-next': 'next-message' }),
+  }),
+})
+
+/** The same answer, saying what comes after it. */
+export function withNext(response: OutboundResponse, next: NextHint | undefined): OutboundResponse {
+  if (next === undefined) return response
+  const kind = response.headers['content-type'] === XML['content-type'] ? 'xml' : 'text'
+  return { ...response, headers: NEXT[kind]![next] }
+}

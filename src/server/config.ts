@@ -31,7 +31,21 @@ export interface WxmpConfig {
   redisUrl: string | undefined
   timestampToleranceSec: number
   replyTimeoutMs: number
-  late: 'customer-service' | 'drop'
+  late: 'auto' | 'customer-service' | 'drop' | 'retry-window' | 'next-message'
+  /** The account's kind (WECHAT_ACCOUNT_KIND): whether customer service is allowed, before WeChat says 48001. */
+  accountKind: 'subscription' | 'subscription-verified' | 'service' | 'service-verified' | 'sandbox' | undefined
+  /** Text answered when the answer will wait for the user's next message (WECHAT_PENDING_NOTICE). */
+  pendingNotice: string | undefined
+  /** Only this word fetches a pending answer (WECHAT_PENDING_KEYWORD); undefined: any message. */
+  pendingKeyword: string | undefined
+  /** What happens to the message that fetched a pending answer (WECHAT_PENDING_THEN). */
+  pendingThen: 'skip' | 'handle'
+  /** How long a pending answer is kept, in seconds (WECHAT_PENDING_TTL_SEC). */
+  pendingTtlSec: number
+  /** The footer of a page when more follow (WECHAT_PAGE_FOOTER): {n} pages left, {keyword} the word to send. */
+  pageFooter: string | undefined
+  /** Language of the default notices and footers (WECHAT_LANGUAGE). */
+  language: 'zh' | 'en'
   /** Text answered passively at the deadline instead of `success` (WECHAT_INTERIM); the real answer follows. */
   interim: string | undefined
   /** "typing…" after this many ms while a handler runs; false = off (WECHAT_TYPING_AFTER_MS=0); undefined = the bot's default. */
@@ -78,7 +92,14 @@ const VARIABLES = {
   REDIS_URL: { schema: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'), hint: 'e.g. redis://127.0.0.1:6379/0' },
   WECHAT_TIMESTAMP_TOLERANCE: { schema: int(0, 86_400), hint: 'seconds, e.g. 300; 0 disables the check' },
   WECHAT_REPLY_TIMEOUT_MS: { schema: int(100, 4900), hint: 'milliseconds below WeChat\'s 5000, e.g. 4500' },
-  WECHAT_LATE_REPLY: { schema: z.enum(['customer-service', 'drop']), hint: 'customer-service or drop' },
+  WECHAT_LATE_REPLY: { schema: z.enum(['auto', 'customer-service', 'drop', 'retry-window', 'next-message']), hint: 'auto (default), customer-service, drop, retry-window or next-message' },
+  WECHAT_ACCOUNT_KIND: { schema: z.enum(['subscription', 'subscription-verified', 'service', 'service-verified', 'sandbox']), hint: 'subscription, subscription-verified, service, service-verified or sandbox (公众平台测试号)' },
+  WECHAT_PENDING_NOTICE: { schema: z.string().regex(/\S/, 'must not be only whitespace').max(600, 'must be at most 600 characters'), hint: 'a short text telling the user to write again, e.g. 内容较长，回复任意文字获取结果' },
+  WECHAT_PENDING_KEYWORD: { schema: z.string().regex(/^\S{1,32}$/, 'must be one word of 1–32 characters'), hint: 'the word that fetches a pending answer, e.g. 继续; unset: any message does' },
+  WECHAT_PENDING_THEN: { schema: z.enum(['skip', 'handle']), hint: 'skip (the fetching message is not handled further) or handle' },
+  WECHAT_PENDING_TTL_SEC: { schema: int(60, 30 * 86_400), hint: 'seconds a pending answer is kept, e.g. 86400' },
+  WECHAT_PAGE_FOOTER: { schema: z.string().max(200, 'must be at most 200 characters'), hint: 'e.g. （回复"继续"查看剩余 {n} 页）; {n} is the pages left' },
+  WECHAT_LANGUAGE: { schema: z.enum(['zh', 'en']), hint: 'zh (default) or en: the language of the default notices' },
   WECHAT_INTERIM: { schema: z.string().regex(/\S/, 'must not be only whitespace').max(600, 'must be at most 600 characters'), hint: 'a short text shown at once while the answer is prepared, e.g. 正在思考，请稍候…' },
   WECHAT_TYPING_AFTER_MS: { schema: int(0, 60_000), hint: 'milliseconds after arrival before "typing…" shows, e.g. 1000; 0 turns it off' },
   WXMP_LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), hint: 'one of trace, debug, info, warn, error, fatal, silent' },
@@ -189,7 +210,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     redisUrl: read(env, 'REDIS_URL'),
     timestampToleranceSec: read(env, 'WECHAT_TIMESTAMP_TOLERANCE') ?? 300,
     replyTimeoutMs: read(env, 'WECHAT_REPLY_TIMEOUT_MS') ?? 4500,
-    late: read(env, 'WECHAT_LATE_REPLY') ?? 'customer-service',
+    late: read(env, 'WECHAT_LATE_REPLY') ?? 'auto',
+    accountKind: read(env, 'WECHAT_ACCOUNT_KIND'),
+    pendingNotice: read(env, 'WECHAT_PENDING_NOTICE'),
+    pendingKeyword: read(env, 'WECHAT_PENDING_KEYWORD'),
+    pendingThen: read(env, 'WECHAT_PENDING_THEN') ?? 'skip',
+    pendingTtlSec: read(env, 'WECHAT_PENDING_TTL_SEC') ?? 86_400,
+    pageFooter: read(env, 'WECHAT_PAGE_FOOTER'),
+    language: read(env, 'WECHAT_LANGUAGE') ?? 'zh',
     interim: read(env, 'WECHAT_INTERIM'),
     typingAfterMs: typingAfter(read(env, 'WECHAT_TYPING_AFTER_MS')),
     logLevel: read(env, 'WXMP_LOG_LEVEL') ?? 'info',

@@ -7,10 +7,12 @@ import { parseArgs } from 'node:util'
 import { WxmpError } from '../../errors.js'
 import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
 
-export const FAKE_WECHAT_USAGE = `wxmp fake-wechat [--port 8081] [--host 127.0.0.1] [--appid wx…] [--secret …] [--quiet]
+export const FAKE_WECHAT_USAGE = `wxmp fake-wechat [--port 8081] [--host 127.0.0.1] [--appid wx…] [--secret …] [--no-customer-service] [--quiet]
   Runs a fake WeChat API server on loopback (tokens, menus, messages, users, media …) and
   logs every call; set WECHAT_API_BASE to the URL it prints. Steer it over HTTP under
-  /__fake/ (GET calls|sent, POST inject|users|window|authorize|revoke-tokens|reset).`
+  /__fake/ (GET calls|sent, POST inject|users|window|permissions|authorize|revoke-tokens|reset).
+  --no-customer-service plays an account without customer-service permission (an unverified
+  订阅号): custom/send and custom/typing answer 48001.`
 
 export interface FakeWechatCommandOptions {
   /** Stops the server (the CLI aborts on SIGINT/SIGTERM); default: those signals. */
@@ -28,6 +30,7 @@ export async function runFakeWechatCommand(argv: string[], print: (line: string)
       appid: { type: 'string' },
       secret: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'no-customer-service': { type: 'boolean', default: false },
     },
     allowPositionals: true,
   })
@@ -41,13 +44,15 @@ export async function runFakeWechatCommand(argv: string[], print: (line: string)
     host: values.host,
     ...(values.appid === undefined ? {} : { appId: values.appid }),
     ...(values.secret === undefined ? {} : { appSecret: values.secret }),
+    ...(values['no-customer-service'] ? { customerService: false } : {}),
     onCall: values.quiet
       ? undefined
       : (call) => print(`${new Date(call.at).toISOString()} ${call.method} ${call.path} → ${call.errcode === undefined ? `HTTP ${call.status}` : `errcode ${call.errcode}`}${call.injected ? ' (injected)' : ''}`),
   })
   print(`fake WeChat API listening on ${fake.url}`)
   print(`  WECHAT_API_BASE=${fake.url} WECHAT_APPID=${fake.appId} WECHAT_APPSECRET=${fake.appSecret}`)
-  print(`  control: ${fake.url}/__fake/ (calls, sent, inject, users, window, authorize, revoke-tokens, reset; docs/api.md)`)
+  print(`  control: ${fake.url}/__fake/ (calls, sent, inject, users, window, permissions, authorize, revoke-tokens, reset; docs/api.md)`)
+  if (values['no-customer-service']) print('  account: no customer-service permission (custom/send and custom/typing answer 48001), like an unverified 订阅号')
   const signal = options.signal ?? signalFromProcess()
   options.onReady?.(fake)
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))

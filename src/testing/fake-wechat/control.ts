@@ -23,6 +23,7 @@ export interface FakeControls {
   addUser(openid: string, fields?: Partial<Omit<FakeUser, 'openid'>>): FakeUser
   authorize(openid: string, scope?: 'snsapi_base' | 'snsapi_userinfo'): string
   setWindow(openid: string, open: boolean): void
+  setCustomerService(allowed: boolean): void
   reset(): void
 }
 
@@ -31,6 +32,7 @@ GET  /__fake/sent                       customer-service, typing and template me
 POST /__fake/inject    {"errcode":40001,"path":"/cgi-bin/…","times":1} | {"latencyMs":800} | {"status":502} | {"json":{…}}
 POST /__fake/users     {"openid":"o…","subscribe":1}
 POST /__fake/window    {"openid":"o…","open":false}   (45015 until reopened)
+POST /__fake/permissions {"customerService":false}   (48001 on custom/send and custom/typing)
 POST /__fake/authorize {"openid":"o…","scope":"snsapi_userinfo"} → {"code":"…"}
 POST /__fake/revoke-tokens                every current access_token answers 40001
 POST /__fake/reset                        back to a fresh server`
@@ -109,6 +111,11 @@ export function answerControl(method: string, path: string, query: URLSearchPara
       const id = openid()
       if (id === undefined || typeof input.open !== 'boolean') return bad('give {"openid": "o…", "open": true|false}')
       fake.setWindow(id, input.open)
+      return { json: { ok: true } }
+    }
+    case 'permissions': {
+      if (typeof input.customerService !== 'boolean') return bad('give {"customerService": true|false}')
+      fake.setCustomerService(input.customerService)
       return { json: { ok: true } }
     }
     case 'authorize': {

@@ -46,6 +46,11 @@ export interface FakeWechatOptions {
   userPageSize?: number
   /** Called after every call is answered. */
   onCall?: (call: FakeCall) => void
+  /**
+   * False plays an account without customer-service permission (an unverified 订阅号, the
+   * accounts most bots run on): custom/send and custom/typing answer 48001. Default true.
+   */
+  customerService?: boolean
 }
 
 export interface FakeWechat {
@@ -78,6 +83,8 @@ export interface FakeWechat {
   setSendQuota(openid: string, remaining: number | undefined): void
   /** Daily quota for a path: calls beyond `limit` answer 45009 until clear_quota. */
   setQuota(path: string, limit: number | undefined): void
+  /** Grants or withdraws customer-service permission (without it custom/send and custom/typing answer 48001). */
+  setCustomerService(allowed: boolean): void
   /** Direct access to the state (menus, tags, media, qrcodes …) for assertions. */
   state: FakeState
   reset(): void
@@ -155,6 +162,7 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
     userPageSize: options.userPageSize ?? 10_000,
     now: options.now ?? Date.now,
   })
+  if (options.customerService === false) state.customerService = false
 
   async function answer(req: FakeRequest): Promise<{ response: FakeResponse; injected: boolean }> {
     const route = ROUTES[req.path]
@@ -174,6 +182,7 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
       const bad = state.checkToken(req.query.get('access_token'))
       if (bad !== undefined) return { response: bad, injected: false }
     }
+    if (state.denied(req.path)) return { response: state.error(48001), injected: false }
     if (state.overQuota(req.path)) return { response: state.error(45009), injected: false }
     return { response: await route.handle(req, state), injected: false }
   }
@@ -217,6 +226,9 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
     setQuota(path, limit) {
       if (limit === undefined) state.quotas.delete(path)
       else state.quotas.set(path, { limit, used: 0 })
+    },
+    setCustomerService(allowed) {
+      state.customerService = allowed
     },
     reset: () => state.reset(),
   }
