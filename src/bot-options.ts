@@ -35,50 +35,56 @@ export interface BotOptions {
   /** 服务器配置 Token: signs every callback. */
   token: string
   /** AppID (`wx…`): checked inside ciphertexts and used for API calls. */
-  appId?: string
+  appId?: string | undefined
   /** AppSecret: only for API calls (access tokens). */
-  appSecret?: string
-  /** EncodingAESKey (43 characters): enables compatible and safe mode. */
-  encodingAESKey?: string
+  appSecret?: string | undefined
+  /** EncodingAESKey (43 characters): enables compatible and safe mode. Needs `appId` (or `allowAnyAppId`). */
+  encodingAESKey?: string | undefined
+  /**
+   * Accept ciphertexts for any AppID: with an encodingAESKey but no appId the AppID inside each
+   * ciphertext is not checked. Only for a key shared on purpose by several accounts (a third-party
+   * platform); without this flag an encodingAESKey without appId is refused at construction.
+   */
+  allowAnyAppId?: boolean | undefined
   /** The key before the last change in the console: tried when the current key fails. */
-  previousEncodingAESKey?: string
+  previousEncodingAESKey?: string | undefined
   /** Reject plaintext requests (the account runs in safe mode only). */
-  requireEncryption?: boolean
+  requireEncryption?: boolean | undefined
   /** Seconds a request's timestamp may differ from now; 0 disables. Default 300. */
-  timestampToleranceSec?: number
+  timestampToleranceSec?: number | undefined
   /** Time for handlers to reply passively before WeChat's 5 s limit. Default 4500 ms. */
-  replyTimeoutMs?: number
+  replyTimeoutMs?: number | undefined
   /** What happens to a reply that misses the deadline. Default 'customer-service'. Per route: `lateOptions()`. */
-  late?: LateMode
+  late?: LateMode | undefined
   /**
    * Text answered passively at the deadline instead of `success` when no reply is ready yet
    * (e.g. "正在思考，请稍候…"); the reply then follows through the customer-service API.
    */
-  interim?: string
+  interim?: string | undefined
   /** Show "typing…" when a handler still runs this many ms after the message arrived. Default 1000; false: never. */
-  typingAfterMs?: number | false
+  typingAfterMs?: number | false | undefined
   /** Largest accepted body. Default 1 MiB. */
-  maxBodyBytes?: number
+  maxBodyBytes?: number | undefined
   /** Shared state (dedup, replay guard, tokens, sessions). Default: in-process memory. */
-  store?: KeyValueStore
+  store?: KeyValueStore | undefined
   /**
    * Durable shared state (tokens, sessions, locks). Default: `store`. The server passes Redis
    * when REDIS_URL is set, else the SQLite/PostgreSQL database.
    */
-  sharedStore?: KeyValueStore
+  sharedStore?: KeyValueStore | undefined
   /** Message log (see storage). */
-  records?: MessageRecorder
-  logger?: Logger
+  records?: MessageRecorder | undefined
+  logger?: Logger | undefined
   /** Unix ms; injectable for tests. */
-  now?: () => number
+  now?: (() => number) | undefined
   /** Randomness for encryption; injectable for deterministic tests. */
-  randomBytes?: (size: number) => Buffer
+  randomBytes?: ((size: number) => Buffer) | undefined
   /** fetch used for WeChat API calls; injectable. */
-  fetch?: typeof fetch
+  fetch?: typeof fetch | undefined
   /** WeChat API base URL. Default https://api.weixin.qq.com */
-  apiBaseUrl?: string
+  apiBaseUrl?: string | undefined
   /** How long a message id is remembered for retries. Default 5 min. */
-  dedupTtlMs?: number
+  dedupTtlMs?: number | undefined
 }
 
 export const DEFAULTS = {
@@ -116,6 +122,9 @@ export function validateBotOptions(options: BotOptions): void {
   }
   if (options.late !== undefined && options.late !== 'customer-service' && options.late !== 'drop') fail('late', "must be 'customer-service' or 'drop'")
   validateLateOptions({ ...(options.interim === undefined ? {} : { interim: options.interim }), ...(options.typingAfterMs === undefined ? {} : { typingAfterMs: options.typingAfterMs }) }, 'Bot options')
+  if (options.encodingAESKey !== undefined && options.appId === undefined && options.allowAnyAppId !== true) {
+    fail('appId', 'is required with an encodingAESKey: the AppID inside every ciphertext is checked against it, so messages encrypted for another account are refused. Set appId (WECHAT_APPID), or allowAnyAppId: true if the key is shared by several accounts on purpose')
+  }
   if (options.requireEncryption === true && options.encodingAESKey === undefined) {
     fail('requireEncryption', 'is on but no encodingAESKey is set: encrypted requests could not be read')
   }
