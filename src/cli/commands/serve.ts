@@ -17,7 +17,10 @@ export const SERVE_USAGE = `wxmp serve [--port N] [--host ADDR] [--path /wechat]
 
 /** Loads the user's bot module: its default export installs handlers on the bot. */
 async function loadSetup(file: string): Promise<(bot: Bot) => void | Promise<void>> {
-  const mod = await importBotModule(file)
+  let mod = await importBotModule(file)
+  // a .ts file outside a "type": "module" package loads as CommonJS: its exports sit under default
+  const inner = mod.default as { default?: unknown; setup?: unknown } | undefined
+  if (typeof inner === 'object' && inner !== null && (typeof inner.default === 'function' || typeof inner.setup === 'function')) mod = inner
   const setup = mod.default ?? mod.setup
   if (typeof setup !== 'function') {
     throw new WxmpError('WX_ERR_CONFIG', `--bot ${file}: the module must export default (bot) => { … } that adds handlers`)
@@ -91,7 +94,8 @@ function banner(config: WxmpConfig, server: WxmpServer, botFile: string | undefi
     `  API         : ${config.appId === undefined ? 'off (set WECHAT_APPID and WECHAT_APPSECRET)' : `${config.appId} via ${config.apiBase}`}`,
     `  Storage     : ${server.sharedStore.kind}${config.redisUrl === undefined ? ' (one instance; set REDIS_URL for several)' : ''}`,
     `  Try it      : ${tryIt(server.http.url)}`,
-    ...(server.lateReplyProblem === undefined || !config.dev ? [] : [`  Slow replies: ${server.lateReplyProblem}`]),
+    // an expected state in development, said once here rather than as an error-coded log line
+    ...(server.lateReplyProblem === undefined || !config.dev ? [] : [`  Slow replies: a reply later than ${config.replyTimeoutMs} ms is lost until WECHAT_APPID and WECHAT_APPSECRET are set (customer-service API)`]),
     `  WeChat      : 公众号后台 → 设置与开发 → 基本配置 → 服务器配置: URL https://<your-domain>${config.path} (ports 80/443 only: put nginx with HTTPS in front), Token as above`,
     '',
   ]
