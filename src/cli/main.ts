@@ -76,8 +76,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     config: 'create',
     run: async (args, io) => {
       const { runServeCommand } = await import('./commands/serve.js')
-      const { server } = await runServeCommand(args, io.config, io.printErr)
+      const banner: string[] = []
+      const { server } = await runServeCommand(args, io.config, (line) => banner.push(line))
+      // the signal handlers first: a process manager may stop the server as soon as it speaks
       installShutdown(server.close, io.printErr)
+      for (const line of banner) io.printErr(line)
       return await new Promise<number>(() => {}) // runs until a signal
     },
   },
