@@ -35,8 +35,8 @@ export async function checkClock(ctx: ApiCheckContext): Promise<CheckResult> {
   const before = now()
   let date: string | null
   try {
-    // no token needed: WeChat answers 41001 with its Date header, and nothing is counted
-    const response = await (ctx.fetch ?? fetch)(`${ctx.apiBase}/cgi-bin/getcallbackip`, { signal: AbortSignal.timeout(ctx.timeoutMs) })
+    // any answer carries WeChat's Date header: ask for no endpoint, so nothing is counted
+    const response = await (ctx.fetch ?? fetch)(`${ctx.apiBase}/`, { signal: AbortSignal.timeout(ctx.timeoutMs) })
     await response.arrayBuffer()
     date = response.headers.get('date')
   } catch (err) {
@@ -67,8 +67,10 @@ export async function checkToken(ctx: ApiCheckContext): Promise<CheckResult> {
   const title = 'access token'
   if (ctx.api === undefined) return { id: 'token', title, status: 'skip', detail: 'no API credentials', advice: NO_API }
   try {
-    await ctx.api.token.get()
-    return { id: 'token', title, status: 'ok', detail: `a valid access_token for ${ctx.api.appId}` }
+    // fetched now, not read from the cache: a cached token would hide a wrong AppSecret or a
+    // whitelist that no longer holds. stable_token hands back the same token, so nothing breaks
+    await ctx.api.token.refresh()
+    return { id: 'token', title, status: 'ok', detail: `fetched an access_token for ${ctx.api.appId}` }
   } catch (err) {
     return { id: 'token', title, status: 'fail', ...tokenProblem(err) }
   }

@@ -8,6 +8,7 @@ import type { WechatApi } from '../api/client.js'
 import { createWechatApiFromConfig } from '../api/from-config.js'
 import { openSharedStore } from '../server/app.js'
 import type { WxmpConfig } from '../server/config.js'
+import { MemoryStore } from '../storage/memory.js'
 import type { KeyValueStore } from '../storage/types.js'
 import type { EncryptionMode } from '../testing/signed-request.js'
 import { checkCallbackIp, checkClock, checkPermissions, checkToken, type ApiCheckContext } from './api-checks.js'
@@ -84,9 +85,11 @@ export async function runDoctor(config: WxmpConfig, options: RunDoctorOptions = 
   const checks: CheckResult[] = [configuration(config, mode)]
   checks.push(checkUrlShape(target), await checkVerification(target), await checkRoundTrip(target))
   const variable = config.redisUrl === undefined ? 'DATABASE_URL' : 'REDIS_URL'
-  let store: KeyValueStore | undefined
+  // first, so that nothing below creates a SQLite file that was not there
+  const database = await checkDatabase(config.databaseUrl)
+  const noDatabase = variable === 'DATABASE_URL' && database.status === 'fail' && database.detail.endsWith('does not exist')
+  const store: KeyValueStore = noDatabase ? new MemoryStore() : openSharedStore(config)
   try {
-    store = openSharedStore(config)
     const apiConfigured = config.appId !== undefined && config.appSecret !== undefined
     const api = options.api ?? (apiConfigured ? createWechatApiFromConfig(config, store, options.fetch ? { fetch: options.fetch } : {}) : undefined)
     const ctx: ApiCheckContext = {
@@ -99,8 +102,6 @@ export async function runDoctor(config: WxmpConfig, options: RunDoctorOptions = 
       ...(options.now ? { now: options.now } : {}),
     }
     checks.push(await checkClock(ctx))
-    // the token lives in the shared store: when that is down, the token check says so first
-    const storeCheck = await checkSharedStore(store, variable)
     const token = await checkToken(ctx)
     checks.push(token)
     if (token.status === 'fail') {
@@ -109,11 +110,11 @@ export async function runDoctor(config: WxmpConfig, options: RunDoctorOptions = 
     } else {
       checks.push(await checkCallbackIp(ctx), ...(await checkPermissions(ctx)))
     }
-    checks.push(storeCheck)
+    checks.push(noDatabase ? { id: 'store', title: 'shared store', status: 'skip', detail: 'the database (DATABASE_URL) holds it, and it does not exist' } : await checkSharedStore(store, variable))
   } finally {
-    await store?.close().catch(() => undefined)
+    await store.close().catch(() => undefined)
   }
-  checks.push(await checkDatabase(config.databaseUrl))
+  checks.push(database)
   return { ok: checks.every((c) => c.status !== 'fail'), url: target.url, mode: MODE_NAMES[mode], checks }
 }
 

@@ -83,7 +83,7 @@ export async function runLogTail(args: string[], config: DbCommandConfig, print:
       const filtered = filter.appId !== undefined || filter.openid !== undefined ? ' matching the filter' : ''
       print(`no messages${filtered} in ${describeDatabase(config.databaseUrl)} yet${once ? '' : '; waiting for new ones (Ctrl-C stops)'}`)
     }
-    if (once) {
+    if (once || options.signal === undefined) {
       latest.forEach(show)
       return 0
     }
