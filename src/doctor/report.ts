@@ -31,7 +31,7 @@ const MARK: Record<CheckStatus, string> = { ok: '✓', fail: '✗', skip: '–',
 
 export function formatReport(report: DoctorReport): string[] {
   const width = Math.max(...report.checks.map((c) => c.title.length)) + 2
-  const lines = [`wxmp doctor — ${report.url} (${report.mode}), as WeChat sees it`, '']
+  const lines = [`wxmp doctor — ${report.url} in ${report.mode}, as WeChat sees it`, '']
   for (const check of report.checks) {
     lines.push(`${MARK[check.status]} ${check.title.padEnd(width)}${check.detail}`)
     if (check.advice !== undefined && check.status !== 'ok') lines.push(`  ${' '.repeat(width)}→ ${check.advice}`)
