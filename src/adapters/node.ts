@@ -17,9 +17,10 @@ import type { WxErrorCode } from '../errors.js'
 import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
 import { createWriteBatch, type WriteBatch } from './write-batch.js'
+import { drainOnSignals } from './shutdown-signals.js'
 
 /** A Bot, or a stand-in with the same `handle` (then the checks before the body run inside `handle`). */
-type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget'>>
+type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget' | 'drain'>>
 
 /** A request listener for the webhook: `http.createServer(webhookCallback(bot))` or `app.all('/wechat', …)`. */
 export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -129,6 +130,12 @@ export interface ServeOptions {
    * fewer wake-ups of the client, so less CPU per request under load, for at most one turn of delay.
    */
   batchWrites?: boolean
+  /**
+   * On SIGINT/SIGTERM stop accepting, let requests in flight and handlers still running (late
+   * replies) finish for at most `drainMs` (default 10 000), then end the process by that signal
+   * (default true). `false` leaves the signals to you: call `server.close({ drainMs })`.
+   */
+  drainOnSignals?: boolean | { drainMs?: number }
 }
 
 /** A connection refused at the HTTP layer: slow-loris timeouts, unparseable requests, oversized headers. */
@@ -152,7 +159,11 @@ export interface RunningServer {
   /** e.g. http://127.0.0.1:3000/wechat */
   url: string
   port: number
-  close(): Promise<void>
+  /**
+   * Stops accepting and waits for the requests in flight. With `drainMs`, also waits up to that
+   * long for handlers still running after their answer went out (late replies: `bot.drain()`).
+   */
+  close(options?: { drainMs?: number }): Promise<void>
 }
 
 /** Starts a node:http server with the webhook at `path`. Resolves once listening. */
@@ -202,22 +213,27 @@ export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningS
       server.off('error', reject)
       const port = (server.address() as AddressInfo).port
       const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host
-      resolve({
-        server,
-        port,
-        url: `http://${host}:${port}${path}`,
-        close: () =>
-          new Promise<void>((done) => {
-            // a connection busy when close() is called turns idle once its answer is out: sweep
-            // again until none is left, rather than waiting for its keep-alive timeout
-            const sweep = setInterval(() => server.closeIdleConnections(), 100)
-            server.close(() => {
-              clearInterval(sweep)
-              done()
-            })
-            server.closeIdleConnections()
-          }),
-      })
+      const stopHttp = () =>
+        new Promise<void>((done) => {
+          // a connection busy when close() is called turns idle once its answer is out: sweep
+          // again until none is left, rather than waiting for its keep-alive timeout
+          const sweep = setInterval(() => server.closeIdleConnections(), 100)
+          server.close(() => {
+            clearInterval(sweep)
+            done()
+          })
+          server.closeIdleConnections()
+        })
+      let closing: Promise<void> | undefined
+      const signals = options.drainOnSignals ?? true
+      const close = (closeOptions: { drainMs?: number } = {}): Promise<void> => {
+        unregister()
+        closing ??= stopHttp()
+        const drainMs = closeOptions.drainMs
+        return drainMs === undefined || bot.drain === undefined ? closing : Promise.all([closing, bot.drain(drainMs)]).then(() => undefined)
+      }
+      const unregister = signals === false ? () => {} : drainOnSignals({ close, drainMs: (typeof signals === 'object' ? signals.drainMs : undefined) ?? 10_000 })
+      resolve({ server, port, url: `http://${host}:${port}${path}`, close })
     })
   })
 }

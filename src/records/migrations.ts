@@ -115,3 +115,14 @@ export async function runMigrations(
     return { applied, current: Math.max(0, ...done), unknown: [...done].filter((v) => !known.has(v)).sort((a, b) => a - b) }
   })
 }
+
+/** The schema's state without changing it (`wxmp doctor`): the version reached and what is still to apply. */
+export async function migrationStatus(db: SqlDatabase, migrations: readonly Migration[] = MIGRATIONS): Promise<{ current: number; pending: { version: number; name: string }[] }> {
+  const exists =
+    db.kind === 'sqlite'
+      ? (await db.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'wxmp_migrations'")).length > 0
+      : (await db.all<{ t: string | null }>("SELECT to_regclass('wxmp_migrations')::text AS t"))[0]?.t != null
+  const done = exists ? new Set((await db.all<{ version: number }>('SELECT version FROM wxmp_migrations')).map((r) => Number(r.version))) : new Set<number>()
+  const pending = [...migrations].filter((m) => !done.has(m.version)).sort((a, b) => a.version - b.version)
+  return { current: Math.max(0, ...done), pending: pending.map((m) => ({ version: m.version, name: m.name })) }
+}

@@ -2,7 +2,7 @@ import { checkSqlIdentifier } from '../storage/sql-identifier.js'
 import { parseStorageUrl } from '../storage/storage-url.js'
 import { Followers } from './followers.js'
 import { MessageLog } from './message-log.js'
-import { runMigrations, type MigrationResult } from './migrations.js'
+import { migrationStatus, runMigrations, type MigrationResult } from './migrations.js'
 import { PostgresDatabase, SqliteDatabase, type PostgresDatabaseOptions, type SqlDatabase } from './sql-database.js'
 
 export interface OpenRecordsOptions {
@@ -27,6 +27,8 @@ export interface Records {
   readonly followers: Followers
   /** Applies pending migrations (openRecords already did unless `migrate: false`). */
   migrate(): Promise<MigrationResult>
+  /** The schema version reached and the migrations still to apply, without applying them. */
+  migrationStatus(): Promise<{ current: number; pending: { version: number; name: string }[] }>
   /** The result of the migration run done while opening, if any. */
   readonly migration: MigrationResult | undefined
   close(): Promise<void>
@@ -65,6 +67,7 @@ export async function openRecords(databaseUrl: string, options: OpenRecordsOptio
     messages: new MessageLog(db, now),
     followers: new Followers(db, now),
     migrate: () => runMigrations(db, now),
+    migrationStatus: () => migrationStatus(db),
     migration,
     close: () => db.close(),
   }

@@ -56,6 +56,8 @@ export interface WxmpServer {
   metrics: WxmpMetrics
   /** The listener for /healthz, /readyz and /metrics when WXMP_OPS_PORT is set. */
   ops: OperationsListener | undefined
+  /** Why a reply after the deadline could not be delivered, when it could not (the banner shows it in development). */
+  lateReplyProblem: string | undefined
   /** Stops accepting, lets running handlers finish (late replies included), closes stores. */
   close(options?: { drainMs?: number }): Promise<void>
 }
@@ -95,21 +97,38 @@ export function openSharedStore(config: WxmpConfig): KeyValueStore {
 }
 
 export async function startServer(options: StartServerOptions): Promise<WxmpServer> {
+  // every client and timer opened before a failure is closed again: a server that cannot start
+  // must exit (a process manager then restarts it), not linger with a reconnecting Redis client
+  const opened: (() => Promise<unknown>)[] = []
+  try {
+    return await startOpening(options, opened)
+  } catch (err) {
+    for (const close of opened.reverse()) await close().catch(() => undefined)
+    throw err
+  }
+}
+
+async function startOpening(options: StartServerOptions, opened: (() => Promise<unknown>)[]): Promise<WxmpServer> {
   const { config } = options
-  const logger = options.logger ?? createLogger({ level: config.logLevel })
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat })
   const backend = openSharedStore(config)
+  opened.push(() => backend.close())
   await backend.ping()
   // a network store that goes away must not take the webhook with it: memory stands in meanwhile
   const sharedStore = backend.kind === 'redis' || backend.kind === 'postgres' ? new ResilientStore(backend, { logger }) : backend
+  if (sharedStore !== backend) opened.push(() => sharedStore.close())
   const store = config.redisUrl === undefined ? new MemoryStore() : sharedStore
+  if (store !== sharedStore) opened.push(() => store.close())
   // one Redis or one database can serve several accounts: every key is namespaced by account
   const namespace = `wxmp:${config.appId ?? 'default'}:`
   const records = await openRecords(config.databaseUrl)
+  opened.push(() => records.close())
   const spoolDir = options.spoolDir ?? defaultSpoolDir(config.databaseUrl)
   const spool =
     config.messageLog && spoolDir !== undefined
       ? await SpoolingRecorder.open(records.messages, { dir: spoolDir, logger, probe: () => records.messages.recent({ limit: 1 }) })
       : undefined
+  if (spool !== undefined) opened.push(() => spool.close())
   const recorder = config.messageLog ? (spool ?? records.messages) : undefined
   // a flood of refusals writes a few lines and a count per source, not a line each
   const rejections = new RejectionLog({ logger })
@@ -125,8 +144,9 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
   bot.use(followerTracking(records, config.appId ?? '', logger))
   await (options.setup ?? installEchoBot)(bot)
   const lateProblem = lateDeliveryProblem(bot)
-  // in development (generated Token, the echo bot) nothing is slow yet: a note, not a warning
-  if (lateProblem !== undefined) (config.dev ? logger.info.bind(logger) : logger.warn.bind(logger))({ code: 'WX_ERR_CONFIG' }, lateProblem)
+  // in development (generated Token, the echo bot) nothing is slow yet: an expected state, shown
+  // in the banner (lateReplyProblem), not an error-coded log line
+  if (lateProblem !== undefined && !config.dev) logger.warn({ code: 'WX_ERR_CONFIG' }, lateProblem)
   const readiness = new Readiness(
     [...[...new Set([store, sharedStore])].map((s) => ({ name: s.kind, probe: () => s.ping() })), { name: `${records.kind} (records)`, probe: () => records.messages.recent({ limit: 1 }) }],
     { logger, extra: () => ({ storeFallback: sharedStore instanceof ResilientStore && sharedStore.degraded, spoolPending: spool?.pending ?? 0 }) },
@@ -144,6 +164,8 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     return false
   }
   const http = await serve(bot, {
+    // the CLI drains on signals itself (and closes the stores after): not twice
+    drainOnSignals: false,
     port: config.port,
     host: config.host,
     path: config.path,
@@ -161,6 +183,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     spool,
     metrics,
     ops,
+    lateReplyProblem: lateProblem,
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true

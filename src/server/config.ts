@@ -51,6 +51,8 @@ export interface WxmpConfig {
   /** "typing…" after this many ms while a handler runs; false = off (WECHAT_TYPING_AFTER_MS=0); undefined = the bot's default. */
   typingAfterMs: number | false | undefined
   logLevel: string
+  /** Log lines: pretty on a terminal, JSON otherwise (WXMP_LOG_FORMAT). */
+  logFormat: 'pretty' | 'json' | 'auto'
   maxBodyBytes: number
   /** Requests per minute per source address on the webhook path; 0 disables. */
   rateLimitPerMinute: number
@@ -103,6 +105,7 @@ const VARIABLES = {
   WECHAT_INTERIM: { schema: z.string().regex(/\S/, 'must not be only whitespace').max(600, 'must be at most 600 characters'), hint: 'a short text shown at once while the answer is prepared, e.g. 正在思考，请稍候…' },
   WECHAT_TYPING_AFTER_MS: { schema: int(0, 60_000), hint: 'milliseconds after arrival before "typing…" shows, e.g. 1000; 0 turns it off' },
   WXMP_LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), hint: 'one of trace, debug, info, warn, error, fatal, silent' },
+  WXMP_LOG_FORMAT: { schema: z.enum(['pretty', 'json', 'auto']), hint: 'pretty (human-readable), json (one JSON object per line) or auto (pretty on a terminal, else json)' },
   WXMP_MAX_BODY_BYTES: { schema: int(1024, 64 * 1024 * 1024), hint: 'bytes, e.g. 1048576' },
   WXMP_MESSAGE_LOG: { schema: bool, hint: 'use 1 (default) to log every message to DATABASE_URL, 0 to turn the log off' },
   WXMP_RATE_LIMIT: { schema: int(0, 10_000_000), hint: 'requests per minute per address; 0 disables' },
@@ -161,6 +164,12 @@ export interface LoadConfigOptions {
   cwd?: string
   /** Read `.env` (default true). */
   dotenv?: boolean
+  /**
+   * Without WECHAT_TOKEN: 'create' (default, the server) generates the development Token into
+   * ./data/dev-token once; 'read' (the tools) reads it when it is there and otherwise uses a
+   * throwaway Token, so a tool run in any folder leaves nothing behind.
+   */
+  devToken?: 'create' | 'read'
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): WxmpConfig {
@@ -172,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const dev = token === undefined
   if (token === undefined) {
     tokenFile = resolve(dataDir, 'dev-token')
-    token = devToken(tokenFile)
+    token = options.devToken === 'read' ? (savedDevToken(tokenFile) ?? newDevToken()) : devToken(tokenFile)
   }
   const encodingAESKey = checkAesKey(env, 'WECHAT_AES_KEY')
   const requireEncryption = read(env, 'WECHAT_REQUIRE_ENCRYPTION') ?? false
@@ -192,6 +201,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const opsPort = read(env, 'WXMP_OPS_PORT')
   if (opsPort === undefined && read(env, 'WXMP_OPS_HOST') !== undefined) {
     throw new WxmpError('WX_ERR_CONFIG', 'WXMP_OPS_HOST is set but WXMP_OPS_PORT is not: the operations listener needs a port', { details: { variable: 'WXMP_OPS_PORT' } })
+  }
+  if (encodingAESKey !== undefined && appId === undefined) {
+    // without the AppID the one inside each ciphertext cannot be checked: any account's messages would be accepted
+    throw new WxmpError('WX_ERR_CONFIG', 'WECHAT_AES_KEY is set but WECHAT_APPID is not: set WECHAT_APPID (基本配置 → AppID) so that messages encrypted for another account are refused', { details: { variable: 'WECHAT_APPID' } })
   }
   return {
     token,
@@ -221,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     interim: read(env, 'WECHAT_INTERIM'),
     typingAfterMs: typingAfter(read(env, 'WECHAT_TYPING_AFTER_MS')),
     logLevel: read(env, 'WXMP_LOG_LEVEL') ?? 'info',
+    logFormat: read(env, 'WXMP_LOG_FORMAT') ?? 'auto',
     maxBodyBytes,
     rateLimitPerMinute: read(env, 'WXMP_RATE_LIMIT') ?? 0,
     messageLog: read(env, 'WXMP_MESSAGE_LOG') ?? true,
@@ -243,6 +257,16 @@ function trustedProxies(list: string | undefined): string[] {
   return entries
 }
 
+function savedDevToken(file: string): string | undefined {
+  if (!existsSync(file)) return undefined
+  const saved = readFileSync(file, 'utf8').trim()
+  return /^[A-Za-z0-9]{3,32}$/.test(saved) ? saved : undefined
+}
+
+function newDevToken(): string {
+  return randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 32)
+}
+
 /** WECHAT_TYPING_AFTER_MS=0 means "never show typing…", not "show it at once". */
 function typingAfter(ms: number | undefined): number | false | undefined {
   return ms === 0 ? false : ms
@@ -250,11 +274,9 @@ function typingAfter(ms: number | undefined): number | false | undefined {
 
 /** The development Token: generated once, then read back, so the console setting stays valid. */
 function devToken(file: string): string {
-  if (existsSync(file)) {
-    const saved = readFileSync(file, 'utf8').trim()
-    if (/^[A-Za-z0-9]{3,32}$/.test(saved)) return saved
-  }
-  const token = randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 32)
+  const saved = savedDevToken(file)
+  if (saved !== undefined) return saved
+  const token = newDevToken()
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, token + '\n', { mode: 0o600 })
   return token

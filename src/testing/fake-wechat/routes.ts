@@ -6,6 +6,7 @@ import { menuAddConditional, menuCreate, menuDelConditional, menuDelete, menuGet
 import { mediaGet, mediaUpload } from './handlers/media.js'
 import { getTicket, oauthAccessToken, oauthAuth, oauthAuthorize, oauthRefresh, oauthUserInfo } from './handlers/oauth.js'
 import { qrcodeCreate, showQrcode } from './handlers/qrcode.js'
+import { kfList, massSpeedGet } from './handlers/account.js'
 import { callbackIp, classicToken, clearQuota, stableToken } from './handlers/token.js'
 import { tagBatchTagging, tagBatchUntagging, tagCreate, tagDelete, tagIdList, tagList, tagMembers, tagUpdate, userBatchInfo, userInfo, userList, userRemark } from './handlers/users.js'
 
@@ -57,6 +58,8 @@ export const ROUTES: Record<string, Route> = {
   '/sns/oauth2/refresh_token': get(oauthRefresh, false),
   '/sns/userinfo': get(oauthUserInfo, false),
   '/sns/auth': get(oauthAuth, false),
+  '/cgi-bin/customservice/getkflist': get(kfList),
+  '/cgi-bin/message/mass/speed/get': post(massSpeedGet),
   // the pages WeChat serves on other hosts (mp.weixin.qq.com, open.weixin.qq.com)
   '/cgi-bin/showqrcode': get(showQrcode, false),
   '/connect/oauth2/authorize': get(oauthAuthorize, false),
