@@ -19,7 +19,7 @@ export async function parseRulesText(text: string, format: RulesFileFormat, wher
   let value: unknown
   if (format === 'yaml') {
     const { parseDocument } = await import('yaml')
-    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true })
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
     const error = doc.errors[0]
     if (error !== undefined) {
       const line = error.linePos?.[0]

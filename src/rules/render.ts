@@ -73,7 +73,7 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 }
 
 /** One line a person can read: what a reply sends (for `rules list` and `rules test`). */
-export function describeRuleReply(reply: RuleSingleReply): string {
+export function describeRuleReply(reply: RuleSingleReply | Reply): string {
   switch (reply.type) {
     case 'text':
       return `text ${JSON.stringify(reply.content.length > 60 ? reply.content.slice(0, 60) + '…' : reply.content)}`
@@ -81,7 +81,11 @@ export function describeRuleReply(reply: RuleSingleReply): string {
       return `news ${reply.articles.map((a) => JSON.stringify(a.title)).join(', ')}`
     case 'music':
       return `music ${JSON.stringify(reply.title ?? reply.thumbMediaId)}`
-    default:
+    case 'image':
+    case 'voice':
+    case 'video':
       return `${reply.type} ${reply.mediaId}`
+    default:
+      return reply.type
   }
 }

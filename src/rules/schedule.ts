@@ -6,12 +6,13 @@ import { WEEKDAYS, type RuleSchedule, type Weekday } from './types.js'
 
 export const DEFAULT_TIMEZONE = 'Asia/Shanghai'
 
-const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/
+const HHMM = /^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$/
 
-/** Minutes since midnight for `HH:MM` (00:00–23:59), else undefined. */
+/** Minutes since midnight for `HH:MM` (00:00–23:59, and 24:00 for the end of the day), else undefined. */
 export function parseHHMM(value: string): number | undefined {
   const m = HHMM.exec(value)
-  return m === null ? undefined : Number(m[1]) * 60 + Number(m[2])
+  if (m === null) return undefined
+  return m[3] === undefined ? Number(m[1]) * 60 + Number(m[2]) : 1440
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>()

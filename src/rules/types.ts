@@ -136,7 +136,7 @@ export const RULE_REPLY_TYPES = ['text', 'image', 'voice', 'video', 'music', 'ne
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
 export type Weekday = (typeof WEEKDAYS)[number]
 
-/** From `from` (inclusive) to `to` (exclusive), `HH:MM`, on `days` (default every day). `to` before `from` runs past midnight. */
+/** From `from` (inclusive) to `to` (exclusive), `HH:MM` (`to` may be 24:00), on `days` (default every day). `to` before `from` runs past midnight. */
 export interface TimeWindow {
   days?: Weekday[]
   from: string

@@ -164,6 +164,15 @@ async function checkOne(input: unknown, report: Report, options: CheckOptions): 
   const parsed = ruleSchema.safeParse(input)
   if (!parsed.success) {
     for (const issue of parsed.error.issues) report(...describeIssue(issue))
+    // the well-formed parts are still checked, so one pass shows every problem of the rule
+    const parts = input !== null && typeof input === 'object' ? (input as { trigger?: unknown; reply?: unknown }) : {}
+    const trigger = triggerSchema.safeParse(parts.trigger)
+    if (trigger.success) {
+      checkTrigger(trigger.data as RuleTrigger, report)
+      await checkRegex(trigger.data as RuleTrigger, report)
+      const reply = replySchema.safeParse(parts.reply)
+      if (reply.success) checkReply(reply.data as RuleReply, trigger.data as RuleTrigger, report)
+    }
     return undefined
   }
   const rule = parsed.data as RuleInput
@@ -182,8 +191,8 @@ async function checkOne(input: unknown, report: Report, options: CheckOptions): 
     rule.schedule.windows.forEach((w, i) => {
       const from = parseHHMM(w.from)
       const to = parseHHMM(w.to)
-      if (from === undefined) fail(`schedule.windows[${i}].from`, `must be HH:MM (00:00–23:59), got ${JSON.stringify(w.from)}`)
-      if (to === undefined) fail(`schedule.windows[${i}].to`, `must be HH:MM (00:00–23:59), got ${JSON.stringify(w.to)}`)
+      if (from === undefined || from === 1440) fail(`schedule.windows[${i}].from`, `must be HH:MM (00:00–23:59), got ${JSON.stringify(w.from)}`)
+      if (to === undefined) fail(`schedule.windows[${i}].to`, `must be HH:MM (00:00–24:00), got ${JSON.stringify(w.to)}`)
       if (from !== undefined && from === to) fail(`schedule.windows[${i}]`, 'from and to are the same time: the window would be empty (leave the schedule out for "always")')
     })
   }

@@ -50,6 +50,8 @@ export interface WxmpServer {
   spool: SpoolingRecorder | undefined
   /** Prometheus metrics served at GET /metrics; give `metrics.recordApiCall` to the API client's `onCall`. */
   metrics: WxmpMetrics
+  /** The rules (replies without code) and their live cache; undefined with WXMP_RULES=off. */
+  rules: import('../rules/server.js').ServerRules | undefined
   /** Stops accepting, lets running handlers finish (late replies included), closes stores. */
   close(options?: { drainMs?: number }): Promise<void>
 }
@@ -103,6 +105,8 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     bot.setApiFactory(() => createWechatApiFromConfig(config, sharedStore, { logger, onCall: (call) => metrics.recordApiCall(call) }))
   }
   bot.use(followerTracking(records, config.appId ?? '', logger))
+  // before the code handlers, whatever the order: the rules middleware calls next() itself
+  const rules = config.rules === 'off' ? undefined : await (await import('../rules/server.js')).installRules(bot, config, logger)
   await (options.setup ?? installEchoBot)(bot)
   const lateProblem = lateDeliveryProblem(bot)
   // in development (generated Token, the echo bot) nothing is slow yet: a note, not a warning
@@ -163,6 +167,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     records,
     spool,
     metrics,
+    rules,
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true
@@ -172,6 +177,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
       await stopped
       await Promise.all([...new Set([store, sharedStore])].map((s) => s.close().catch(() => undefined)))
       await spool?.close().catch(() => undefined)
+      await rules?.close().catch(() => undefined)
       await records.close().catch(() => undefined)
     },
   }

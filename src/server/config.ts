@@ -41,6 +41,12 @@ export interface WxmpConfig {
   rateLimitPerMinute: number
   /** Keep the SQL message log (every message, its reply, latency, errors). */
   messageLog: boolean
+  /** Rules engine (replies without code): before the code handlers, after them, or off (WXMP_RULES). */
+  rules: 'rules-first' | 'code-first' | 'off'
+  /** A rules file (JSON or YAML) imported at start when its content changed (WXMP_RULES_FILE). */
+  rulesFile: string | undefined
+  /** How often each instance checks the rules' version, ms (WXMP_RULES_POLL_MS). */
+  rulesPollMs: number
 }
 
 const bool = z
@@ -76,6 +82,9 @@ const VARIABLES = {
   WXMP_MAX_BODY_BYTES: { schema: int(1024, 64 * 1024 * 1024), hint: 'bytes, e.g. 1048576' },
   WXMP_MESSAGE_LOG: { schema: bool, hint: 'use 1 (default) to log every message to DATABASE_URL, 0 to turn the log off' },
   WXMP_RATE_LIMIT: { schema: int(0, 10_000_000), hint: 'requests per minute per address; 0 disables' },
+  WXMP_RULES: { schema: z.enum(['rules-first', 'code-first', 'off']), hint: 'rules-first (rules answer before your handlers), code-first (rules answer what your handlers leave) or off' },
+  WXMP_RULES_FILE: { schema: z.string().regex(/\.(json|ya?ml)$/i, 'must name a .json, .yaml or .yml file'), hint: 'a rules file kept in git, e.g. ./rules.yaml (wxmp rules export writes one)' },
+  WXMP_RULES_POLL_MS: { schema: int(100, 60_000), hint: 'milliseconds between checks of the rules version, e.g. 1000' },
 } as const
 
 type Variable = keyof typeof VARIABLES
@@ -173,6 +182,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     maxBodyBytes: read(env, 'WXMP_MAX_BODY_BYTES') ?? 1024 * 1024,
     rateLimitPerMinute: read(env, 'WXMP_RATE_LIMIT') ?? 0,
     messageLog: read(env, 'WXMP_MESSAGE_LOG') ?? true,
+    rules: read(env, 'WXMP_RULES') ?? 'rules-first',
+    rulesFile: read(env, 'WXMP_RULES_FILE'),
+    rulesPollMs: read(env, 'WXMP_RULES_POLL_MS') ?? 1000,
   }
 }
 

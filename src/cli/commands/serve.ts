@@ -6,9 +6,10 @@ import { WxmpError } from '../../errors.js'
 import type { WxmpConfig } from '../../server/config.js'
 import { startServer, type WxmpServer } from '../../server/app.js'
 
-export const SERVE_USAGE = `wxmp serve [--port N] [--host ADDR] [--path /wechat] [--bot ./my-bot.js]
+export const SERVE_USAGE = `wxmp serve [--port N] [--host ADDR] [--path /wechat] [--bot ./my-bot.js] [--no-echo]
   Starts the webhook server (the same as npm start). Without --bot it runs the echo bot.
-  --bot loads a module whose default export is (bot) => { bot.on(...) }.`
+  --bot loads a module whose default export is (bot) => { bot.on(...) }.
+  --no-echo: no code handlers at all, only the rules answer (wxmp rules).`
 
 /** Loads the user's bot module: its default export installs handlers on the bot. */
 async function loadSetup(file: string): Promise<(bot: Bot) => void | Promise<void>> {
@@ -23,7 +24,7 @@ async function loadSetup(file: string): Promise<(bot: Bot) => void | Promise<voi
 export async function runServeCommand(argv: string[], config: WxmpConfig, print: (line: string) => void): Promise<{ server: WxmpServer; code: number }> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string' }, host: { type: 'string' }, path: { type: 'string' }, bot: { type: 'string' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, path: { type: 'string' }, bot: { type: 'string' }, 'no-echo': { type: 'boolean', default: false } },
     allowPositionals: false,
   })
   const merged: WxmpConfig = { ...config }
@@ -37,9 +38,10 @@ export async function runServeCommand(argv: string[], config: WxmpConfig, print:
     if (!values.path.startsWith('/')) throw new WxmpError('WX_ERR_CONFIG', `--path ${values.path} must start with "/"`)
     merged.path = values.path
   }
-  const setup = values.bot === undefined ? undefined : await loadSetup(values.bot)
+  if (values['no-echo'] && values.bot !== undefined) throw new WxmpError('WX_ERR_CONFIG', '--no-echo and --bot: --bot already replaces the echo bot; give one of them')
+  const setup = values.bot === undefined ? (values['no-echo'] ? () => undefined : undefined) : await loadSetup(values.bot)
   const server = await startServer({ config: merged, ...(setup === undefined ? {} : { setup }) })
-  for (const line of banner(merged, server, values.bot)) print(line)
+  for (const line of banner(merged, server, values.bot ?? (values['no-echo'] ? 'rules only (--no-echo)' : undefined))) print(line)
   return { server, code: 0 }
 }
 
@@ -54,6 +56,7 @@ function banner(config: WxmpConfig, server: WxmpServer, botFile: string | undefi
     `  Encryption  : ${mode}`,
     `  API         : ${config.appId === undefined ? 'off (set WECHAT_APPID and WECHAT_APPSECRET)' : `${config.appId} via ${config.apiBase}`}`,
     `  Storage     : ${server.sharedStore.kind}${config.redisUrl === undefined ? ' (one instance; set REDIS_URL for several)' : ''}`,
+    `  Rules       : ${server.rules === undefined ? 'off (WXMP_RULES=off)' : `${server.rules.live.current.size} (${config.rules}); wxmp rules list`}`,
     `  Try it      : npx wxmp simulate text 你好`,
     `  WeChat      : 公众号后台 → 设置与开发 → 基本配置 → 服务器配置: URL https://<your-domain>${config.path} (ports 80/443 only: put nginx with HTTPS in front), Token as above`,
     '',
