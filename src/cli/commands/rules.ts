@@ -76,7 +76,7 @@ export async function runRulesCommand(argv: string[], ctx: RulesCommandContext):
     ctx.print(help)
     return 0
   }
-  if (sub === 'import' && !rest.some((a) => !a.startsWith('-'))) return importFromConsole(rest, ctx)
+  if (sub === 'import' && importPositionals(rest).length === 0) return importFromConsole(rest, ctx)
   return withStore(ctx, (store) => {
     switch (sub) {
       case 'list':
@@ -193,9 +193,22 @@ async function exportRules(argv: string[], store: RuleStore, ctx: RulesCommandCo
   return 0
 }
 
+const IMPORT_OPTIONS = {
+  replace: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  'menu-file': { type: 'string', default: 'data/console-menu.json' },
+  'push-menu': { type: 'boolean', default: false },
+} as const
+
+/** The files named to `rules import` (none: from the console). */
+function importPositionals(argv: string[]): string[] {
+  return parseArgs({ args: argv, options: IMPORT_OPTIONS, allowPositionals: true }).positionals
+}
+
 async function importFile(argv: string[], store: RuleStore, ctx: RulesCommandContext): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { replace: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false } }, allowPositionals: true })
+  const { values, positionals } = parseArgs({ args: argv, options: IMPORT_OPTIONS, allowPositionals: true })
   if (positionals.length !== 1) usageError('usage: wxmp rules import <file> [--replace] [--dry-run]')
+  if (values['push-menu'] || argv.includes('--menu-file')) usageError('--menu-file and --push-menu go with an import from the console (no file)')
   const { rules } = await readRulesFile(positionals[0]!)
   const result = await store.import(rules, { mode: values.replace ? 'replace' : 'merge', dryRun: values['dry-run'] })
   printResult(result, ctx, values['dry-run'])
@@ -210,11 +223,7 @@ function printResult(result: RulesImportResult, ctx: RulesCommandContext, dryRun
 }
 
 async function importFromConsole(argv: string[], ctx: RulesCommandContext): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { 'dry-run': { type: 'boolean', default: false }, 'menu-file': { type: 'string', default: 'data/console-menu.json' }, 'push-menu': { type: 'boolean', default: false }, replace: { type: 'boolean', default: false } },
-    allowPositionals: false,
-  })
+  const { values } = parseArgs({ args: argv, options: IMPORT_OPTIONS, allowPositionals: false })
   if (values.replace) usageError('--replace goes with a rules file; an import from the console never removes rules')
   const dryRun = values['dry-run']
   if (dryRun && values['push-menu']) usageError('--push-menu publishes the menu: leave out --dry-run to do it')
