@@ -70,8 +70,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // numbered after its issue (14) so parallel branches adding migrations do not collide
-    version: 14,
+    version: 2,
     name: 'reply rules and their version',
     sql: `
       CREATE TABLE wxmp_rules (

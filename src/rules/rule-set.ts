@@ -109,6 +109,7 @@ export class RuleSet {
     if (message.MsgType === 'event') return this.eventCandidates(message)
     const typed = this.byType.get(message.MsgType)
     if (message.MsgType !== 'text') return typed === undefined ? [] : typed.map((compiled) => ({ compiled, match: undefined }))
+    if (this.exact.size === 0 && this.automaton === undefined && this.regexes.length === 0 && typed === undefined) return []
     const content = (message as { Content?: unknown }).Content
     if (typeof content !== 'string') return []
     const found: Candidate[] = []
