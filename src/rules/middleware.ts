@@ -35,6 +35,12 @@ export interface RulesOptions {
   now?: () => number
   /** For `random` replies, in [0, 1). Default Math.random. */
   random?: () => number
+  /**
+   * For `all` replies: how long after the passive reply the others start through customer
+   * service. The passive answer leaves after the message log has the message, so a send started
+   * at once can reach the user first. Default 500 ms.
+   */
+  followUpDelayMs?: number
 }
 
 /** What a phase of the engine did with the message. */
@@ -53,7 +59,7 @@ export function rules<C extends Context = Context>(source: RuleSet | RulesSource
   const order = options.order ?? 'rules-first'
   if (order !== 'rules-first' && order !== 'code-first') throw new TypeError(`rules(): order must be 'rules-first' or 'code-first', got ${JSON.stringify(order)}`)
   const live: RulesSource = source instanceof RuleSet ? { current: source } : source
-  const engine = new Engine(options.now ?? Date.now, options.random ?? Math.random)
+  const engine = new Engine(options.now ?? Date.now, options.random ?? Math.random, Math.max(0, options.followUpDelayMs ?? 500))
   if (order === 'rules-first') {
     return (ctx, next) => {
       const set = live.current
@@ -85,6 +91,7 @@ class Engine {
   constructor(
     private readonly now: () => number,
     private readonly random: () => number,
+    private readonly followUpDelayMs: number,
   ) {}
 
   /** The first candidate that is open now and out of its cooldown answers. */
@@ -142,7 +149,7 @@ class Engine {
   private async all(ctx: Context, ruleId: string, replies: RuleSingleReply[], values: PlaceholderValues): Promise<Outcome> {
     void ctx.reply(toReply(replies[0]!, values))
     if (replies.length === 1) return 'answered'
-    await new Promise((resolve) => setImmediate(resolve)) // the passive answer leaves first
+    await new Promise((resolve) => setTimeout(resolve, this.followUpDelayMs)) // the passive answer leaves first
     for (const r of replies.slice(1)) {
       const outcome = await ctx.send(toReply(r, values))
       if (outcome.status !== 'sent') {

@@ -254,7 +254,11 @@ function checkReply(reply: RuleReply, trigger: RuleTrigger, fail: Report): void 
     }
   }
   if (reply.type === 'random' || reply.type === 'all') {
-    reply.replies.forEach((r, i) => checkSingle(r, `reply.replies[${i}]`))
+    reply.replies.forEach((r, i) => {
+      checkSingle(r, `reply.replies[${i}]`)
+      // after the first, replies go through customer service, which takes one article (45008)
+      if (reply.type === 'all' && i > 0 && r.type === 'news' && r.articles.length > 1) fail(`reply.replies[${i}].articles`, `has ${r.articles.length} articles; a reply after the first goes through customer service, which sends one`)
+    })
     if (reply.type === 'all' && !toMessage && reply.replies.length > LIMITS.repliesForEvents) {
       fail('reply.replies', `has ${reply.replies.length} replies; after a ${trigger.type} WeChat lets one passive reply and 3 customer-service messages through (${LIMITS.repliesForEvents} in all)`)
     }

@@ -262,10 +262,9 @@ async function withApi(ctx: RulesCommandContext, run: (api: WechatApi) => Promis
 
 function printPlan(plan: ConsoleImportPlan, ctx: RulesCommandContext, dryRun: boolean): void {
   ctx.print(`console settings → ${plan.rules.length} rules${plan.media.toCopy > 0 ? ` (${plan.media.toCopy} media file${plan.media.toCopy === 1 ? '' : 's'} ${dryRun ? 'to copy' : 'copied'} to permanent material)` : ''}:`)
-  const created = new Set(plan.result.created)
-  const updated = new Set(plan.result.updated)
-  for (const rule of plan.rules) ctx.print(`${created.has(rule.id!) ? '+' : updated.has(rule.id!) ? '~' : '='} ${describeRule(rule as Parameters<typeof describeRule>[0])}`)
-  printResult(plan.result, { ...ctx, print: (line) => (line.startsWith('(dry') ? undefined : ctx.print(line)) }, false)
+  const { created, updated, unchanged } = plan.result
+  for (const rule of plan.rules) ctx.print(`${created.includes(rule.id!) ? '+' : updated.includes(rule.id!) ? '~' : '='} ${describeRule(rule as Parameters<typeof describeRule>[0])}`)
+  ctx.print(`rules: ${created.length} ${dryRun ? 'to create' : 'created'}, ${updated.length} ${dryRun ? 'to update' : 'updated'}, ${unchanged.length} unchanged (+ new, ~ changed in the console, = as before)`)
   if (plan.menu !== undefined) {
     const buttons = plan.menu.button.reduce((n, b) => n + (b.sub_button?.length ?? 1), 0)
     ctx.print(`menu: ${buttons} buttons${plan.menuHasConsoleButtons ? '; message buttons become click keys answered by the rules above' : ' (already an API menu: nothing to convert)'}`)
