@@ -22,6 +22,7 @@ import { createLogger } from '../src/logger.js'
 import { pooledRandomBytes } from '../src/pipeline/crypto.js'
 import { machineLine, describeMachine } from './machine.js'
 import { ACCOUNT, buildPool, type PooledRequest } from './requests.js'
+import { rulesStages } from './rules-micro.js'
 
 interface Stage {
   name: string
@@ -97,6 +98,9 @@ const stages: Stage[] = [
   { name: 'pipeline plaintext: bot.handle, echo bot, memory store (no HTTP)', run: (i) => plainBot.handle({ method: 'POST', query: at(plain, i).query, body: Buffer.from(at(plain, i).body) }) },
   { name: 'pipeline safe mode: bot.handle, echo bot, memory store (no HTTP)', run: (i) => aesBot.handle({ method: 'POST', query: at(aes, i).query, body: Buffer.from(at(aes, i).body) }) },
 ]
+
+// replies without code (bench/rules-micro.ts): 5 000 keyword rules
+stages.push(...rulesStages(plain))
 
 console.log(`wxmp micro-benchmarks: ${machineLine(describeMachine())}`)
 console.log(`µs per operation, median of ${BATCHES} batches of ${PER_BATCH}\n`)

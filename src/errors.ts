@@ -56,6 +56,9 @@ export const ERROR_TABLE = {
   // storage
   WX_ERR_STORAGE: { status: 503, title: 'storage backend failed' },
   WX_ERR_INTERNAL: { status: 500, title: 'internal error' },
+  // replies without code (rules)
+  WX_ERR_RULE_INVALID: { status: 400, title: 'rule refused: a field breaks a rule or a WeChat limit' },
+  WX_ERR_RULE: { status: 200, title: 'a rule failed while answering; the code handlers got the message' },
 } as const satisfies Record<string, { status: number; title: string }>
 
 export type WxErrorCode = keyof typeof ERROR_TABLE

@@ -23,6 +23,10 @@ export type { WxErrorCode } from './errors.js'
 export type { InboundRequest, OutboundResponse } from './pipeline/request.js'
 export type { KeyValueStore } from './storage/types.js'
 export type { Logger } from './logger.js'
+// replies without code (the store, the live cache and the console import: 'wxmp/rules')
+export { rules } from './rules/middleware.js'
+export { compileRules } from './rules/compile.js'
+export type { RuleInput, Rule, RuleTrigger, RuleReply, RulesOrder } from './rules/types.js'
 
 // advanced
 export { MemoryStore } from './storage/memory.js'

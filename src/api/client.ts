@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js'
 import { MemoryStore } from '../storage/memory.js'
 import type { KeyValueStore } from '../storage/types.js'
 import { TOKEN_INVALID_ERRCODES, WechatApiError } from './errors.js'
+import { AutoReplyApi } from './groups/autoreply.js'
 import { CustomerServiceApi } from './groups/customer-service.js'
 import { JssdkApi } from './groups/jssdk.js'
 import { MediaApi } from './groups/media.js'
@@ -101,6 +102,8 @@ export class WechatApi {
   readonly qrcode: QrcodeApi
   readonly oauth: OAuthApi
   readonly jssdk: JssdkApi
+  /** The MP console's own reply settings and menu (read-only): `wxmp rules import` reads them. */
+  readonly autoReply: AutoReplyApi
   /** @internal */
   readonly transport: Transport
   /** @internal */
@@ -154,6 +157,7 @@ export class WechatApi {
     this.qrcode = new QrcodeApi(this)
     this.oauth = new OAuthApi(this)
     this.jssdk = new JssdkApi(this)
+    this.autoReply = new AutoReplyApi(this)
   }
 
   /**

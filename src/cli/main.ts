@@ -156,6 +156,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
     config: 'read',
     run: async (args, io) => (await db()).runFollowers(args, io.config, io.print),
   },
+  rules: {
+    summary: 'replies without code: list, add, test, import from the MP console, export',
+    usage: async () => (await import('./commands/rules.js')).RULES_USAGE,
+    config: 'read',
+    run: async (args, io) => (await import('./commands/rules.js')).runRulesCommand(args, io),
+  },
 }
 
 const HELP_FLAGS = new Set(['--help', '-h'])

@@ -69,6 +69,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX wxmp_followers_subscribed ON wxmp_followers (app_id, subscribed);
     `,
   },
+  {
+    version: 2,
+    name: 'reply rules and their version',
+    sql: `
+      CREATE TABLE wxmp_rules (
+        app_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        enabled INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (app_id, id)
+      );
+      CREATE UNIQUE INDEX wxmp_rules_priority ON wxmp_rules (app_id, priority);
+
+      CREATE TABLE wxmp_rules_version (
+        app_id TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        changed_at BIGINT NOT NULL,
+        file_sha256 TEXT
+      );
+    `,
+  },
 ]
 
 const ID_COLUMN: Record<SqlDatabase['kind'], string> = {

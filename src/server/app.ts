@@ -58,6 +58,8 @@ export interface WxmpServer {
   ops: OperationsListener | undefined
   /** Why a reply after the deadline could not be delivered, when it could not (the banner shows it in development). */
   lateReplyProblem: string | undefined
+  /** The rules (replies without code) and their live cache; undefined with WXMP_RULES=off. */
+  rules: import('../rules/server.js').ServerRules | undefined
   /** Stops accepting, lets running handlers finish (late replies included), closes stores. */
   close(options?: { drainMs?: number }): Promise<void>
 }
@@ -142,6 +144,8 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     bot.setApiFactory(() => createWechatApiFromConfig(config, sharedStore, { logger, onCall: (call) => metrics.recordApiCall(call) }))
   }
   bot.use(followerTracking(records, config.appId ?? '', logger))
+  // before the code handlers, whatever the order: the rules middleware calls next() itself
+  const rules = config.rules === 'off' ? undefined : await (await import('../rules/server.js')).installRules(bot, config, logger)
   await (options.setup ?? installEchoBot)(bot)
   const lateProblem = lateDeliveryProblem(bot)
   // in development (generated Token, the echo bot) nothing is slow yet: an expected state, shown
@@ -184,6 +188,7 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     metrics,
     ops,
     lateReplyProblem: lateProblem,
+    rules,
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true
@@ -196,6 +201,7 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
       rejections.close()
       await Promise.all([...new Set([store, sharedStore])].map((s) => s.close().catch(() => undefined)))
       await spool?.close().catch(() => undefined)
+      await rules?.close().catch(() => undefined)
       await records.close().catch(() => undefined)
     },
   }

@@ -66,6 +66,12 @@ export interface WxmpConfig {
   /** A separate listener for /healthz, /readyz and /metrics; undefined: they stay on the webhook port. */
   opsPort: number | undefined
   opsHost: string
+  /** Rules engine (replies without code): before the code handlers, after them, or off (WXMP_RULES). */
+  rules: 'rules-first' | 'code-first' | 'off'
+  /** A rules file (JSON or YAML) imported at start when its content changed (WXMP_RULES_FILE). */
+  rulesFile: string | undefined
+  /** How often each instance checks the rules' version, ms (WXMP_RULES_POLL_MS). */
+  rulesPollMs: number
 }
 
 const bool = z
@@ -114,6 +120,9 @@ const VARIABLES = {
   WXMP_CLIENT_IP_HEADER: { schema: z.enum(['x-forwarded-for', 'x-real-ip']), hint: 'x-forwarded-for (default; the proxy appends to it) or x-real-ip (the proxy overwrites it)' },
   WXMP_OPS_PORT: { schema: int(0, 65535), hint: 'a TCP port for /healthz, /readyz and /metrics, e.g. 9464' },
   WXMP_OPS_HOST: { schema: z.string().min(1), hint: 'the address the operations port listens on, e.g. 127.0.0.1 (default) or 0.0.0.0 behind a firewall' },
+  WXMP_RULES: { schema: z.enum(['rules-first', 'code-first', 'off']), hint: 'rules-first (rules answer before your handlers), code-first (rules answer what your handlers leave) or off' },
+  WXMP_RULES_FILE: { schema: z.string().regex(/\.(json|ya?ml)$/i, 'must name a .json, .yaml or .yml file'), hint: 'a rules file kept in git, e.g. ./rules.yaml (wxmp rules export writes one)' },
+  WXMP_RULES_POLL_MS: { schema: int(100, 60_000), hint: 'milliseconds between checks of the rules version, e.g. 1000' },
 } as const
 
 type Variable = keyof typeof VARIABLES
@@ -243,6 +252,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     clientIpHeader: read(env, 'WXMP_CLIENT_IP_HEADER') ?? 'x-forwarded-for',
     opsPort,
     opsHost: read(env, 'WXMP_OPS_HOST') ?? '127.0.0.1',
+    rules: read(env, 'WXMP_RULES') ?? 'rules-first',
+    rulesFile: read(env, 'WXMP_RULES_FILE'),
+    rulesPollMs: read(env, 'WXMP_RULES_POLL_MS') ?? 1000,
   }
 }
 

@@ -10,3 +10,5 @@ export type { FakeWechat, FakeWechatOptions, FakeFault, FakeCall, FakeSent } fro
 export { collectLateMessages, describeSent, LATE_NOT_SHOWN } from './late-sends.js'
 export { LATE_WAIT_MS, FOLLOW_UP_WAIT_MS, NEXT_HEADER } from './simulator.js'
 export type { LateMessage, CollectLateOptions, CollectLateResult } from './late-sends.js'
+export { consoleSettings, setConsoleSettings, sampleConsoleSettings, permanentMaterial } from './fake-wechat/handlers/console.js'
+export type { ConsoleSettings, ConsoleButton, ConsoleReply, ConsoleKeywordRule } from './fake-wechat/handlers/console.js'

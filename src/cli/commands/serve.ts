@@ -7,12 +7,13 @@ import { WxmpError } from '../../errors.js'
 import type { WxmpConfig } from '../../server/config.js'
 import { startServer, type WxmpServer } from '../../server/app.js'
 
-export const SERVE_USAGE = `wxmp serve [--port N] [--host ADDR] [--path /wechat] [--bot ./my-bot.js]
+export const SERVE_USAGE = `wxmp serve [--port N] [--host ADDR] [--path /wechat] [--bot ./my-bot.js] [--no-echo]
   Starts the webhook server (the same as npm start; npm start -- --port 3456 passes options).
   Without --bot it runs the echo bot. --bot loads a module (.js, or .ts with tsx installed or
   Node 22.18+) whose default export is (bot) => { bot.on(...) }.
   --port N       TCP port (default PORT, else 3000); --host ADDR (default HOST, else 0.0.0.0)
   --path /p      webhook path (default WECHAT_PATH, else /wechat)
+  --no-echo      no code handlers at all, only the rules answer (wxmp rules)
   Stops on SIGINT/SIGTERM after running handlers finish (at most 10 s).`
 
 /** Loads the user's bot module: its default export installs handlers on the bot. */
@@ -62,7 +63,7 @@ async function importBotModule(file: string): Promise<{ default?: unknown; setup
 export async function runServeCommand(argv: string[], config: WxmpConfig, print: (line: string) => void): Promise<{ server: WxmpServer; code: number }> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string' }, host: { type: 'string' }, path: { type: 'string' }, bot: { type: 'string' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, path: { type: 'string' }, bot: { type: 'string' }, 'no-echo': { type: 'boolean', default: false } },
     allowPositionals: false,
   })
   const merged: WxmpConfig = { ...config }
@@ -76,9 +77,10 @@ export async function runServeCommand(argv: string[], config: WxmpConfig, print:
     if (!values.path.startsWith('/')) throw new WxmpError('WX_ERR_CONFIG', `--path ${values.path} must start with "/"`)
     merged.path = values.path
   }
-  const setup = values.bot === undefined ? undefined : await loadSetup(values.bot)
+  if (values['no-echo'] && values.bot !== undefined) throw new WxmpError('WX_ERR_CONFIG', '--no-echo and --bot: --bot already replaces the echo bot; give one of them')
+  const setup = values.bot === undefined ? (values['no-echo'] ? () => undefined : undefined) : await loadSetup(values.bot)
   const server = await startServer({ config: merged, ...(setup === undefined ? {} : { setup }) })
-  for (const line of banner(merged, server, values.bot)) print(line)
+  for (const line of banner(merged, server, values.bot ?? (values['no-echo'] ? 'rules only (--no-echo)' : undefined))) print(line)
   return { server, code: 0 }
 }
 
@@ -94,6 +96,7 @@ function banner(config: WxmpConfig, server: WxmpServer, botFile: string | undefi
     `  API         : ${config.appId === undefined ? 'off (set WECHAT_APPID and WECHAT_APPSECRET)' : `${config.appId} via ${config.apiBase}`}`,
     `  Storage     : ${server.sharedStore.kind}${config.redisUrl === undefined ? ' (one instance; set REDIS_URL for several)' : ''}`,
     `  Operations  : ${server.ops !== undefined ? `${server.ops.url}/healthz, /readyz, /metrics` : `/healthz, /readyz, /metrics on this port${config.dev ? '' : ' (readyz and metrics: this host only; WXMP_OPS_PORT for a port of their own)'}`}`,
+    `  Rules       : ${server.rules === undefined ? 'off (WXMP_RULES=off)' : `${server.rules.live.current.size} (${config.rules}); wxmp rules list`}`,
     `  Try it      : ${tryIt(server.http.url)}`,
     // an expected state in development, said once here rather than as an error-coded log line
     ...(server.lateReplyProblem === undefined || !config.dev ? [] : [`  Slow replies: a reply later than ${config.replyTimeoutMs} ms is lost until WECHAT_APPID and WECHAT_APPSECRET are set (customer-service API)`]),

@@ -2,7 +2,8 @@
 import type { FakeState } from './state.js'
 import type { FakeRequest, FakeResponse } from './types.js'
 import { customSend, customTyping, templateDelete, templateList, templateSend } from './handlers/messages.js'
-import { menuAddConditional, menuCreate, menuDelConditional, menuDelete, menuGet, menuTryMatch, selfMenuInfo } from './handlers/menu.js'
+import { menuAddConditional, menuCreate, menuDelConditional, menuDelete, menuGet, menuTryMatch } from './handlers/menu.js'
+import { autoreplyInfo, consoleSelfMenuInfo, materialAdd } from './handlers/console.js'
 import { mediaGet, mediaUpload } from './handlers/media.js'
 import { getTicket, oauthAccessToken, oauthAuth, oauthAuthorize, oauthRefresh, oauthUserInfo } from './handlers/oauth.js'
 import { qrcodeCreate, showQrcode } from './handlers/qrcode.js'
@@ -37,7 +38,7 @@ export const ROUTES: Record<string, Route> = {
   '/cgi-bin/menu/addconditional': post(menuAddConditional),
   '/cgi-bin/menu/delconditional': post(menuDelConditional),
   '/cgi-bin/menu/trymatch': post(menuTryMatch),
-  '/cgi-bin/get_current_selfmenu_info': get(selfMenuInfo),
+  '/cgi-bin/get_current_selfmenu_info': get(consoleSelfMenuInfo),
   '/cgi-bin/user/info': get(userInfo),
   '/cgi-bin/user/info/batchget': post(userBatchInfo),
   '/cgi-bin/user/get': get(userList),
@@ -63,4 +64,7 @@ export const ROUTES: Record<string, Route> = {
   // the pages WeChat serves on other hosts (mp.weixin.qq.com, open.weixin.qq.com)
   '/cgi-bin/showqrcode': get(showQrcode, false),
   '/connect/oauth2/authorize': get(oauthAuthorize, false),
+  // the console's own settings (replies without code): handlers/console.ts
+  '/cgi-bin/get_current_autoreply_info': get(autoreplyInfo),
+  '/cgi-bin/material/add_material': post(materialAdd),
 }
