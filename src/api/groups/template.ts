@@ -1,5 +1,5 @@
 /** Template messages (模板消息, protocol.md §9.1): the way to reach a follower outside the 48-hour window. */
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 import { compact, invalidInput, requireOpenid, requireString } from './input.js'
 
 export interface TemplateMessage {
@@ -27,7 +27,7 @@ export interface PrivateTemplate {
  * const msgid = await api.template.send({ touser: openid, template_id: 'ngqIpbwh…', data: { keyword1: { value: '巧克力' } } })
  */
 export class TemplateApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   /** Sends; returns WeChat's msgid as a string (it exceeds 2^53). */
   async send(message: TemplateMessage): Promise<string> {

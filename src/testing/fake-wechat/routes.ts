@@ -1,6 +1,8 @@
-/** Every endpoint the fake serves: method, whether it needs an access_token, handler. */
-import type { FakeState } from './state.js'
-import type { FakeRequest, FakeResponse } from './types.js'
+/**
+ * Every endpoint the fake serves: method, whether it needs an access_token, handler. A group
+ * of endpoints in its own handler file registers here with one `...GROUP_ROUTES` line.
+ */
+import { get, post, type Route } from './route.js'
 import { customSend, customTyping, templateDelete, templateList, templateSend } from './handlers/messages.js'
 import { menuAddConditional, menuCreate, menuDelConditional, menuDelete, menuGet, menuTryMatch, selfMenuInfo } from './handlers/menu.js'
 import { mediaGet, mediaUpload } from './handlers/media.js'
@@ -8,16 +10,6 @@ import { getTicket, oauthAccessToken, oauthAuth, oauthAuthorize, oauthRefresh, o
 import { qrcodeCreate, showQrcode } from './handlers/qrcode.js'
 import { callbackIp, classicToken, clearQuota, stableToken } from './handlers/token.js'
 import { tagBatchTagging, tagBatchUntagging, tagCreate, tagDelete, tagIdList, tagList, tagMembers, tagUpdate, userBatchInfo, userInfo, userList, userRemark } from './handlers/users.js'
-
-export interface Route {
-  method: 'GET' | 'POST'
-  /** Checks the account access_token first (OAuth and token endpoints do not). */
-  auth: boolean
-  handle: (req: FakeRequest, state: FakeState) => FakeResponse | Promise<FakeResponse>
-}
-
-const get = (handle: Route['handle'], auth = true): Route => ({ method: 'GET', auth, handle })
-const post = (handle: Route['handle'], auth = true): Route => ({ method: 'POST', auth, handle })
 
 export const ROUTES: Record<string, Route> = {
   '/cgi-bin/token': get(classicToken, false),
@@ -61,3 +53,4 @@ export const ROUTES: Record<string, Route> = {
   '/cgi-bin/showqrcode': get(showQrcode, false),
   '/connect/oauth2/authorize': get(oauthAuthorize, false),
 }
+export type { Route } from './route.js'
