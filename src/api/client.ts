@@ -18,6 +18,17 @@ import { QrcodeApi } from './groups/qrcode.js'
 import { TagApi } from './groups/tag.js'
 import { TemplateApi } from './groups/template.js'
 import { UserApi } from './groups/user.js'
+import { BlacklistApi } from './groups/blacklist.js'
+import { CommentApi } from './groups/comment.js'
+import { DatacubeApi } from './groups/datacube.js'
+import { DraftApi } from './groups/draft.js'
+import { PublishApi } from './groups/freepublish.js'
+import { KfApi } from './groups/kf.js'
+import { MassApi } from './groups/mass.js'
+import { MaterialApi } from './groups/material.js'
+import { OcrApi } from './groups/ocr.js'
+import { ShortKeyApi } from './groups/shorten.js'
+import { SubscribeMessageApi } from './groups/subscribe-message.js'
 import { TokenManager, type TokenMode, type TokenProvider } from './token-manager.js'
 import { Transport, type BinaryResult, type CallInfo, type RequestSpec } from './transport.js'
 
@@ -95,6 +106,27 @@ export class WechatApi {
   readonly qrcode: QrcodeApi
   readonly oauth: OAuthApi
   readonly jssdk: JssdkApi
+  /** Permanent material and images for article bodies. */
+  readonly material: MaterialApi
+  /** The draft box (草稿箱). */
+  readonly draft: DraftApi
+  /** Publishing drafts (发布能力). */
+  readonly publish: PublishApi
+  /** Comments on sent articles (留言). */
+  readonly comment: CommentApi
+  /** Mass send (群发). */
+  readonly mass: MassApi
+  /** Subscription notices (订阅通知). */
+  readonly subscribeMessage: SubscribeMessageApi
+  /** Customer-service agents, sessions and records. */
+  readonly kf: KfApi
+  readonly blacklist: BlacklistApi
+  /** Short keys (短key). */
+  readonly shortKey: ShortKeyApi
+  /** Statistics (数据统计). */
+  readonly datacube: DatacubeApi
+  /** OCR and image processing. */
+  readonly ocr: OcrApi
   /** @internal */
   readonly transport: Transport
   /** @internal */
@@ -160,6 +192,17 @@ export class WechatApi {
     this.qrcode = new QrcodeApi(caller)
     this.oauth = new OAuthApi(caller)
     this.jssdk = new JssdkApi(caller)
+    this.material = new MaterialApi(caller)
+    this.draft = new DraftApi(caller)
+    this.publish = new PublishApi(caller)
+    this.comment = new CommentApi(caller)
+    this.mass = new MassApi(caller)
+    this.subscribeMessage = new SubscribeMessageApi(caller)
+    this.kf = new KfApi(caller)
+    this.blacklist = new BlacklistApi(caller)
+    this.shortKey = new ShortKeyApi(caller)
+    this.datacube = new DatacubeApi(caller)
+    this.ocr = new OcrApi(caller)
   }
 
   /**
