@@ -9,6 +9,14 @@ import { mediaGet, mediaUpload } from './handlers/media.js'
 import { getTicket, oauthAccessToken, oauthAuth, oauthAuthorize, oauthRefresh, oauthUserInfo } from './handlers/oauth.js'
 import { qrcodeCreate, showQrcode } from './handlers/qrcode.js'
 import { callbackIp, classicToken, clearQuota, stableToken } from './handlers/token.js'
+import { MATERIAL_ROUTES } from './handlers/material.js'
+import { DRAFT_ROUTES } from './handlers/drafts.js'
+import { FREEPUBLISH_ROUTES } from './handlers/freepublish.js'
+import { COMMENT_ROUTES } from './handlers/comments.js'
+import { MASS_ROUTES } from './handlers/mass.js'
+import { SUBSCRIBE_ROUTES } from './handlers/subscribe.js'
+import { KF_ROUTES } from './handlers/kf.js'
+import { EXTRA_ROUTES } from './handlers/extras.js'
 import { tagBatchTagging, tagBatchUntagging, tagCreate, tagDelete, tagIdList, tagList, tagMembers, tagUpdate, userBatchInfo, userInfo, userList, userRemark } from './handlers/users.js'
 
 export const ROUTES: Record<string, Route> = {
@@ -52,5 +60,13 @@ export const ROUTES: Record<string, Route> = {
   // the pages WeChat serves on other hosts (mp.weixin.qq.com, open.weixin.qq.com)
   '/cgi-bin/showqrcode': get(showQrcode, false),
   '/connect/oauth2/authorize': get(oauthAuthorize, false),
+  ...MATERIAL_ROUTES,
+  ...DRAFT_ROUTES,
+  ...FREEPUBLISH_ROUTES,
+  ...COMMENT_ROUTES,
+  ...MASS_ROUTES,
+  ...SUBSCRIBE_ROUTES,
+  ...KF_ROUTES,
+  ...EXTRA_ROUTES,
 }
 export type { Route } from './route.js'
