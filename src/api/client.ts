@@ -236,6 +236,19 @@ export class WechatApi {
     return body.ip_list ?? []
   }
 
+  /**
+   * Resets the daily API quotas after a 45009 (10 times a month; 48006 when those are used up).
+   */
+  async clearQuota(): Promise<void> {
+    await this.call('/cgi-bin/clear_quota', { appid: this.appId })
+  }
+
+  /** The IP addresses of api.weixin.qq.com (for an egress allow-list). */
+  async getApiDomainIp(): Promise<string[]> {
+    const body = await this.call<{ ip_list?: string[] }>('/cgi-bin/get_api_domain_ip')
+    return body.ip_list ?? []
+  }
+
   /** @internal a JSON call without the access_token (token fetch, OAuth). */
   async unauthenticated<T>(spec: RequestSpec): Promise<T> {
     return this.caller.unauthenticated<T>(spec)
