@@ -14,15 +14,21 @@ const commands = {
   api: () => import('./commands/api.js'),
   fakeWechat: () => import('./commands/fake-wechat.js'),
   db: () => import('./commands/db.js'),
+  publish: () => import('./commands/publish.js'),
+  draft: () => import('./commands/draft.js'),
+  material: () => import('./commands/material.js'),
 }
 
 async function usage(): Promise<string> {
-  const [{ SERVE_USAGE }, { SIMULATE_USAGE }, { API_USAGE }, { FAKE_WECHAT_USAGE }, { DB_USAGE }] = await Promise.all([
+  const [{ SERVE_USAGE }, { SIMULATE_USAGE }, { API_USAGE }, { FAKE_WECHAT_USAGE }, { DB_USAGE }, { PUBLISH_USAGE }, { DRAFT_USAGE }, { MATERIAL_USAGE }] = await Promise.all([
     commands.serve(),
     commands.simulate(),
     commands.api(),
     commands.fakeWechat(),
     commands.db(),
+    commands.publish(),
+    commands.draft(),
+    commands.material(),
   ])
   return `wxmp ${VERSION} — WeChat Official Account webhook server and tools
 
@@ -35,6 +41,9 @@ ${indent(SIMULATE_USAGE.split('\n')[0]!)}
 ${indent(API_USAGE)}
 ${indent(FAKE_WECHAT_USAGE)}
 ${indent(DB_USAGE)}
+${indent(PUBLISH_USAGE)}
+${indent(DRAFT_USAGE)}
+${indent(MATERIAL_USAGE)}
   help                  this text
   version               print the version
 
@@ -113,6 +122,12 @@ export async function main(argv: string[], print: Print = (l) => process.stdout.
         }
       case 'followers':
         return await (await commands.db()).runFollowers(rest, config, print)
+      case 'publish':
+        return await (await commands.publish()).runPublishCommand(rest, { config, print, printErr })
+      case 'draft':
+        return await (await commands.draft()).runDraftCommand(rest, { config, print, printErr })
+      case 'material':
+        return await (await commands.material()).runMaterialCommand(rest, { config, print, printErr })
       default:
         printErr(`wxmp: unknown command ${JSON.stringify(command)}\n\n${await usage()}`)
         return 2
