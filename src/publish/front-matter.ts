@@ -3,7 +3,7 @@
  * source URL, comments. Parsed with the `yaml` package; every problem is reported with the
  * file's line number, so the author can jump to it.
  */
-import { parseDocument, LineCounter } from 'yaml'
+import { isMap, parseDocument, LineCounter } from 'yaml'
 import { PostError } from './post-error.js'
 
 export interface PostMeta {
@@ -53,7 +53,7 @@ export function splitFrontMatter(source: string, file: string): SplitPost {
   }
   const root = doc.contents as unknown as { items?: Array<{ key: { value?: unknown; range?: [number, number, number] }; value: { range?: [number, number, number] } | null }> } | null
   if (root === null || root === undefined) return { meta: empty, body, bodyLineOffset }
-  if (!Array.isArray(root.items)) throw new PostError(file, 2, 'the front matter must be key: value lines')
+  if (!isMap(doc.contents)) throw new PostError(file, 2, 'the front matter must be key: value lines')
   const meta: PostMeta = { comments: 'off', linkReferences: true, lines: {} }
   const values = doc.toJS() as Record<string, unknown>
   for (const item of root.items) {

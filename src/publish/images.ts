@@ -81,7 +81,8 @@ async function download(url: string, fetchImpl: typeof globalThis.fetch, where: 
     try {
       response = await fetchImpl(url, { signal: controller.signal, redirect: 'follow' })
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (controller.signal.aborted ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s` : (err as Error).message)
+      const detail = (err as { cause?: { code?: string; message?: string } }).cause
+      const cause = controller.signal.aborted ? `no answer within ${FETCH_TIMEOUT_MS / 1000} s` : (detail?.code ?? detail?.message ?? (err as Error).message)
       throw where(`could not download the image ${url.slice(0, 120)}: ${cause}`)
     }
     if (!response.ok) {

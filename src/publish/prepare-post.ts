@@ -66,8 +66,11 @@ export async function preparePost(file: string, options: { fetch?: typeof global
     problems.push(new PostError(file, 1, 'no cover image: WeChat needs one for an article. Add "cover: ./cover.jpg" to the front matter, or put an image in the post (the first one becomes the cover)'))
   } else if (isWechatImage(coverSource.src)) {
     problems.push(new PostError(file, coverSource.line, 'the cover must be a file or a downloadable URL (it is uploaded as permanent material), not an image already on WeChat\'s CDN'))
+  } else if (wanted.some((img) => img.src === coverSource.src)) {
+    // a body image: loaded above (a failure is reported once, there)
+    cover = images.get(coverSource.src)
   } else {
-    cover = images.get(coverSource.src) ?? (await loadImage(coverSource.src, coverSource.line, path, options.fetch).catch((err: unknown) => void problems.push(relabel(err, file))) ?? undefined)
+    cover = (await loadImage(coverSource.src, coverSource.line, path, options.fetch).catch((err: unknown) => void problems.push(relabel(err, file))) ?? undefined)
   }
   if (problems.length > 0 || cover === undefined || title === undefined) {
     problems.sort((a, b) => a.line - b.line)

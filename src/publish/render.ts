@@ -64,6 +64,12 @@ const STRIPPED: Array<[RegExp, string]> = [
   [/<[a-z][^>]*\sstyle\s*=\s*["'][^"']*position\s*:\s*(fixed|absolute)/i, 'position: fixed/absolute is removed by WeChat'],
 ]
 
+/** Chinese/Japanese characters and full-width punctuation, next to which a line break adds no space. */
+const CJK_END = /[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]$/
+const CJK_START = /^[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]/
+const CJK_PUNCT_END = /[\u3000-\u303f\uff00-\uff0f\uff1a-\uff20]$/
+const CJK_PUNCT_START = /^[\u3000-\u303f\uff00-\uff0f\uff1a-\uff20]/
+
 const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 
 /** Text of an inline token's children (for the title). */
@@ -193,7 +199,12 @@ export function renderPost(parsed: ParsedPost, options: RenderOptions = {}): str
       const ref = state.links.pop()
       return ref === undefined ? '</a>' : ref === '' ? '' : `</span>${ref}`
     },
-    softbreak: () => '\n',
+    // a line break inside a paragraph is a space in HTML: right for English, wrong between Chinese characters
+    softbreak: (ts, i) => {
+      const before = ts[i - 1]?.content ?? ''
+      const after = ts[i + 1]?.content ?? ''
+      return (CJK_END.test(before) && CJK_START.test(after)) || CJK_PUNCT_END.test(before) || CJK_PUNCT_START.test(after) ? '' : '\n'
+    },
     html_block: (ts, i) => ts[i]!.content,
     html_inline: (ts, i) => ts[i]!.content,
   }

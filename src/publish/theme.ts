@@ -54,7 +54,7 @@ export const DEFAULT_THEME: Theme = {
   h2: `margin: 1.8em 0 0.8em; padding-left: 10px; border-left: 4px solid ${ACCENT}; font-size: 19px; font-weight: bold; line-height: 1.4; color: #222222;`,
   h3: 'margin: 1.5em 0 0.6em; font-size: 17px; font-weight: bold; line-height: 1.4; color: #222222;',
   h4: 'margin: 1.2em 0 0.5em; font-size: 16px; font-weight: bold; line-height: 1.4; color: #444444;',
-  p: 'margin: 0 0 1em; text-align: justify;',
+  p: 'margin: 0 0 1em;',
   a: `color: ${ACCENT}; text-decoration: none; border-bottom: 1px solid ${ACCENT};`,
   ref: `color: ${ACCENT}; font-size: 12px; vertical-align: super; line-height: 0;`,
   strong: 'font-weight: bold; color: #222222;',
