@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { isWxmpError } from '../errors.js'
 import { splitFrontMatter } from './front-matter.js'
 
-const at = (line: number, pattern: RegExp) => (err: unknown) => isWxmpError(err, 'WX_ERR_POST_INVALID') && (err as { line: number }).line === line && pattern.test((err as Error).message)
+const at = (line: number, pattern: RegExp) => (err: unknown) => isWxmpError(err, 'WX_ERR_POST_INVALID') && (err as unknown as { line: number }).line === line && pattern.test((err as Error).message)
 
 test('front matter: fields, comments, the body and its line offset', () => {
   const post = splitFrontMatter('---\ntitle: 标题\nauthor: 作者\ndigest: 摘要\ncover: ./c.jpg\nsource_url: https://example.com/a\ncomments: fans\n---\n\nHello\n', 'p.md')

@@ -51,9 +51,9 @@ export function splitFrontMatter(source: string, file: string): SplitPost {
     const first = doc.errors[0]!
     throw new PostError(file, lineOf(first.pos[0]), `the front matter is not valid YAML: ${first.message.split('\n')[0]}`)
   }
-  const root = doc.contents as unknown as { items?: Array<{ key: { value?: unknown; range?: [number, number, number] }; value: { range?: [number, number, number] } | null }> } | null
-  if (root === null || root === undefined) return { meta: empty, body, bodyLineOffset }
+  if (doc.contents === null || doc.contents === undefined) return { meta: empty, body, bodyLineOffset }
   if (!isMap(doc.contents)) throw new PostError(file, 2, 'the front matter must be key: value lines')
+  const root = doc.contents as unknown as { items: Array<{ key: { value?: unknown; range?: [number, number, number] } | null }> }
   const meta: PostMeta = { comments: 'off', linkReferences: true, lines: {} }
   const values = doc.toJS() as Record<string, unknown>
   for (const item of root.items) {

@@ -104,15 +104,16 @@ export async function publishPost(post: PreparedPost, run: PublishRun): Promise<
     progress.update('creating the draft')
     return api.draft.add(article(thumb))
   }
-  let thumb = await coverMediaId(api, store, post.cover, progress, false)
+  let cover = await coverMediaId(api, store, post.cover, progress, false)
+  if (cover.uploaded) uploaded++
   let mediaId: string
   try {
-    mediaId = await saveDraft(thumb)
+    mediaId = await saveDraft(cover.mediaId)
   } catch (err) {
     // the cover remembered from an earlier run was deleted from the material library
-    if (!(err instanceof WechatApiError && err.errcode === 40007)) throw err
-    thumb = await coverMediaId(api, store, post.cover, progress, true)
-    mediaId = await saveDraft(thumb)
+    if (!(err instanceof WechatApiError && err.errcode === 40007) || cover.uploaded) throw err
+    cover = await coverMediaId(api, store, post.cover, progress, true)
+    mediaId = await saveDraft(cover.mediaId)
     uploaded++
   }
   await store.put({ appId, source: post.path, title: post.title, contentHash: post.contentHash, mediaId, publishId: undefined, articleId: undefined, articleUrl: undefined, status: 'draft', failure: undefined })
@@ -162,14 +163,14 @@ async function uploadBodyImage(api: WechatApi, image: LoadedImage): Promise<stri
   return added.url
 }
 
-async function coverMediaId(api: WechatApi, store: PostStore, cover: LoadedImage, progress: Progress, fresh: boolean): Promise<string> {
+async function coverMediaId(api: WechatApi, store: PostStore, cover: LoadedImage, progress: Progress, fresh: boolean): Promise<{ mediaId: string; uploaded: boolean }> {
   const cached = fresh ? undefined : await store.image(api.appId, cover.sha256, 'cover')
-  if (cached?.mediaId !== undefined) return cached.mediaId
+  if (cached?.mediaId !== undefined) return { mediaId: cached.mediaId, uploaded: false }
   progress.update(`uploading the cover (${shortName(cover.src)})`)
   const added = await api.material.add('image', cover.data, cover.filename)
   await store.putImage(api.appId, cover.sha256, 'cover', { url: added.url, mediaId: added.mediaId })
   progress.done(`cover uploaded as permanent material: ${added.mediaId}`)
-  return added.mediaId
+  return { mediaId: added.mediaId, uploaded: true }
 }
 
 async function draftExists(api: WechatApi, mediaId: string): Promise<boolean> {
