@@ -98,7 +98,7 @@ export function previewPage(post: PreparedPost, options: { theme?: Theme } = {})
   }
   const article = renderPost(post.parsed, { imageUrl: dataUrl, linkReferences: post.meta.linkReferences, ...(options.theme === undefined ? {} : { theme: options.theme }) })
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-  const byline = [post.meta.author, 'wxmp preview'].filter(Boolean).map((s) => esc(s!)).join(' · ')
+  const byline = post.meta.author === undefined ? '' : esc(post.meta.author)
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(post.title)}</title></head>
 <body style="margin: 0; background: #ffffff;">
