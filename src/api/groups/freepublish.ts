@@ -64,7 +64,7 @@ export function describePublishStatus(status: PublishStatus): string {
 
 /**
  * @example
- * const publishId = await api.publish.submit(draftMediaId)
+ * const { publishId } = await api.publish.submit(draftMediaId)
  * const result = await api.publish.waitFor(publishId)      // throws with the reason unless published
  * console.log(result.article_detail?.item[0]?.article_url)
  */
