@@ -53,6 +53,8 @@ export const ERROR_TABLE = {
   WX_ERR_HTTP: { status: 502, title: 'network error talking to WeChat' },
   WX_ERR_TOKEN: { status: 502, title: 'could not obtain an access token' },
   WX_ERR_API_INPUT: { status: 400, title: 'API call rejected before sending: invalid input' },
+  WX_ERR_PUBLISH_FAILED: { status: 502, title: 'WeChat did not publish the article' },
+  WX_ERR_POST_INVALID: { status: 400, title: 'the Markdown post cannot become a WeChat article' },
   // storage
   WX_ERR_STORAGE: { status: 503, title: 'storage backend failed' },
   WX_ERR_INTERNAL: { status: 500, title: 'internal error' },

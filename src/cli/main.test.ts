@@ -40,7 +40,7 @@ async function loadedByServe(env: Record<string, string>): Promise<Loaded> {
 
 const packageLoaded = (loaded: Loaded, name: string) => loaded.cjs.some((file) => file.includes(`/node_modules/${name}/`))
 const moduleLoaded = (loaded: Loaded, path: string) => loaded.esm.some((url) => url.endsWith(path))
-const OTHER_COMMANDS = ['/cli/commands/simulate.ts', '/cli/commands/api.ts', '/cli/commands/fake-wechat.ts', '/cli/commands/db.ts', '/cli/commands/rules.ts', '/rules/console-import.ts']
+const OTHER_COMMANDS = ['/cli/commands/simulate.ts', '/cli/commands/api.ts', '/cli/commands/fake-wechat.ts', '/cli/commands/db.ts', '/cli/commands/rules.ts', '/rules/console-import.ts', '/cli/commands/publish.ts', '/cli/commands/draft.ts', '/cli/commands/material.ts']
 
 test('wxmp serve on memory: loads neither ioredis nor pg, nor the other commands', async () => {
   const loaded = await loadedByServe({ DATABASE_URL: 'memory:' })

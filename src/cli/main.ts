@@ -162,6 +162,24 @@ export const COMMANDS: Record<string, CommandSpec> = {
     config: 'read',
     run: async (args, io) => (await import('./commands/rules.js')).runRulesCommand(args, io),
   },
+  publish: {
+    summary: 'publish a Markdown post as an article: images, cover, draft, submit, follow',
+    usage: async () => (await import('./commands/publish.js')).PUBLISH_USAGE,
+    config: 'read',
+    run: async (args, io) => (await import('./commands/publish.js')).runPublishCommand(args, io),
+  },
+  draft: {
+    summary: 'the draft box: list, show, delete',
+    usage: async () => (await import('./commands/draft.js')).DRAFT_USAGE,
+    config: 'read',
+    run: async (args, io) => (await import('./commands/draft.js')).runDraftCommand(args, io),
+  },
+  material: {
+    summary: 'permanent material: list, upload, delete',
+    usage: async () => (await import('./commands/material.js')).MATERIAL_USAGE,
+    config: 'read',
+    run: async (args, io) => (await import('./commands/material.js')).runMaterialCommand(args, io),
+  },
 }
 
 const HELP_FLAGS = new Set(['--help', '-h'])

@@ -94,6 +94,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'published posts and their uploaded images (wxmp publish)',
+    sql: `
+      CREATE TABLE wxmp_posts (
+        app_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        title TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        media_id TEXT,
+        publish_id TEXT,
+        article_id TEXT,
+        article_url TEXT,
+        status TEXT NOT NULL CHECK (status IN ('draft', 'publishing', 'published', 'failed')),
+        failure TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (app_id, source)
+      );
+      CREATE INDEX wxmp_posts_publish_id ON wxmp_posts (app_id, publish_id);
+
+      CREATE TABLE wxmp_post_images (
+        app_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('body', 'cover')),
+        url TEXT,
+        media_id TEXT,
+        uploaded_at BIGINT NOT NULL,
+        PRIMARY KEY (app_id, sha256, kind)
+      );
+    `,
+  },
 ]
 
 const ID_COLUMN: Record<SqlDatabase['kind'], string> = {

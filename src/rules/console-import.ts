@@ -51,21 +51,7 @@ export function apiConsoleMedia(api: WechatApi): ConsoleMedia {
       return { data, filename: file.filename ?? `${tempId}.bin`, contentType: file.contentType }
     },
     async keep(kind, file) {
-      const result = await api.withToken(
-        {
-          path: '/cgi-bin/material/add_material',
-          method: 'POST',
-          query: { type: kind },
-          form: () => {
-            const form = new FormData()
-            form.append('media', new Blob([file.data], { type: file.contentType }), file.filename)
-            return form
-          },
-        },
-        (spec) => api.transport.json<{ media_id?: string }>(spec),
-      )
-      if (typeof result.media_id !== 'string' || result.media_id === '') throw new Error('add_material answered without a media_id')
-      return result.media_id
+      return (await api.material.add(kind, file.data, file.filename)).mediaId
     },
   }
 }

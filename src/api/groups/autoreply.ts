@@ -5,7 +5,7 @@
  * voices and videos come back as temporary media (a new id on each call, valid 3 days); news
  * as permanent material. `wxmp rules import` turns both into rules and an API menu.
  */
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 
 /** A reply in the console: text, or a media id (img, voice), a video link, or news material. */
 export interface ConsoleReplyInfo {
@@ -75,7 +75,7 @@ export interface SelfMenuInfo {
  * for (const rule of info.keyword_autoreply_info?.list ?? []) console.log(rule.rule_name)
  */
 export class AutoReplyApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   /** The console's follow reply, default reply and keyword rules (get_current_autoreply_info). */
   async current(): Promise<AutoReplyInfo> {

@@ -16,12 +16,18 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { answerControl, CONTROL_PREFIX, parseFault } from './control.js'
 import { newMediaId } from './handlers/media.js'
+import { addComment } from './handlers/comments.js'
+import { publishConfig, publishing, type FakePublishJob, type PublishOutcome } from './handlers/freepublish.js'
+import { addWaitingUser } from './handlers/kf.js'
+import { setMassQuota } from './handlers/mass.js'
+import { acceptSubscription } from './handlers/subscribe.js'
 import { ROUTES } from './routes.js'
 import { FakeState, type FakeMedia, type FakeUser } from './state.js'
 import type { FakeCall, FakeFault, FakeIssuedToken, FakeRequest, FakeResponse, FakeSent } from './types.js'
 
 export type { FakeCall, FakeFault, FakeIssuedToken, FakeSent, FakeRequest, FakeResponse } from './types.js'
 export type { FakeUser, FakeMedia } from './state.js'
+export type { FakePublishJob, PublishOutcome } from './handlers/freepublish.js'
 export { CONTROL_USAGE } from './control.js'
 
 export const FAKE_APP_ID = 'wx5f2a1c0d9e8b7a60'
@@ -51,6 +57,10 @@ export interface FakeWechatOptions {
    * accounts most bots run on): custom/send and custom/typing answer 48001. Default true.
    */
   customerService?: boolean
+  /** How long a publish job stays "publishing" (status 1) on the fake's clock. Default 1500 ms. */
+  publishDelayMs?: number
+  /** Called when a publish job ends (what WeChat announces with PUBLISHJOBFINISH). */
+  onPublishFinished?: (job: FakePublishJob) => void
 }
 
 export interface FakeWechat {
@@ -85,6 +95,16 @@ export interface FakeWechat {
   setQuota(path: string, limit: number | undefined): void
   /** Grants or withdraws customer-service permission (without it custom/send and custom/typing answer 48001). */
   setCustomerService(allowed: boolean): void
+  /** The outcome of the next publish job(s), in order: `{ status: 2 }` originality, 3 failure, 4 audit refused. */
+  setPublishOutcome(...outcomes: PublishOutcome[]): void
+  /** Mass sends left before 45028 (default 4, a service account's month). */
+  setMassQuota(left: number): void
+  /** A reader's comment on an article sent with this msg_data_id; returns its user_comment_id. */
+  addComment(msgDataId: string, comment: { openid: string; content: string; index?: number }): number
+  /** The user accepted a subscription template in the popup: notices with it now reach them. */
+  acceptSubscription(openid: string, templateId: string): void
+  /** A user waiting for a customer-service agent. */
+  addWaitingUser(openid: string): void
   /** Direct access to the state (menus, tags, media, qrcodes …) for assertions. */
   state: FakeState
   reset(): void
@@ -187,6 +207,10 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
     return { response: await route.handle(req, state), injected: false }
   }
 
+  const publish = publishConfig(state)
+  if (options.publishDelayMs !== undefined) publish.delayMs = options.publishDelayMs
+  if (options.onPublishFinished !== undefined) publish.onFinish = options.onPublishFinished
+
   const controls: Omit<FakeWechat, 'url' | 'port' | 'close'> = {
     appId: state.appId,
     appSecret: state.appSecret,
@@ -230,6 +254,16 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
     setCustomerService(allowed) {
       state.customerService = allowed
     },
+    setPublishOutcome(...outcomes) {
+      for (const outcome of outcomes) {
+        if (![0, 2, 3, 4].includes(outcome.status)) throw new RangeError('fake-wechat setPublishOutcome: status is 0, 2, 3 or 4')
+      }
+      publishing(state).outcomes.push(...outcomes)
+    },
+    setMassQuota: (left) => setMassQuota(state, left),
+    addComment: (msgDataId, comment) => addComment(state, msgDataId, comment),
+    acceptSubscription: (openid, templateId) => acceptSubscription(state, openid, templateId),
+    addWaitingUser: (openid) => addWaitingUser(state, openid),
     reset: () => state.reset(),
   }
 

@@ -158,6 +158,8 @@ export class FakeState {
   readonly typingUntil = new Map<string, number>()
   /** False plays an account without customer-service permission (unverified 订阅号/服务号): 48001. */
   customerService = true
+  /** State of endpoint groups kept in their own files (materials, drafts …): see `area`. */
+  private readonly areas = new Map<string, unknown>()
   private seq = 0
 
   constructor(options: { appId: string; appSecret: string; tokenTtlSec: number; tokenOverlapMs: number; userPageSize: number; now: () => number }) {
@@ -195,7 +197,24 @@ export class FakeState {
     this.sendQuota.clear()
     this.typingUntil.clear()
     this.customerService = true
+    this.areas.clear()
     this.seed()
+  }
+
+  /**
+   * The state of one group of endpoints that lives in its own handler file, created on first
+   * use and dropped by reset(), so a new group never has to grow this class.
+   *
+   * @example
+   * const drafts = state.area('drafts', () => new Map<string, Draft>())
+   */
+  area<T>(name: string, create: () => T): T {
+    let value = this.areas.get(name) as T | undefined
+    if (value === undefined) {
+      value = create()
+      this.areas.set(name, value)
+    }
+    return value
   }
 
   private seed(): void {

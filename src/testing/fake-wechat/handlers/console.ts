@@ -14,11 +14,11 @@ import type { FakeRequest, FakeResponse } from '../types.js'
 import { sampleConsoleSettings, type ConsoleButton, type ConsoleReply, type ConsoleSettings } from './console-sample.js'
 import { newMediaId } from './media.js'
 import { selfMenuInfo } from './menu.js'
+import { materials, type FakeMaterial } from './material.js'
 
 export { sampleConsoleSettings, type ConsoleSettings, type ConsoleButton, type ConsoleReply, type ConsoleKeywordRule, type ConsoleArticle } from './console-sample.js'
 
 const settings = new WeakMap<FakeState, ConsoleSettings>()
-const permanent = new WeakMap<FakeState, Map<string, FakeMedia>>()
 
 /** The console settings this fake serves (the sample until set). */
 export function consoleSettings(state: FakeState): ConsoleSettings {
@@ -32,11 +32,9 @@ export function setConsoleSettings(state: FakeState, value: ConsoleSettings): vo
   settings.set(state, value)
 }
 
-/** Permanent material added through material/add_material, by media_id. */
-export function permanentMaterial(state: FakeState): Map<string, FakeMedia> {
-  let map = permanent.get(state)
-  if (map === undefined) permanent.set(state, (map = new Map()))
-  return map
+/** Permanent material added through material/add_material, by media_id (the material endpoints' own store). */
+export function permanentMaterial(state: FakeState): Map<string, FakeMaterial> {
+  return materials(state)
 }
 
 /** A temporary media id for console media: a new one on every read, valid 3 days. */
@@ -110,37 +108,4 @@ export function consoleSelfMenuInfo(req: FakeRequest, state: FakeState): FakeRes
   const menu = consoleSettings(state).menu
   if (menu === undefined) return { json: { is_menu_open: 0 } }
   return { json: { is_menu_open: 1, selfmenu_info: { button: menu.map((b) => menuButton(state, b)) } } }
-}
-
-const MATERIAL_LIMITS: Record<FakeMedia['type'], { maxBytes: number; extensions: string[] }> = {
-  image: { maxBytes: 10 * 1024 * 1024, extensions: ['bmp', 'png', 'jpeg', 'jpg', 'gif'] },
-  voice: { maxBytes: 2 * 1024 * 1024, extensions: ['mp3', 'wma', 'wav', 'amr'] },
-  video: { maxBytes: 10 * 1024 * 1024, extensions: ['mp4'] },
-  thumb: { maxBytes: 64 * 1024, extensions: ['jpg', 'jpeg'] },
-}
-
-/** Permanent material (永久素材): multipart field `media`, `type` in the query; answers media_id (and url for images). */
-export async function materialAdd(req: FakeRequest, state: FakeState): Promise<FakeResponse> {
-  const type = req.query.get('type') as FakeMedia['type'] | null
-  if (type === null || !(type in MATERIAL_LIMITS)) return state.error(40004)
-  const contentType = String(req.headers['content-type'] ?? '')
-  if (!/^multipart\/form-data/i.test(contentType)) return state.error(41005)
-  let form: FormData
-  try {
-    form = await new Request('http://fake.invalid/', { method: 'POST', headers: { 'content-type': contentType }, body: req.body }).formData()
-  } catch {
-    return state.error(41005)
-  }
-  const file = form.get('media')
-  if (file === null || typeof file === 'string') return state.error(41005)
-  const filename = file.name ?? ''
-  const ext = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1]?.toLowerCase()
-  const limits = MATERIAL_LIMITS[type]
-  if (ext === undefined || !limits.extensions.includes(ext)) return state.error(40005)
-  const data = Buffer.from(await file.arrayBuffer())
-  if (data.length === 0 || data.length > limits.maxBytes) return state.error(40006)
-  if (type === 'video' && typeof form.get('description') !== 'string') return state.error(40097, 'invalid args hint: [description missing for a video]')
-  const mediaId = newMediaId().slice(0, 43)
-  permanentMaterial(state).set(mediaId, { mediaId, type, contentType: file.type || 'application/octet-stream', filename, data, createdAt: state.now() })
-  return { json: type === 'image' ? { media_id: mediaId, url: `http://mmbiz.qpic.cn/mmbiz_png/${mediaId}/0?wx_fmt=png` } : { media_id: mediaId } }
 }
