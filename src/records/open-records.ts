@@ -25,6 +25,8 @@ export interface Records {
   readonly kind: 'sqlite' | 'postgres'
   readonly messages: MessageLog
   readonly followers: Followers
+  /** The database itself, for queries of your own (the operator console keeps its tables here). */
+  readonly db: SqlDatabase
   /** Applies pending migrations (openRecords already did unless `migrate: false`). */
   migrate(): Promise<MigrationResult>
   /** The result of the migration run done while opening, if any. */
@@ -64,6 +66,7 @@ export async function openRecords(databaseUrl: string, options: OpenRecordsOptio
     kind: db.kind,
     messages: new MessageLog(db, now),
     followers: new Followers(db, now),
+    db,
     migrate: () => runMigrations(db, now),
     migration,
     close: () => db.close(),

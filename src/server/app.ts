@@ -50,6 +50,8 @@ export interface WxmpServer {
   spool: SpoolingRecorder | undefined
   /** Prometheus metrics served at GET /metrics; give `metrics.recordApiCall` to the API client's `onCall`. */
   metrics: WxmpMetrics
+  /** The operator console when it is on (WXMP_CONSOLE…): its URL, and the generated sign-in in development. */
+  console: { url: string; dev: { user: string; password: string; file: string } | undefined } | undefined
   /** Stops accepting, lets running handlers finish (late replies included), closes stores. */
   close(options?: { drainMs?: number }): Promise<void>
 }
@@ -103,11 +105,15 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     bot.setApiFactory(() => createWechatApiFromConfig(config, sharedStore, { logger, onCall: (call) => metrics.recordApiCall(call) }))
   }
   bot.use(followerTracking(records, config.appId ?? '', logger))
+  // the console is loaded only when it is on: the webhook and a library install never import it
+  const operatorConsole = config.console.enabled ? await (await import('../console/index.js')).startConsole({ config, bot, records, sharedStore, store, logger }) : undefined
+  if (operatorConsole !== undefined) bot.use(operatorConsole.middleware)
   await (options.setup ?? installEchoBot)(bot)
   const lateProblem = lateDeliveryProblem(bot)
   // in development (generated Token, the echo bot) nothing is slow yet: a note, not a warning
   if (lateProblem !== undefined) (config.dev ? logger.info.bind(logger) : logger.warn.bind(logger))({ code: 'WX_ERR_CONFIG' }, lateProblem)
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    if (operatorConsole !== undefined && (await operatorConsole.handle(req, res, url))) return true
     if (req.method !== 'GET' || !OPERATIONS_PATHS.has(url.pathname)) {
       // scanners probe paths all day: one info line each, never an error
       logger.info({ code: 'WX_ERR_NOT_FOUND', status: 404, remote: req.socket.remoteAddress, method: req.method?.slice(0, 10), path: url.pathname.slice(0, 100) }, 'request rejected (WX_ERR_NOT_FOUND)')
@@ -163,9 +169,11 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     records,
     spool,
     metrics,
+    console: operatorConsole === undefined ? undefined : { url: operatorConsole.server?.url ?? new URL(`${operatorConsole.path}/`, http.url).href, dev: operatorConsole.dev },
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true
+      await operatorConsole?.close()
       const stopped = http.close()
       const drained = await bot.drain(drainMs)
       if (!drained) logger.warn({ running: bot.backgroundCount }, 'shutdown: handlers still running after the drain timeout')

@@ -54,8 +54,20 @@ function banner(config: WxmpConfig, server: WxmpServer, botFile: string | undefi
     `  Encryption  : ${mode}`,
     `  API         : ${config.appId === undefined ? 'off (set WECHAT_APPID and WECHAT_APPSECRET)' : `${config.appId} via ${config.apiBase}`}`,
     `  Storage     : ${server.sharedStore.kind}${config.redisUrl === undefined ? ' (one instance; set REDIS_URL for several)' : ''}`,
+    ...consoleLines(server),
     `  Try it      : npx wxmp simulate text 你好`,
     `  WeChat      : 公众号后台 → 设置与开发 → 基本配置 → 服务器配置: URL https://<your-domain>${config.path} (ports 80/443 only: put nginx with HTTPS in front), Token as above`,
     '',
+  ]
+}
+
+/** The console's address and, in development, its generated sign-in (like the dev Token). */
+function consoleLines(server: WxmpServer): string[] {
+  const operatorConsole = server.console
+  if (operatorConsole === undefined) return []
+  const dev = operatorConsole.dev
+  return [
+    `  Console     : ${operatorConsole.url}`,
+    ...(dev === undefined ? [] : [`  Sign in     : ${dev.user} / ${dev.password}   (development: generated once, kept in ${dev.file}; set WXMP_CONSOLE_USERS in production)`]),
   ]
 }
