@@ -47,7 +47,7 @@ export async function startConsoleFixture(env: Record<string, string> = {}): Pro
       PORT: '0',
       HOST: '127.0.0.1',
       DATABASE_URL: `sqlite:${join(dir, 'wxmp.db')}`,
-      WXMP_CONSOLE_USERS: `${OPERATOR.user}:${hash}`,
+      WXMP_CONSOLE_USERS: `${OPERATOR.user}:${hash}, bob:${hash}`,
       ...env,
     },
     { cwd: dir, dotenv: false },

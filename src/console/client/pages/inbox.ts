@@ -63,7 +63,7 @@ export const inboxPage: Page = (root, app, args) => {
           h(
             'a',
             { href: `#/inbox/${encodeURIComponent(c.openid)}`, class: `conv-item${c.openid === selected ? ' active' : ''}`, 'aria-current': c.openid === selected ? 'true' : undefined, 'data-openid': c.openid },
-            h('span', { class: 'avatar', 'aria-hidden': 'true' }, c.openid.slice(-2)),
+            avatar(c.openid),
             h(
               'span',
               { class: 'conv-main' },
@@ -300,4 +300,14 @@ export const inboxPage: Page = (root, app, args) => {
     clearInterval(countdownTimer)
     clearTimeout(searchTimer)
   }
+}
+
+/** A coloured square with the OpenID's last two characters: tells conversations apart at a glance. */
+function avatar(openid: string): HTMLElement {
+  let hash = 0
+  for (const ch of openid) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0
+  const el = h('span', { class: 'avatar', 'aria-hidden': 'true' }, openid.slice(-2))
+  el.style.backgroundColor = `hsl(${hash % 360} 45% 86%)`
+  el.style.color = `hsl(${hash % 360} 40% 30%)`
+  return el
 }

@@ -155,10 +155,10 @@ export const menuPage: Page = (root, app) => {
         h(
           'ul',
           { class: 'subs', 'aria-label': t('menu.subsOf', { name: top.name }) },
-          subs.map((s, j) => h('li', null, h('button', { type: 'button', class: `item sub${isSel([i, j]) ? ' selected' : ''}${bad([i, j]) ? ' invalid' : ''}`, 'aria-pressed': String(isSel([i, j])), onclick: () => ((selected = [i, j]), draw()), ...dragProps([i, j]) }, s.name || '—'))),
+          subs.map((s, j) => h('li', null, h('button', { type: 'button', class: `item sub${isSel([i, j]) ? ' selected' : ''}${bad([i, j]) ? ' invalid' : ''}`, 'aria-pressed': String(isSel([i, j])), onclick: () => ((selected = [i, j]), draw()), 'data-path': `${i}.${j}`, ...dragProps([i, j]) }, s.name || '—'))),
           h('li', null, h('button', { type: 'button', class: 'item add-sub', 'aria-disabled': String(subs.length >= MENU_LIMITS.subButtons), 'aria-label': t('menu.addSub', { name: top.name }), onclick: () => addSub(i) }, '+')),
         ),
-        h('button', { type: 'button', class: `item top${isSel([i]) ? ' selected' : ''}${bad([i]) ? ' invalid' : ''}`, 'aria-pressed': String(isSel([i])), onclick: () => ((selected = [i]), draw()), ...dragProps([i]) }, subs.length > 0 ? h('span', { class: 'has-subs', 'aria-hidden': 'true' }, '≡ ') : null, top.name || '—'),
+        h('button', { type: 'button', class: `item top${isSel([i]) ? ' selected' : ''}${bad([i]) ? ' invalid' : ''}`, 'aria-pressed': String(isSel([i])), onclick: () => ((selected = [i]), draw()), 'data-path': `${i}`, ...dragProps([i]) }, subs.length > 0 ? h('span', { class: 'has-subs', 'aria-hidden': 'true' }, '≡ ') : null, top.name || '—'),
       )
     })
     replace(
@@ -177,6 +177,7 @@ export const menuPage: Page = (root, app) => {
     const parent = top && (item.sub_button?.length ?? 0) > 0
     const nameLimit = top ? MENU_LIMITS.topLevelNameBytes : MENU_LIMITS.subNameBytes
     const here = problem?.path !== undefined && problem.path.join('.') === path.join('.')
+    const formError = h('p', { class: 'form-error', role: 'alert' }, here ? problem!.message : '')
     const field = (name: 'name' | 'key' | 'url' | 'appid' | 'pagepath' | 'media_id' | 'article_id', limit: number | undefined) => {
       const id = `menu-field-${name}`
       const counter = h('span', { class: 'counter muted' })
@@ -195,9 +196,11 @@ export const menuPage: Page = (root, app) => {
         status.className = `menu-status ${result.ok ? 'ok' : 'bad'}`
         status.textContent = result.ok ? t('menu.valid') : `${t('menu.invalid')} ${result.message}`
         input.setAttribute('aria-invalid', String(!result.ok && result.path?.join('.') === path.join('.') && result.field === name))
+        // update the preview in place: redrawing it here would swallow a click that blurred this field
         phone.querySelector('.selected')?.replaceChildren(document.createTextNode(top && parent ? `≡ ${item.name}` : item.name || '—'))
+        for (const el of phone.querySelectorAll<HTMLElement>('[data-path]')) el.classList.toggle('invalid', !result.ok && result.path?.join('.') === el.dataset.path)
+        formError.textContent = !result.ok && result.path?.join('.') === path.join('.') ? result.message : ''
       })
-      input.addEventListener('change', () => draw())
       update()
       return h('div', { class: 'field' }, h('label', { for: id }, tMaybe(`menu.field.${name}`, name)), input, counter)
     }
@@ -212,7 +215,7 @@ export const menuPage: Page = (root, app) => {
       h('h2', null, top ? t('menu.editTop', { n: path[0] + 1 }) : t('menu.editSub', { n: path[0] + 1, m: path[1] + 1 })),
       field('name', nameLimit),
       parent ? h('p', { class: 'muted' }, t('menu.parentNote')) : [h('div', { class: 'field' }, h('label', { for: 'menu-field-type' }, t('menu.type')), typeSelect), (FIELDS[item.type ?? 'click'] ?? []).map((f) => field(f, FIELD_LIMITS[f]))],
-      here ? h('p', { class: 'form-error', role: 'alert' }, problem!.message) : null,
+      formError,
       h(
         'div',
         { class: 'move-row' },
