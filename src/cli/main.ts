@@ -14,15 +14,17 @@ const commands = {
   api: () => import('./commands/api.js'),
   fakeWechat: () => import('./commands/fake-wechat.js'),
   db: () => import('./commands/db.js'),
+  console: () => import('./commands/console.js'),
 }
 
 async function usage(): Promise<string> {
-  const [{ SERVE_USAGE }, { SIMULATE_USAGE }, { API_USAGE }, { FAKE_WECHAT_USAGE }, { DB_USAGE }] = await Promise.all([
+  const [{ SERVE_USAGE }, { SIMULATE_USAGE }, { API_USAGE }, { FAKE_WECHAT_USAGE }, { DB_USAGE }, { CONSOLE_USAGE }] = await Promise.all([
     commands.serve(),
     commands.simulate(),
     commands.api(),
     commands.fakeWechat(),
     commands.db(),
+    commands.console(),
   ])
   return `wxmp ${VERSION} — WeChat Official Account webhook server and tools
 
@@ -35,6 +37,7 @@ ${indent(SIMULATE_USAGE.split('\n')[0]!)}
 ${indent(API_USAGE)}
 ${indent(FAKE_WECHAT_USAGE)}
 ${indent(DB_USAGE)}
+${indent(CONSOLE_USAGE)}
   help                  this text
   version               print the version
 
@@ -113,6 +116,8 @@ export async function main(argv: string[], print: Print = (l) => process.stdout.
         }
       case 'followers':
         return await (await commands.db()).runFollowers(rest, config, print)
+      case 'console':
+        return await (await commands.console()).runConsoleCommand(rest, { print, printErr })
       default:
         printErr(`wxmp: unknown command ${JSON.stringify(command)}\n\n${await usage()}`)
         return 2

@@ -7,6 +7,15 @@ import assert from 'node:assert/strict'
 import type { Page } from 'playwright-core'
 import { deliver, DESKTOP, OPERATOR, PHONE, screenshot, signIn, startConsoleFixture, type ConsoleFixture } from './support.js'
 
+// the callbacks given to page.evaluate/waitForFunction run in the page: these names are the
+// page's globals (declared here, in this module only, so Node code elsewhere keeps no DOM types)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type HTMLImageElement = any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type HTMLFormElement = any
+
 describe('console pages', () => {
   let fixture: ConsoleFixture
   let page: Page

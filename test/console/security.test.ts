@@ -10,6 +10,15 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { deliver, DESKTOP, OPERATOR, PHONE, screenshot, signIn, startConsoleFixture, TOKEN, type ConsoleFixture } from './support.js'
 
+// the callbacks given to page.evaluate/waitForFunction run in the page: these names are the
+// page's globals (declared here, in this module only, so Node code elsewhere keeps no DOM types)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type HTMLImageElement = any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type HTMLFormElement = any
+
 async function login(fixture: ConsoleFixture, user: string, password: string, headers: Record<string, string> = {}) {
   const origin = new URL(fixture.consoleUrl).origin
   return fetch(`${fixture.consoleUrl}api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin, ...headers }, body: JSON.stringify({ user, password }) })
