@@ -175,6 +175,22 @@ export const inboxPage: Page = (root, app, args) => {
     drawThread(false)
   }
 
+  /** Reads the open conversation again and merges it (the answer being typed is kept). */
+  async function refresh(openid: string): Promise<void> {
+    try {
+      const r = await get<Conversation>(`/conversations/${encodeURIComponent(openid)}`)
+      if (current?.openid !== openid) return
+      for (const m of r.messages) if (!current.messages.some((x) => x.id === m.id)) current.messages.push(m)
+      current.messages.sort((a, b) => a.id - b.id)
+      for (const x of r.replies) if (!current.replies.some((y) => y.id === x.id)) current.replies.push(x)
+      current.window = r.window
+      drawThread(true)
+      drawWindow()
+    } catch {
+      // the next event or reconnect tries again
+    }
+  }
+
   async function openConversation(openid: string): Promise<void> {
     try {
       current = await get<Conversation>(`/conversations/${encodeURIComponent(openid)}`)
@@ -287,12 +303,18 @@ export const inboxPage: Page = (root, app, args) => {
     void loadList()
     if (current !== undefined) void openConversation(current.openid)
   })
-  events.addEventListener('open', () => layout.classList.remove('offline'))
+  // (re)connected: what arrived before the stream opened is read once more, so nothing falls between
+  let opening: Promise<void> | undefined
+  events.addEventListener('open', () => {
+    layout.classList.remove('offline')
+    void loadList()
+    void (opening ?? Promise.resolve()).then(() => (current === undefined ? undefined : refresh(current.openid)))
+  })
   events.addEventListener('error', () => layout.classList.add('offline'))
 
   countdownTimer = window.setInterval(drawWindow, 1000)
   void loadList()
-  if (selected !== undefined) void openConversation(selected)
+  if (selected !== undefined) opening = openConversation(selected)
   else replace(pane, h('div', { class: 'placeholder' }, h('p', null, t('inbox.pick'))))
 
   return () => {
