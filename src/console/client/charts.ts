@@ -35,7 +35,7 @@ function frame(title: string, summary: string, max: number, unit: string, xLabel
     'figure',
     { class: 'chart' },
     h('figcaption', null, title, legend.length > 1 ? h('span', { class: 'legend' }, legend.map((s) => h('span', { class: `key ${s.className}` }, s.label))) : null),
-    svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `${title}: ${summary}`, preserveAspectRatio: 'none' }, grid.flat(), body, ticks),
+    svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `${title}: ${summary}` }, grid.flat(), body, ticks),
   )
 }
 
