@@ -55,6 +55,10 @@ export const ERROR_TABLE = {
   WX_ERR_API_INPUT: { status: 400, title: 'API call rejected before sending: invalid input' },
   WX_ERR_PUBLISH_FAILED: { status: 502, title: 'WeChat did not publish the article' },
   WX_ERR_POST_INVALID: { status: 400, title: 'the Markdown post cannot become a WeChat article' },
+  // operator console (its JSON API; never the webhook path)
+  WX_ERR_CONSOLE_UNAUTHORIZED: { status: 401, title: 'console: not signed in, or wrong name or password' },
+  WX_ERR_CONSOLE_FORBIDDEN: { status: 403, title: 'console: cross-site request or missing CSRF token' },
+  WX_ERR_CONSOLE_LOCKED: { status: 429, title: 'console: too many failed sign-ins, locked for a while' },
   // storage
   WX_ERR_STORAGE: { status: 503, title: 'storage backend failed' },
   WX_ERR_INTERNAL: { status: 500, title: 'internal error' },

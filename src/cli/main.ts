@@ -180,6 +180,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
     config: 'read',
     run: async (args, io) => (await import('./commands/material.js')).runMaterialCommand(args, io),
   },
+  console: {
+    summary: 'the operator console: add an operator (prints or stores a password hash)',
+    usage: async () => (await import('./commands/console.js')).CONSOLE_USAGE,
+    config: 'none',
+    run: async (args, io) => (await import('./commands/console.js')).runConsoleCommand(args, io),
+  },
 }
 
 const HELP_FLAGS = new Set(['--help', '-h'])

@@ -125,6 +125,48 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'operator console: audit log, operator replies, paused conversations',
+    sql: `
+      CREATE TABLE wxmp_console_audit (
+        id {{ID}},
+        app_id TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        operator TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT,
+        remote TEXT,
+        ok INTEGER NOT NULL
+      );
+      CREATE INDEX wxmp_console_audit_app ON wxmp_console_audit (app_id, id);
+
+      CREATE TABLE wxmp_console_replies (
+        id {{ID}},
+        app_id TEXT NOT NULL,
+        openid TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        msg_type TEXT NOT NULL,
+        content TEXT,
+        media_id TEXT,
+        sent_at BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        errcode INTEGER,
+        error TEXT
+      );
+      CREATE INDEX wxmp_console_replies_openid ON wxmp_console_replies (app_id, openid, id);
+
+      CREATE TABLE wxmp_console_paused (
+        app_id TEXT NOT NULL,
+        openid TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        paused_at BIGINT NOT NULL,
+        until_at BIGINT NOT NULL,
+        PRIMARY KEY (app_id, openid)
+      );
+    `,
+  },
 ]
 
 const ID_COLUMN: Record<SqlDatabase['kind'], string> = {

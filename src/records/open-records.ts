@@ -25,6 +25,8 @@ export interface Records {
   readonly kind: 'sqlite' | 'postgres'
   readonly messages: MessageLog
   readonly followers: Followers
+  /** The database itself, for queries of your own (the operator console keeps its tables here). */
+  readonly db: SqlDatabase
   /** Applies pending migrations (openRecords already did unless `migrate: false`). */
   migrate(): Promise<MigrationResult>
   /** The schema version reached and the migrations still to apply, without applying them. */
@@ -66,6 +68,7 @@ export async function openRecords(databaseUrl: string, options: OpenRecordsOptio
     kind: db.kind,
     messages: new MessageLog(db, now),
     followers: new Followers(db, now),
+    db,
     migrate: () => runMigrations(db, now),
     migrationStatus: () => migrationStatus(db),
     migration,

@@ -60,6 +60,8 @@ export interface WxmpServer {
   lateReplyProblem: string | undefined
   /** The rules (replies without code) and their live cache; undefined with WXMP_RULES=off. */
   rules: import('../rules/server.js').ServerRules | undefined
+  /** The operator console when it is on (WXMP_CONSOLE…): its URL, and the generated sign-in in development. */
+  console: { url: string; dev: { user: string; password: string; file: string } | undefined } | undefined
   /** Stops accepting, lets running handlers finish (late replies included), closes stores. */
   close(options?: { drainMs?: number }): Promise<void>
 }
@@ -144,6 +146,9 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     bot.setApiFactory(() => createWechatApiFromConfig(config, sharedStore, { logger, onCall: (call) => metrics.recordApiCall(call) }))
   }
   bot.use(followerTracking(records, config.appId ?? '', logger))
+  // the console is loaded only when it is on: the webhook and a library install never import it
+  const operatorConsole = config.console.enabled ? await (await import('../console/index.js')).startConsole({ config, bot, records, sharedStore, store, logger }) : undefined
+  if (operatorConsole !== undefined) bot.use(operatorConsole.middleware)
   // before the code handlers, whatever the order: the rules middleware calls next() itself
   const rules = config.rules === 'off' ? undefined : await (await import('../rules/server.js')).installRules(bot, config, logger)
   await (options.setup ?? installEchoBot)(bot)
@@ -161,6 +166,7 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
   const operations = config.opsPort === undefined ? operationsRoutes({ metrics, readiness, ...(config.dev ? {} : { allow: (req) => isLoopback(clientOf(req)) }) }) : undefined
   const ops = config.opsPort === undefined ? undefined : await serveOperations(operationsRoutes({ metrics, readiness }), { port: config.opsPort, host: config.opsHost })
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    if (operatorConsole !== undefined && (await operatorConsole.handle(req, res, url))) return true
     if (operations !== undefined && (await operations(req, res, url))) return true
     // scanners probe paths all day: one info line each, never an error
     const probing = req.method !== 'GET' || !OPERATIONS_PATHS.has(url.pathname)
@@ -189,9 +195,11 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     ops,
     lateReplyProblem: lateProblem,
     rules,
+    console: operatorConsole === undefined ? undefined : { url: operatorConsole.server?.url ?? new URL(`${operatorConsole.path}/`, http.url).href, dev: operatorConsole.dev },
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true
+      await operatorConsole?.close()
       const stopped = http.close()
       const opsStopped = ops?.close()
       const drained = await bot.drain(drainMs)

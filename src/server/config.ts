@@ -72,6 +72,21 @@ export interface WxmpConfig {
   rulesFile: string | undefined
   /** How often each instance checks the rules' version, ms (WXMP_RULES_POLL_MS). */
   rulesPollMs: number
+  /** The operator console (src/console): see docs/console.md. */
+  console: ConsoleConfig
+}
+
+export interface ConsoleConfig {
+  /** On by default in development mode, and in production once WXMP_CONSOLE_USERS is set. */
+  enabled: boolean
+  /** `name:scrypt:…` entries from WXMP_CONSOLE_USERS (`wxmp console add-user` prints one). */
+  users: string | undefined
+  /** URL path prefix (WXMP_CONSOLE_PATH, default /console). */
+  path: string
+  /** Serve the console on this port instead of the webhook's (WXMP_CONSOLE_PORT). */
+  port: number | undefined
+  /** Development mode without users: the generated password for `admin` is kept here. */
+  passwordFile: string | undefined
 }
 
 const bool = z
@@ -123,6 +138,10 @@ const VARIABLES = {
   WXMP_RULES: { schema: z.enum(['rules-first', 'code-first', 'off']), hint: 'rules-first (rules answer before your handlers), code-first (rules answer what your handlers leave) or off' },
   WXMP_RULES_FILE: { schema: z.string().regex(/\.(json|ya?ml)$/i, 'must name a .json, .yaml or .yml file'), hint: 'a rules file kept in git, e.g. ./rules.yaml (wxmp rules export writes one)' },
   WXMP_RULES_POLL_MS: { schema: int(100, 60_000), hint: 'milliseconds between checks of the rules version, e.g. 1000' },
+  WXMP_CONSOLE: { schema: bool, hint: 'use 0 to turn the operator console off, 1 to require it (production needs WXMP_CONSOLE_USERS)' },
+  WXMP_CONSOLE_USERS: { schema: z.string().regex(/^\s*[^\s:,]+:scrypt:\S+(\s*,\s*[^\s:,]+:scrypt:\S+)*\s*,?\s*$/, 'must be name:scrypt:… entries separated by commas'), hint: 'run `wxmp console add-user NAME` and paste the line it prints' },
+  WXMP_CONSOLE_PATH: { schema: z.string().regex(/^\/[A-Za-z0-9\-_.~/]*[A-Za-z0-9\-_.~]$/, 'must start with "/" and not end with "/"'), hint: 'e.g. /console or /ops/console' },
+  WXMP_CONSOLE_PORT: { schema: int(0, 65535), hint: 'a TCP port for the console alone, e.g. 3001 (unset: the webhook\'s port)' },
 } as const
 
 type Variable = keyof typeof VARIABLES
@@ -142,7 +161,7 @@ function read<V extends Variable>(env: NodeJS.ProcessEnv, name: V): z.output<(ty
 
 /** Never echo secrets back in an error; say only their shape. */
 function describe(name: Variable, raw: string): string {
-  if (name === 'WECHAT_APPSECRET' || name === 'WECHAT_TOKEN' || name.startsWith('WECHAT_AES_KEY')) return `${raw.length} characters${/\s/.test(raw) ? ' including whitespace' : ''}`
+  if (name === 'WECHAT_APPSECRET' || name === 'WECHAT_TOKEN' || name.startsWith('WECHAT_AES_KEY') || name === 'WXMP_CONSOLE_USERS') return `${raw.length} characters${/\s/.test(raw) ? ' including whitespace' : ''}`
   return JSON.stringify(raw.length > 60 ? raw.slice(0, 60) + '…' : raw)
 }
 
@@ -255,6 +274,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     rules: read(env, 'WXMP_RULES') ?? 'rules-first',
     rulesFile: read(env, 'WXMP_RULES_FILE'),
     rulesPollMs: read(env, 'WXMP_RULES_POLL_MS') ?? 1000,
+    console: consoleConfig(env, dev, dataDir, read(env, 'WECHAT_PATH') ?? '/wechat'),
+  }
+}
+
+/** The console is on in development, and in production only once operators are configured. */
+function consoleConfig(env: NodeJS.ProcessEnv, dev: boolean, dataDir: string, webhookPath: string): ConsoleConfig {
+  const wanted = read(env, 'WXMP_CONSOLE')
+  const users = read(env, 'WXMP_CONSOLE_USERS')
+  const path = read(env, 'WXMP_CONSOLE_PATH') ?? '/console'
+  if (wanted === true && !dev && users === undefined) {
+    throw new WxmpError('WX_ERR_CONFIG', 'WXMP_CONSOLE=1 but WXMP_CONSOLE_USERS is not set: in production the console needs operators (wxmp console add-user NAME)', { details: { variable: 'WXMP_CONSOLE_USERS' } })
+  }
+  if (path === webhookPath || webhookPath.startsWith(path + '/')) {
+    throw new WxmpError('WX_ERR_CONFIG', `WXMP_CONSOLE_PATH ${path} overlaps the webhook path ${webhookPath}: choose another path`, { details: { variable: 'WXMP_CONSOLE_PATH' } })
+  }
+  return {
+    enabled: wanted ?? (dev || users !== undefined),
+    users,
+    path,
+    port: read(env, 'WXMP_CONSOLE_PORT'),
+    passwordFile: dev && users === undefined ? resolve(dataDir, 'console-password') : undefined,
   }
 }
 

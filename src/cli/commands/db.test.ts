@@ -9,6 +9,8 @@ import { MIGRATIONS } from '../../records/migrations.js'
 import type { InboundMessage } from '../../records/message-log.js'
 import { formatMessage, runDbMigrate, runFollowers, runLogTail } from './db.js'
 
+const LATEST = Math.max(...MIGRATIONS.map((m) => m.version))
+
 const dir = mkdtempSync(join(tmpdir(), 'wxmp-cli-db-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 let counter = 0

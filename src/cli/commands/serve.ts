@@ -97,6 +97,7 @@ function banner(config: WxmpConfig, server: WxmpServer, botFile: string | undefi
     `  Storage     : ${server.sharedStore.kind}${config.redisUrl === undefined ? ' (one instance; set REDIS_URL for several)' : ''}`,
     `  Operations  : ${server.ops !== undefined ? `${server.ops.url}/healthz, /readyz, /metrics` : `/healthz, /readyz, /metrics on this port${config.dev ? '' : ' (readyz and metrics: this host only; WXMP_OPS_PORT for a port of their own)'}`}`,
     `  Rules       : ${server.rules === undefined ? 'off (WXMP_RULES=off)' : `${server.rules.live.current.size} (${config.rules}); wxmp rules list`}`,
+    ...consoleLines(server),
     `  Try it      : ${tryIt(server.http.url)}`,
     // an expected state in development, said once here rather than as an error-coded log line
     ...(server.lateReplyProblem === undefined || !config.dev ? [] : [`  Slow replies: a reply later than ${config.replyTimeoutMs} ms is lost until WECHAT_APPID and WECHAT_APPSECRET are set (customer-service API)`]),
@@ -113,3 +114,14 @@ export function tryIt(webhookUrl: string): string {
   return webhookUrl === DEFAULT_URL ? 'npx wxmp simulate text 你好' : `npx wxmp simulate --url ${webhookUrl} text 你好`
 }
 const DEFAULT_URL = 'http://127.0.0.1:3000/wechat'
+
+/** The console's address and, in development, its generated sign-in (like the dev Token). */
+function consoleLines(server: WxmpServer): string[] {
+  const operatorConsole = server.console
+  if (operatorConsole === undefined) return []
+  const dev = operatorConsole.dev
+  return [
+    `  Console     : ${operatorConsole.url}`,
+    ...(dev === undefined ? [] : [`  Sign in     : ${dev.user} / ${dev.password}   (development: generated once, kept in ${dev.file}; set WXMP_CONSOLE_USERS in production)`]),
+  ]
+}
