@@ -88,6 +88,8 @@ describe('wxmp doctor', () => {
     assert.equal(status(pinned, 'customer-service')?.status, 'fail')
     assert.match(status(pinned, 'customer-service')!.advice!, /leave WECHAT_LATE_REPLY unset/)
     // the default (auto) carries slow replies without the permission: said, not failed
+    fake.reset()
+    fake.inject({ path: '/cgi-bin/customservice/getkflist', errcode: 48001 })
     const auto = await runDoctor(config)
     assert.equal(status(auto, 'customer-service')?.status, 'info')
     assert.match(status(auto, 'customer-service')!.detail, /retries as one ~15 s window/)

@@ -7,6 +7,9 @@ import { loadConfig } from '../../server/config.js'
 import { startServer } from '../../server/app.js'
 import { runSimulateCommand } from './simulate.js'
 import { runServeCommand, tryIt } from './serve.js'
+import { createLogger } from '../../logger.js'
+
+const quiet = createLogger({ level: 'silent' })
 
 const dir = mkdtempSync(join(tmpdir(), 'wxmp-serve-cmd-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -34,7 +37,12 @@ test('on the default port and path the Try it line is the short one', () => {
 })
 
 test('development: no error-coded log line before the banner; the banner says what is off', async () => {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'memory:', WXMP_LOG_LEVEL: 'silent' }, { cwd: dir, dotenv: false })
+  // the default (late: auto) carries slow replies without the API: nothing to say
+  const byDefault = await startServer({ config: loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'memory:', WXMP_LOG_LEVEL: 'silent' }, { cwd: dir, dotenv: false }), logger: quiet })
+  await byDefault.close()
+  assert.equal(byDefault.lateReplyProblem, undefined)
+  // pinned to customer service without WECHAT_APPID: late replies could not go out
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: 'memory:', WXMP_LOG_LEVEL: 'silent', WECHAT_LATE_REPLY: 'customer-service' }, { cwd: dir, dotenv: false })
   assert.ok(config.dev)
   const logged: object[] = []
   const logger = { debug: () => {}, info: (o: object) => logged.push(o), warn: (o: object) => logged.push(o), error: (o: object) => logged.push(o), child: () => logger }
