@@ -8,21 +8,24 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
-import pg from 'pg'
-import { POSTGRES_URL, REDIS_URL, serviceAvailable } from './support/services.js'
+import { REDIS_URL, createTestDatabase, serviceAvailable } from './support/services.js'
 import { sampleXml } from '../src/testing/samples.js'
 import { simulate } from '../src/testing/simulator.js'
 
 const token = 'rulesfleettoken'
 const appId = 'wx' + randomBytes(8).toString('hex')
-const env: NodeJS.ProcessEnv = { ...process.env, WECHAT_TOKEN: token, WECHAT_APPID: appId, REDIS_URL, DATABASE_URL: POSTGRES_URL, PORT: '0', HOST: '127.0.0.1', WXMP_MESSAGE_LOG: '0', WECHAT_LATE_REPLY: 'drop', WXMP_LOG_LEVEL: 'warn' }
+const env: NodeJS.ProcessEnv = { ...process.env, WECHAT_TOKEN: token, WECHAT_APPID: appId, REDIS_URL, PORT: '0', HOST: '127.0.0.1', WXMP_MESSAGE_LOG: '0', WECHAT_LATE_REPLY: 'drop', WXMP_LOG_LEVEL: 'warn' }
 delete env.WECHAT_APPSECRET
 const instances: Array<{ child: ChildProcess; url: string }> = []
 let available = false
+// a database of its own: the server keeps its tables in the public schema
+let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined
 
 before(async () => {
   available = (await serviceAvailable('redis')) && (await serviceAvailable('postgres'))
   if (!available) return
+  database = await createTestDatabase('wxmp_rules_fleet')
+  env.DATABASE_URL = database.url
   for (let i = 0; i < 2; i++) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/rules-instance.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
     const url = await new Promise<string>((resolve, reject) => {
@@ -41,12 +44,7 @@ before(async () => {
 after(async () => {
   for (const { child } of instances) child.kill('SIGTERM')
   await Promise.all(instances.map(({ child }) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))))
-  if (!available) return
-  const client = new pg.Client(POSTGRES_URL)
-  await client.connect()
-  await client.query('DELETE FROM wxmp_rules WHERE app_id = $1', [appId])
-  await client.query('DELETE FROM wxmp_rules_version WHERE app_id = $1', [appId])
-  await client.end()
+  await database?.drop()
 })
 
 /** Runs `wxmp rules …` as its own process with the fleet's configuration. */

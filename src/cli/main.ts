@@ -53,6 +53,8 @@ export interface CommandSpec {
   config: 'create' | 'read' | 'none'
   /** Runs the command; resolves to the exit code. */
   run(args: string[], io: CommandIO): Promise<number>
+  /** The help of one subcommand (`wxmp rules add --help`), when the command has subcommands with their own. */
+  subcommandUsage?(sub: string): Promise<string | undefined>
 }
 
 /** The paragraphs of a usage text whose synopsis names this command (`wxmp log …` of DB_USAGE). */
@@ -158,7 +160,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   rules: {
     summary: 'replies without code: list, add, test, import from the MP console, export',
-    usage: async () => (await import('./commands/rules.js')).RULES_USAGE,
+    usage: async () => {
+      const { RULES_USAGE, RULES_SUBCOMMANDS } = await import('./commands/rules.js')
+      return [RULES_USAGE, '', ...Object.values(RULES_SUBCOMMANDS)].join('\n')
+    },
+    subcommandUsage: async (sub) => {
+      const { RULES_SUBCOMMANDS } = await import('./commands/rules.js')
+      return Object.hasOwn(RULES_SUBCOMMANDS, sub) ? RULES_SUBCOMMANDS[sub] : undefined
+    },
     config: 'read',
     run: async (args, io) => (await import('./commands/rules.js')).runRulesCommand(args, io),
   },
@@ -239,7 +248,9 @@ export async function main(argv: string[], print: Print = defaultPrint, printErr
     return 2
   }
   if (asksForHelp(rest)) {
-    print(await spec.usage())
+    const sub = rest[0]
+    const specific = sub !== undefined && !sub.startsWith('-') ? await spec.subcommandUsage?.(sub) : undefined
+    print(specific ?? (await spec.usage()))
     return 0
   }
   let config: WxmpConfig

@@ -99,7 +99,13 @@ describe('wxmp rules', () => {
   test('the top-level help lists the rules commands', async () => {
     const lines: string[] = []
     await main(['--help'], (l) => lines.push(l))
-    assert.match(lines.join('\n'), /rules list \| add \| remove \| enable \| disable \| test \| export \| import/)
+    assert.match(lines.join('\n'), /^ {2}rules +replies without code/m)
+    const rules: string[] = []
+    await main(['help', 'rules'], (l) => rules.push(l))
+    assert.match(rules.join('\n'), /rules list \| add \| remove \| enable \| disable \| test \| export \| import/)
+    const add: string[] = []
+    await main(['rules', 'add', '--help'], (l) => add.push(l))
+    assert.match(add.join('\n'), /^wxmp rules add/)
     assert.ok(readFileSync(new URL('../../../README.md', import.meta.url), 'utf8').includes('wxmp rules'), 'the README documents the rules commands')
   })
 })
