@@ -119,6 +119,27 @@ describe('console rules (replies without code)', () => {
     assert.equal(textOf(await deliver(fixture, 'text', { Content: '营业时间？' }, 'oRulesUser001')), '营业时间：工作日 9:00–18:00')
   })
 
+  test('the API names what is wrong: an unknown rule, a changed id, a bad test message', async () => {
+    const rule = { trigger: { type: 'keyword', exact: ['x'] }, reply: { type: 'text', content: 'x' } }
+    const requests: Array<[string, string, unknown]> = [['PUT', '/rules/no-such-rule', rule], ['DELETE', '/rules/no-such-rule', {}], ['POST', '/rules/no-such-rule/enabled', { enabled: 'yes' }], ['POST', '/rules/test', { kind: 'message', msgType: 'text' }]]
+    // (no named functions inside: the callback runs in the page as written)
+    const answers = await page.evaluate(
+      async ([base, list]) => {
+        const { csrf } = (await (await fetch(`${base}/api/session`)).json()) as { csrf: string }
+        const out: Array<{ status: number; error: { code: string; message: string } }> = []
+        for (const [method, path, body] of list) {
+          const res = await fetch(`${base}/api${path}`, { method, headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) })
+          out.push({ status: res.status, error: ((await res.json()) as { error: { code: string; message: string } }).error })
+        }
+        return out
+      },
+      [new URL(fixture.consoleUrl).pathname.replace(/\/$/, ''), requests] as const,
+    )
+    assert.deepEqual(answers.map((a) => [a.status, a.error.code]), [[404, 'WX_ERR_NOT_FOUND'], [404, 'WX_ERR_NOT_FOUND'], [400, 'WX_ERR_API_INPUT'], [400, 'WX_ERR_API_INPUT']])
+    assert.match(answers[0]!.error.message, /no rule with id "no-such-rule"/)
+    assert.match(answers[3]!.error.message, /msgType must be one of image/)
+  })
+
   test('keyboard alone: a new rule typed and saved with Enter, then deleted', async () => {
     await page.goto(`${fixture.consoleUrl}#/rules`)
     await page.waitForSelector('.rule-item')
@@ -146,5 +167,21 @@ describe('console rules (replies without code)', () => {
     await page.keyboard.press('Enter') // the second press confirms
     await page.waitForFunction(() => ![...document.querySelectorAll('.rule-item .rule-name')].some((e) => (e.textContent ?? '').includes('关注欢迎')))
     assert.equal(await fixture.server.rules!.store.get(id), undefined)
+  })
+})
+
+describe('console rules when the server runs without them', () => {
+  test('WXMP_RULES=off: no 自动回复 page, and the API says why', async () => {
+    const fixture = await startConsoleFixture({ WXMP_RULES: 'off' })
+    try {
+      const page = await fixture.browser.newPage({ viewport: DESKTOP })
+      await signIn(page, fixture)
+      assert.equal(await page.locator('nav a[href="#/rules"]').count(), 0)
+      await page.goto(`${fixture.consoleUrl}#/rules`)
+      await page.waitForSelector('.rule-items .empty')
+      assert.match((await page.textContent('.rule-items')) ?? '', /WXMP_RULES=off/)
+    } finally {
+      await fixture.close()
+    }
   })
 })
