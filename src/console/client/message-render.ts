@@ -187,6 +187,11 @@ export function botReply(m: MessageView): HTMLElement | null {
   )
 }
 
+/** "23:59:12 后过期", or "expired" once the time is up (the server says so at its next look). */
+export function expiresIn(at: number, now = Date.now()): string {
+  return at > now ? t('inbox.expiresIn', { left: countdown(at - now) }) : t('status.expired')
+}
+
 export function operatorBubble(r: OperatorReply, now = Date.now()): HTMLElement {
   const failed = r.status !== 'sent' && r.status !== 'pending'
   const waiting = r.status === 'pending'
@@ -200,7 +205,7 @@ export function operatorBubble(r: OperatorReply, now = Date.now()): HTMLElement 
       { class: 'meta' },
       h('span', { class: `via via-${r.via}` }, t(r.via === 'next-message' ? 'via.next-message' : 'via.customer-service')),
       h('span', { class: `status status-${r.status}` }, tMaybe(`status.${r.status}`, r.status)),
-      waiting && r.expiresAt !== undefined ? h('span', { class: 'expires', 'data-expires': String(r.expiresAt) }, t('inbox.expiresIn', { left: countdown(r.expiresAt - now) })) : null,
+      waiting && r.expiresAt !== undefined ? h('span', { class: 'expires', 'data-expires': String(r.expiresAt) }, expiresIn(r.expiresAt, now)) : null,
       r.errcode === null ? null : h('span', { class: 'errcode' }, `errcode ${r.errcode}`),
     ),
     r.via === 'next-message' && r.errcode === 48001 ? h('div', { class: 'reply-note' }, t('inbox.fellBack')) : null,

@@ -111,8 +111,8 @@ export function triggerSummary(trigger: RuleTrigger): string {
 
 export function replySummary(reply: RuleReply): string {
   if (reply.type === 'pass') return t('rules.reply.pass')
-  if (reply.type === 'random') return `${t('rules.sum.random', { n: reply.replies.length })}: ${reply.replies.map(replySummary).join(' / ')}`
-  if (reply.type === 'all') return `${t('rules.sum.all', { n: reply.replies.length })}: ${reply.replies.map(replySummary).join(' → ')}`
+  if (reply.type === 'random') return `${t('rules.sum.random', { n: reply.replies.length })}${t('rules.sum.sep')}${reply.replies.map(replySummary).join(' / ')}`
+  if (reply.type === 'all') return `${t('rules.sum.all', { n: reply.replies.length })}${t('rules.sum.sep')}${reply.replies.map(replySummary).join(' → ')}`
   const label = t(`rules.reply.${reply.type}`)
   if (reply.type === 'text') return `${label} “${reply.content.length > 60 ? reply.content.slice(0, 60) + '…' : reply.content}”`
   if (reply.type === 'news') return `${label} “${reply.articles[0]?.title ?? ''}”${reply.articles.length > 1 ? ` +${reply.articles.length - 1}` : ''}`

@@ -99,6 +99,7 @@ export const RULES_EN: Record<RulesStringKey, string> = {
   'rules.sum.exact': 'is {words}',
   'rules.sum.contains': 'contains {words}',
   'rules.sum.or': ' or ',
+  'rules.sum.sep': ': ',
   'rules.sum.regex': 'matches /{pattern}/{flags}',
   'rules.sum.follow': 'follow',
   'rules.sum.followScene': 'follow through QR scene {scene}',

@@ -97,6 +97,7 @@ export const RULES_ZH = {
   'rules.sum.exact': '全匹配 {words}',
   'rules.sum.contains': '包含 {words}',
   'rules.sum.or': ' 或 ',
+  'rules.sum.sep': '：',
   'rules.sum.regex': '正则 /{pattern}/{flags}',
   'rules.sum.follow': '关注',
   'rules.sum.followScene': '扫码关注（场景 {scene}）',

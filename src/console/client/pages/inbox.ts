@@ -8,7 +8,7 @@ import type { App, Page } from '../app.js'
 import { h, replace } from '../dom.js'
 import { ago, countdown, dateTime, duration, time, utf8Bytes } from '../format.js'
 import { t, tMaybe } from '../i18n.js'
-import { botReply, messageBody, operatorBubble, preview } from '../message-render.js'
+import { botReply, expiresIn, messageBody, operatorBubble, preview } from '../message-render.js'
 import type { ConversationSummary, MessageView, OperatorReply, Pause, WindowInfo } from '../types.js'
 
 interface Conversation {
@@ -139,7 +139,7 @@ export const inboxPage: Page = (root, app, args) => {
     if (current === undefined) return
     const w = current.window
     const now = Date.now()
-    for (const el of thread.querySelectorAll<HTMLElement>('[data-expires]')) el.textContent = t('inbox.expiresIn', { left: countdown(Number(el.dataset.expires) - now) })
+    for (const el of thread.querySelectorAll<HTMLElement>('[data-expires]')) el.textContent = expiresIn(Number(el.dataset.expires), now)
     text.placeholder = w.way.way === 'next-message' ? t('inbox.placeholderNext') : t('inbox.placeholder')
     if (w.way.way === 'next-message') {
       const how = w.way.keyword === null ? t('inbox.nextMessage', { ttl: duration(w.way.ttlMs) }) : t('inbox.nextMessageKeyword', { keyword: w.way.keyword, ttl: duration(w.way.ttlMs) })

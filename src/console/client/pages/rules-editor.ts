@@ -28,6 +28,8 @@ import {
 const TEXT_LIMIT = 2048
 const MAX_PARTS = 5
 const MAX_ARTICLES = 8
+/** Monday first, as calendars in China show the week. */
+const DAYS_SHOWN: readonly Weekday[] = [...WEEKDAYS.slice(1), WEEKDAYS[0]]
 
 export interface RuleEditor {
   element: HTMLElement
@@ -218,7 +220,7 @@ export function ruleEditor(o: { draft: Draft; isNew: boolean; onSave(draft: Draf
         const days = h(
           'div',
           { class: 'days', 'data-field': `${wp}.days`, role: 'group', 'aria-label': t('rules.field.days') },
-          WEEKDAYS.map((d) => {
+          DAYS_SHOWN.map((d) => {
             const box = h('input', { type: 'checkbox', checked: w.days === undefined || w.days.includes(d) })
             box.addEventListener('change', () => {
               const chosen = WEEKDAYS.filter((x) => (x === d ? box.checked : w.days === undefined || w.days.includes(x)))
