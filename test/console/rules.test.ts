@@ -71,7 +71,7 @@ describe('console rules (replies without code)', () => {
     assert.equal(cli.stderr.trim(), `wxmp: WX_ERR_RULE_INVALID: ${shown}`)
     assert.ok(shown.includes(beside))
     assert.equal((await fixture.server.rules!.store.list()).length, before)
-    await page.evaluate(() => document.querySelector('.rule-refusal').scrollIntoView())
+    await page.evaluate(() => document.querySelector('.rule-side').scrollTo(0, 0))
     await screenshot(page, 'rules-refused-desktop')
   })
 
