@@ -169,7 +169,10 @@ export class LiveFeed {
         for (const earlier of updated) this.send('message', toMessageView(earlier))
         this.awaiting.set(row.openid, row.completedAt ?? row.receivedAt)
       }
-      for (const reply of (await this.options.answers?.settle([...latest.keys()])) ?? []) this.send('reply', reply)
+      // settled here or by another instance of the fleet: the page gets each answer as it now stands
+      await this.options.answers?.settle([...latest.keys()])
+      const since = (this.options.now ?? Date.now)() - (this.options.pendingTtlMs ?? 24 * 3600_000)
+      for (const openid of latest.keys()) for (const reply of await this.conversations.replies(openid, { since, limit: 20 })) if (reply.via === 'next-message') this.send('reply', reply)
       // still waiting (more pages, another answer)? looked at again on the next message; else forgotten
       const still = new Set([...(await this.conversations.awaitingNextMessage(0, [...latest.keys()]))])
       for (const openid of latest.keys()) if (!still.has(openid)) this.awaiting.delete(openid)
