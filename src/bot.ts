@@ -10,6 +10,7 @@ import { Deduper, dedupKey, WECHAT_DELIVERIES, type DedupOutcome } from './pipel
 import { Dispatcher, answerKindOf, inboundEntry } from './pipeline/dispatch.js'
 import { openEnvelope, parseOpened, type Opened } from './pipeline/envelope.js'
 import { assembleLate, type LateParts } from './pipeline/late/assemble.js'
+import type { NextMessageAnswers } from './pipeline/late/next-message-answers.js'
 import { opensWindow } from './pipeline/late/customer-service-rules.js'
 import { userQueue } from './pipeline/late/pending-route.js'
 import type { LateDelivery, CustomerServiceSender, LateListenerEvent } from './pipeline/late-delivery.js'
@@ -181,6 +182,11 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     })
     // a pending answer of an earlier message comes before anything else the message meets
     this.use(this.lateParts.middleware<C>())
+  }
+
+  /** Answers for a user's next message queued from outside a handler (the console's operator answers). */
+  get nextMessage(): NextMessageAnswers {
+    return this.lateParts.nextMessage
   }
 
   /** True when an API client is installed (late replies, ctx.send and "typing…" can go out). */

@@ -3,6 +3,7 @@
  * messages, and the operators' own answers (kept in wxmp_console_replies, since they did not
  * come through the webhook). Queries of the console's own, on the records database.
  */
+import { parseMessage } from '../messages/parse.js'
 import type { MessageRecord, ReplyStatus, ReplyVia } from '../records/message-log.js'
 import type { SqlDatabase, SqlParam } from '../records/sql-database.js'
 import { toMessageView, type MessageView } from './message-view.js'
@@ -28,16 +29,31 @@ export interface OperatorReply {
   content: string | null
   mediaId: string | null
   sentAt: number
-  /** sent, out-of-window, no-permission, quota, failed */
+  /** customer-service: sent at once; next-message: the passive reply of the user's next message (a pending answer). */
+  via: 'customer-service' | 'next-message'
+  /** customer service: sent, out-of-window, no-permission, quota, failed; next message: pending, sent, expired, failed */
   status: string
+  /** A pending answer: when it stops waiting. */
+  expiresAt?: number
   errcode: number | null
   error: string | null
 }
+
+/**
+ * How an answer's way and status sit in the one `status` column: a customer-service answer's
+ * status as is, a pending answer's as `next-message:<status>`.
+ */
+export function storedStatus(via: OperatorReply['via'], status: string): string {
+  return via === 'next-message' ? `next-message:${status}` : status
+}
+export const PENDING_STORED = storedStatus('next-message', 'pending')
 
 export class Conversations {
   constructor(
     private readonly db: SqlDatabase,
     private readonly appId: string,
+    /** How long a pending answer waits (the bot's setting): its expiry is shown from it. */
+    private readonly pendingTtlMs = 24 * 3600_000,
   ) {}
 
   /** Newest conversation first; `search` matches part of the OpenID. */
@@ -105,12 +121,70 @@ export class Conversations {
     return row?.at === null || row?.at === undefined ? null : Number(row.at)
   }
 
-  async recordReply(reply: Omit<OperatorReply, 'id'>): Promise<OperatorReply> {
+  async recordReply(reply: Omit<OperatorReply, 'id' | 'expiresAt'>): Promise<OperatorReply> {
     const [row] = await this.db.all<{ id: number }>(
       'INSERT INTO wxmp_console_replies (app_id, openid, operator, msg_type, content, media_id, sent_at, status, errcode, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
-      [this.appId, reply.openid, reply.operator, reply.msgType, reply.content, reply.mediaId, reply.sentAt, reply.status, reply.errcode, reply.error],
+      [this.appId, reply.openid, reply.operator, reply.msgType, reply.content, reply.mediaId, reply.sentAt, storedStatus(reply.via, reply.status), reply.errcode, reply.error],
     )
-    return { ...reply, id: Number(row!.id) }
+    return this.withExpiry({ ...reply, id: Number(row!.id) })
+  }
+
+  /** Moves a pending answer on (sent, expired, failed); false when it was not pending any more (another instance got there first). */
+  async settleReply(id: number, status: 'sent' | 'expired' | 'failed', error: string | null = null): Promise<boolean> {
+    const changed = await this.db.run('UPDATE wxmp_console_replies SET status = ?, error = COALESCE(?, error) WHERE app_id = ? AND id = ? AND status = ?', [
+      storedStatus('next-message', status),
+      error,
+      this.appId,
+      id,
+      PENDING_STORED,
+    ])
+    return changed > 0
+  }
+
+  /** Answers still waiting for the user's next message (of these users, or of everyone), oldest first. */
+  async pendingReplies(openids?: readonly string[]): Promise<OperatorReply[]> {
+    if (openids !== undefined && openids.length === 0) return []
+    const which = openids === undefined ? '' : ` AND openid IN (${openids.map(() => '?').join(', ')})`
+    const rows = await this.db.all(
+      `SELECT id, openid, operator, msg_type, content, media_id, sent_at, status, errcode, error FROM wxmp_console_replies WHERE app_id = ? AND status = ?${which} ORDER BY id LIMIT 500`,
+      [this.appId, PENDING_STORED, ...(openids ?? [])],
+    )
+    return rows.map((r) => this.withExpiry(toReply(r)))
+  }
+
+  /**
+   * Users with an answer waiting for their next message: a bot answer (a message-log row still
+   * `pending`, received since `since`) or an operator's. Of `openids` only, when given.
+   */
+  async awaitingNextMessage(since: number, openids?: readonly string[]): Promise<string[]> {
+    if (openids !== undefined && openids.length === 0) return []
+    const which = openids === undefined ? '' : ` AND openid IN (${openids.map(() => '?').join(', ')})`
+    const [bot, operators] = await Promise.all([
+      this.db.all<{ openid: string }>(`SELECT DISTINCT openid FROM wxmp_messages WHERE app_id = ? AND received_at >= ? AND reply_status = 'pending'${which} LIMIT 1000`, [this.appId, since, ...(openids ?? [])]),
+      this.db.all<{ openid: string }>(`SELECT DISTINCT openid FROM wxmp_console_replies WHERE app_id = ? AND status = ?${which} LIMIT 1000`, [this.appId, PENDING_STORED, ...(openids ?? [])]),
+    ])
+    return [...new Set([...bot, ...operators].map((r) => r.openid))]
+  }
+
+  /** The account the user wrote to (ToUserName of their latest message): names their pending-answer queue when there is no AppID. */
+  async accountIdOf(openid: string): Promise<string | undefined> {
+    const [row] = await this.db.all<{ raw_xml: string }>('SELECT raw_xml FROM wxmp_messages WHERE app_id = ? AND openid = ? ORDER BY id DESC LIMIT 1', [this.appId, openid])
+    if (row === undefined) return undefined
+    try {
+      return parseMessage(row.raw_xml).ToUserName
+    } catch {
+      return undefined
+    }
+  }
+
+  /** One user's rows before `beforeId` whose outcome was written after `after` (a pending answer delivered by a later message). */
+  async updatedBefore(openid: string, beforeId: number, after: number): Promise<MessageRecord[]> {
+    const rows = await this.db.all(`SELECT ${COLUMNS} FROM wxmp_messages WHERE app_id = ? AND openid = ? AND id < ? AND completed_at > ? ORDER BY id DESC LIMIT 20`, [this.appId, openid, beforeId, after])
+    return rows.map(toRecord).reverse()
+  }
+
+  private withExpiry(reply: OperatorReply): OperatorReply {
+    return reply.via === 'next-message' ? { ...reply, expiresAt: reply.sentAt + this.pendingTtlMs } : reply
   }
 
   /** Operator answers to one follower, oldest first (the latest `limit`). */
@@ -120,12 +194,16 @@ export class Conversations {
       `SELECT id, openid, operator, msg_type, content, media_id, sent_at, status, errcode, error FROM wxmp_console_replies WHERE app_id = ? AND openid = ?${options.since === undefined ? '' : ' AND sent_at >= ?'} ORDER BY id DESC LIMIT ?`,
       options.since === undefined ? [this.appId, openid, limit] : [this.appId, openid, options.since, limit],
     )
-    return rows.map(toReply).reverse()
+    return rows.map((r) => this.withExpiry(toReply(r))).reverse()
   }
 }
 
 function toReply(r: Record<string, unknown>): OperatorReply {
+  const stored = r.status as string
+  const pending = stored.startsWith('next-message:')
   return {
+    via: pending ? 'next-message' : 'customer-service',
+    status: pending ? stored.slice('next-message:'.length) : stored,
     id: Number(r.id),
     openid: r.openid as string,
     operator: r.operator as string,
@@ -133,7 +211,6 @@ function toReply(r: Record<string, unknown>): OperatorReply {
     content: r.content as string | null,
     mediaId: r.media_id as string | null,
     sentAt: Number(r.sent_at),
-    status: r.status as string,
     errcode: r.errcode === null ? null : Number(r.errcode),
     error: r.error as string | null,
   }

@@ -13,7 +13,7 @@ test('quantiles interpolate inside the bucket; empty is null', () => {
 test('the last hour per minute: messages, routes, deadline misses and latency, from the log', async () => {
   const records = await openRecords('memory:')
   const now = 1_700_000_000_000 + 30_000 - (1_700_000_000_000 % 60_000)
-  const add = async (at: number, latencyMs: number, via: 'passive' | 'customer-service' | 'none', status?: 'sent' | 'out-of-window') => {
+  const add = async (at: number, latencyMs: number, via: 'passive' | 'customer-service' | 'none' | 'next-message', status?: 'sent' | 'out-of-window' | 'pending' | 'expired') => {
     const id = await records.messages.recordInbound({ appId: 'wxA', msgKey: `k${at}-${latencyMs}-${via}`, openid: 'o1', msgType: 'text', createTime: 1, rawXml: '<xml/>', receivedAt: at, encrypted: false })
     await records.messages.recordOutcome(id, { replyVia: via, replyStatus: status, latencyMs })
   }
@@ -22,6 +22,11 @@ test('the last hour per minute: messages, routes, deadline misses and latency, f
   await add(now - 3000, 6000, 'customer-service', 'sent')
   await add(now - 4000, 7000, 'customer-service', 'out-of-window')
   await add(now - 61_000, 3, 'none')
+  // answers for the next message: waiting, handed out, a passive first page with pages waiting, expired unread
+  await add(now - 62_000, 5000, 'next-message', 'pending')
+  await add(now - 63_000, 9000, 'next-message', 'sent')
+  await add(now - 64_000, 30, 'passive', 'pending')
+  await add(now - 65_000, 5000, 'next-message', 'expired')
   await add(now - 2 * 3600_000, 3, 'passive') // outside the hour
   const minutes = await lastHour(records.db, 'wxA', now, 4500)
   assert.equal(minutes.length, 60)
@@ -29,8 +34,9 @@ test('the last hour per minute: messages, routes, deadline misses and latency, f
   assert.deepEqual([last.messages, last.passive, last.customerService, last.failed, last.deadlineMisses], [4, 2, 1, 1, 2])
   assert.ok(last.p50! >= 25 && last.p50! <= 50, `p50 ${last.p50}`)
   assert.ok(last.p99! >= 5000, `p99 ${last.p99}`)
-  assert.equal(minutes.at(-2)!.none, 1)
-  assert.equal(minutes.reduce((s, m) => s + m.messages, 0), 5)
+  const before = minutes.at(-2)!
+  assert.deepEqual([before.none, before.pending, before.failed, before.passive], [1, 3, 1, 0])
+  assert.equal(minutes.reduce((s, m) => s + m.messages, 0), 9)
   assert.equal((await lastHour(records.db, 'wxOther', now, 4500)).reduce((s, m) => s + m.messages, 0), 0)
   await records.close()
 })

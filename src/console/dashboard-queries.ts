@@ -25,7 +25,8 @@ export interface MinuteStats {
 }
 
 const BUCKET_SQL = `CASE ${LATENCY_BUCKETS_MS.map((b, i) => `WHEN latency_ms < ${b} THEN ${i}`).join(' ')} ELSE ${LATENCY_BUCKETS_MS.length} END`
-const FAILED = new Set(['out-of-window', 'no-permission', 'quota', 'failed', 'dropped'])
+/** Statuses of answers that never reached the user (a pending answer nobody fetched included). */
+const FAILED = new Set(['out-of-window', 'no-permission', 'quota', 'failed', 'dropped', 'expired'])
 
 export async function lastHour(db: SqlDatabase, appId: string, now: number, replyTimeoutMs: number, minutes = 60): Promise<MinuteStats[]> {
   const firstMinute = Math.floor(now / 60_000) - (minutes - 1)
@@ -63,9 +64,10 @@ export async function lastHour(db: SqlDatabase, appId: string, now: number, repl
     s.messages += n
     s.deadlineMisses += Number(r.late ?? 0)
     if (r.status !== null && FAILED.has(r.status)) s.failed += n
+    // the user's next message: a reply waiting for it, or handed out by it (pages after a passive first one too)
+    else if (r.via === 'next-message' || r.status === 'pending') s.pending += n
     else if (r.via === 'passive') s.passive += n
     else if (r.via === 'customer-service') s.customerService += n
-    else if (r.via === 'pending') s.pending += n
     else s.none += n // 'none', or still running (no outcome yet)
   }
   const histograms = new Map<number, number[]>()

@@ -4,6 +4,8 @@ import type { Logger } from '../logger.js'
 import type { Records } from '../records/open-records.js'
 import type { WxmpConfig } from '../server/config.js'
 import type { KeyValueStore } from '../storage/types.js'
+import type { ServerRules } from '../rules/server.js'
+import type { OperatorAnswers } from './answers.js'
 import type { AuditLog } from './audit-log.js'
 import type { Conversations } from './conversations.js'
 import type { LiveFeed } from './live.js'
@@ -21,6 +23,10 @@ export interface ConsoleDeps {
   conversations: Conversations
   audit: AuditLog
   pauses: Pauses
+  /** Answers by hand: customer service, or the user's next message. */
+  answers: OperatorAnswers
+  /** The server's rules (store and live cache), or undefined with WXMP_RULES=off. */
+  rules: () => ServerRules | undefined
   live: LiveFeed
   sessions: SessionStore
   guard: LoginGuard

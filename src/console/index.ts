@@ -14,6 +14,8 @@ import type { WxmpConfig } from '../server/config.js'
 import { prefixed } from '../storage/prefixed.js'
 import type { KeyValueStore } from '../storage/types.js'
 import { loadAssets, shellHtml } from './assets.js'
+import type { ServerRules } from '../rules/server.js'
+import { OperatorAnswers } from './answers.js'
 import { AuditLog } from './audit-log.js'
 import { Conversations } from './conversations.js'
 import { COOKIE, type ConsoleDeps } from './deps.js'
@@ -30,11 +32,14 @@ import { dashboardRoutes } from './routes/dashboard.js'
 import { followerRoutes } from './routes/followers.js'
 import { inboxRoutes } from './routes/inbox.js'
 import { menuRoutes } from './routes/menu.js'
+import { rulesRoutes } from './routes/rules.js'
 import { csrfMatches, SessionStore } from './sessions.js'
 
 export interface StartConsoleOptions {
   config: WxmpConfig
-  bot: Pick<Bot, 'apiConfigured' | 'api' | 'onOutcome'>
+  bot: Pick<Bot, 'apiConfigured' | 'api' | 'onOutcome' | 'nextMessage'>
+  /** The server's rules once installed (they are installed after the console's middleware). */
+  rules?: () => ServerRules | undefined
   records: Records
   /** Durable shared state (sessions, sign-in limits): the server's sharedStore. */
   sharedStore: KeyValueStore
@@ -65,11 +70,12 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
   const base = config.console.path
   const operators = await loadOperators(config.console)
   const consoleStore = prefixed(options.sharedStore, `wxmp:${config.appId ?? 'default'}:console:`)
-  const conversations = new Conversations(records.db, appId)
+  const conversations = new Conversations(records.db, appId, bot.nextMessage.settings.ttlMs)
   const pauses = new Pauses(records.db, appId, now, logger)
   await pauses.start()
-  const live = new LiveFeed(conversations, logger, { now })
   const api = (): WechatApi | undefined => (bot.apiConfigured ? bot.api : undefined)
+  const answers = new OperatorAnswers({ conversations, nextMessage: bot.nextMessage, api, logger, now })
+  const live = new LiveFeed(conversations, logger, { now, answers, pendingTtlMs: bot.nextMessage.settings.ttlMs })
   const deps: ConsoleDeps = {
     config,
     appId,
@@ -78,6 +84,8 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
     conversations,
     audit: new AuditLog(records.db, appId, now),
     pauses,
+    answers,
+    rules: options.rules ?? (() => undefined),
     live,
     sessions: new SessionStore(consoleStore, { now }),
     guard: new LoginGuard(consoleStore, { now }),
@@ -92,7 +100,7 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
   bot.onOutcome((outcome) => {
     if (outcome.kind !== 'rejected' && outcome.kind !== 'verified') live.nudge()
   })
-  const routes: Route[] = [...authRoutes(deps), ...inboxRoutes(deps), ...menuRoutes(deps), ...followerRoutes(deps), ...dashboardRoutes(deps)]
+  const routes: Route[] = [...authRoutes(deps), ...inboxRoutes(deps), ...menuRoutes(deps), ...rulesRoutes(deps), ...followerRoutes(deps), ...dashboardRoutes(deps)]
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const path = url.pathname

@@ -6,9 +6,15 @@
  * up too, and the webhook does no extra work for the console: with nobody listening the feed
  * does nothing at all. A burst larger than one read is skipped with a "gap" event (the
  * inbox reloads) instead of streaming thousands of rows to a page.
+ *
+ * Answers waiting for a user's next message (the bot's late ones, and operators') change when
+ * that user writes again: for users known to have one waiting, a completed new row also sends
+ * their updated rows and the operators' answers whose fate is now known.
  */
 import type { ServerResponse } from 'node:http'
 import type { Logger } from '../logger.js'
+import type { MessageRecord } from '../records/message-log.js'
+import type { OperatorAnswers } from './answers.js'
 import type { Conversations, OperatorReply } from './conversations.js'
 import { toMessageView } from './message-view.js'
 import type { Pause } from './pauses.js'
@@ -31,11 +37,13 @@ export class LiveFeed {
   private heartbeat: NodeJS.Timeout | undefined
   private polling: Promise<void> | undefined
   private nudged: NodeJS.Timeout | undefined
+  /** Users with an answer waiting for their next message (bot or operator) → when their rows were last seen as they are. */
+  private readonly awaiting = new Map<string, number>()
 
   constructor(
     private readonly conversations: Conversations,
     private readonly logger: Pick<Logger, 'warn'>,
-    private readonly options: { pollMs?: number; now?: () => number } = {},
+    private readonly options: { pollMs?: number; now?: () => number; answers?: Pick<OperatorAnswers, 'settle'>; pendingTtlMs?: number } = {},
   ) {}
 
   get listeners(): number {
@@ -69,6 +77,7 @@ export class LiveFeed {
   }
 
   reply(reply: OperatorReply): void {
+    if (reply.status === 'pending' && !this.awaiting.has(reply.openid)) this.awaiting.set(reply.openid, reply.sentAt)
     this.send('reply', reply)
   }
 
@@ -84,6 +93,8 @@ export class LiveFeed {
 
   private async start(): Promise<void> {
     this.lastId = await this.conversations.maxId()
+    const now = (this.options.now ?? Date.now)()
+    for (const openid of await this.conversations.awaitingNextMessage(now - (this.options.pendingTtlMs ?? 24 * 3600_000))) this.awaiting.set(openid, now)
     this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 500)
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) c.res.write(': keep-alive\n\n')
@@ -98,6 +109,7 @@ export class LiveFeed {
     clearTimeout(this.nudged)
     this.timer = this.heartbeat = this.nudged = undefined
     this.waiting.clear()
+    this.awaiting.clear()
   }
 
   private remove(client: LiveClient): void {
@@ -122,6 +134,7 @@ export class LiveFeed {
       return
     }
     let fresh = 0
+    const completed: MessageRecord[] = []
     for (const row of rows) {
       if (row.id > this.lastId) {
         this.lastId = row.id
@@ -129,14 +142,42 @@ export class LiveFeed {
       }
       if (row.completedAt === null) {
         if (this.waiting.size < WATCH_MAX) this.waiting.set(row.id, now)
-      } else this.waiting.delete(row.id)
+      } else {
+        this.waiting.delete(row.id)
+        completed.push(row)
+        if (row.replyStatus === 'pending') this.awaiting.set(row.openid, Math.min(this.awaiting.get(row.openid) ?? Infinity, row.completedAt))
+      }
       this.send('message', toMessageView(row))
     }
+    await this.followPending(completed)
     if (fresh === BATCH) {
       // more arrived than a page can follow: skip to the newest and let the page reload
       this.lastId = await this.conversations.maxId().catch(() => this.lastId ?? 0)
       this.waiting.clear()
       this.send('gap', { lastId: this.lastId })
+    }
+  }
+
+  /** A user with an answer waiting wrote again: their earlier rows and operators' answers may have moved on. */
+  private async followPending(completed: MessageRecord[]): Promise<void> {
+    const latest = new Map<string, MessageRecord>()
+    for (const row of completed) if (this.awaiting.has(row.openid)) latest.set(row.openid, row)
+    if (latest.size === 0) return
+    try {
+      for (const row of latest.values()) {
+        const updated = await this.conversations.updatedBefore(row.openid, row.id, this.awaiting.get(row.openid) ?? row.receivedAt)
+        for (const earlier of updated) this.send('message', toMessageView(earlier))
+        this.awaiting.set(row.openid, row.completedAt ?? row.receivedAt)
+      }
+      // settled here or by another instance of the fleet: the page gets each answer as it now stands
+      await this.options.answers?.settle([...latest.keys()])
+      const since = (this.options.now ?? Date.now)() - (this.options.pendingTtlMs ?? 24 * 3600_000)
+      for (const openid of latest.keys()) for (const reply of await this.conversations.replies(openid, { since, limit: 20 })) if (reply.via === 'next-message') this.send('reply', reply)
+      // still waiting (more pages, another answer)? looked at again on the next message; else forgotten
+      const still = new Set([...(await this.conversations.awaitingNextMessage(0, [...latest.keys()]))])
+      for (const openid of latest.keys()) if (!still.has(openid)) this.awaiting.delete(openid)
+    } catch (err) {
+      this.logger.warn({ code: 'WX_ERR_STORAGE', err: (err as Error).message }, 'console: live feed could not read answers waiting for the next message')
     }
   }
 

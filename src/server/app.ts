@@ -146,11 +146,13 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     bot.setApiFactory(() => createWechatApiFromConfig(config, sharedStore, { logger, onCall: (call) => metrics.recordApiCall(call) }))
   }
   bot.use(followerTracking(records, config.appId ?? '', logger))
+  let rules: import('../rules/server.js').ServerRules | undefined
   // the console is loaded only when it is on: the webhook and a library install never import it
-  const operatorConsole = config.console.enabled ? await (await import('../console/index.js')).startConsole({ config, bot, records, sharedStore, store, logger }) : undefined
+  const operatorConsole = config.console.enabled ? await (await import('../console/index.js')).startConsole({ config, bot, records, sharedStore, store, logger, rules: () => rules }) : undefined
+  // before the rules: a conversation an operator paused gets no rule reply either
   if (operatorConsole !== undefined) bot.use(operatorConsole.middleware)
   // before the code handlers, whatever the order: the rules middleware calls next() itself
-  const rules = config.rules === 'off' ? undefined : await (await import('../rules/server.js')).installRules(bot, config, logger)
+  rules = config.rules === 'off' ? undefined : await (await import('../rules/server.js')).installRules(bot, config, logger)
   await (options.setup ?? installEchoBot)(bot)
   const lateProblem = lateDeliveryProblem(bot)
   // in development (generated Token, the echo bot) nothing is slow yet: an expected state, shown

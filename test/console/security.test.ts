@@ -59,7 +59,7 @@ describe('console security', () => {
 
   test('a request without a session is refused', async () => {
     const origin = new URL(fixture.consoleUrl).origin
-    for (const [method, path] of [['GET', 'conversations'], ['GET', 'conversations/oVictim000001'], ['GET', 'live'], ['GET', 'audit'], ['POST', 'conversations/oVictim000001/text']] as const) {
+    for (const [method, path] of [['GET', 'conversations'], ['GET', 'conversations/oVictim000001'], ['GET', 'live'], ['GET', 'audit'], ['POST', 'conversations/oVictim000001/text'], ['GET', 'rules'], ['POST', 'rules'], ['DELETE', 'rules/r1']] as const) {
       const res = await fetch(`${fixture.consoleUrl}api/${path}`, { method, headers: { origin, 'content-type': 'application/json' }, ...(method === 'POST' ? { body: '{"content":"x"}' } : {}) })
       assert.equal(res.status, 401, `${method} ${path}`)
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'WX_ERR_CONSOLE_UNAUTHORIZED')
@@ -95,6 +95,12 @@ describe('console security', () => {
     assert.equal((await post({ origin: s.origin, 'x-csrf-token': s.csrf, 'content-type': 'application/x-www-form-urlencoded' }, 'minutes=5')).status, 403)
     assert.equal((await fetch(`${fixture.consoleUrl}api/conversations`, { headers: { cookie: s.cookie, 'sec-fetch-site': 'cross-site' } })).status, 403)
     assert.equal((await fixture.server.records.db.all('SELECT * FROM wxmp_console_paused')).length, 0)
+    // a rule (replies without code) is a change like any other
+    const rule = JSON.stringify({ trigger: { type: 'keyword', exact: ['forged'] }, reply: { type: 'text', content: 'x' } })
+    const rulesUrl = `${fixture.consoleUrl}api/rules`
+    assert.equal((await fetch(rulesUrl, { method: 'POST', headers: { cookie: s.cookie, origin: s.origin, 'content-type': 'application/json' }, body: rule })).status, 403)
+    assert.equal((await fetch(rulesUrl, { method: 'POST', headers: { cookie: s.cookie, origin: 'http://evil.example', 'content-type': 'application/json', 'x-csrf-token': s.csrf }, body: rule })).status, 403)
+    assert.equal((await fixture.server.rules!.store.list()).length, 0)
     // the same request from the console's own origin with its token works
     assert.equal((await post({ origin: s.origin, 'x-csrf-token': s.csrf })).status, 200)
     assert.equal((await fetch(url, { method: 'DELETE', headers: { cookie: s.cookie, origin: s.origin, 'x-csrf-token': s.csrf } })).status, 200)
@@ -143,7 +149,7 @@ describe('console security', () => {
     // make sure an access token exists, then read everything the page reads
     await fixture.server.bot.api.token.get()
     const bodies = [html]
-    for (const path of ['assets/app.js', 'assets/app.css', 'api/session', 'api/conversations', 'api/conversations/oVictim000001', 'api/dashboard', 'api/audit', 'api/followers', 'api/menu']) {
+    for (const path of ['assets/app.js', 'assets/app.css', 'api/session', 'api/conversations', 'api/conversations/oVictim000001', 'api/dashboard', 'api/audit', 'api/followers', 'api/menu', 'api/rules']) {
       const res = await fetch(`${fixture.consoleUrl}${path}`, { headers })
       bodies.push(await res.text())
     }

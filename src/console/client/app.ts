@@ -4,6 +4,8 @@ export interface SessionInfo {
   csrf: string
   account: { appId: string | null; dev: boolean }
   features: { api: boolean; rules: boolean; pending: boolean }
+  /** rules-first, code-first or off (WXMP_RULES). */
+  rulesOrder: string
   replyTimeoutMs: number
 }
 

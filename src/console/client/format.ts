@@ -20,6 +20,14 @@ export function ago(ms: number, now = Date.now()): string {
   return t('time.daysAgo', { n: Math.floor(s / 86_400) })
 }
 
+/** 24 小时, 30 分钟: a lifetime in the largest whole unit. */
+export function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000)
+  if (minutes % 1440 === 0 && minutes >= 2880) return t('dur.days', { n: minutes / 1440 })
+  if (minutes % 60 === 0) return t('dur.hours', { n: minutes / 60 })
+  return t('dur.minutes', { n: minutes })
+}
+
 /** 47:59:12 */
 export function countdown(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000))

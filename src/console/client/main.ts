@@ -13,9 +13,11 @@ import { followersPage } from './pages/followers.js'
 import { inboxPage } from './pages/inbox.js'
 import { loginPage } from './pages/login.js'
 import { menuPage } from './pages/menu.js'
+import { rulesPage } from './pages/rules.js'
 
 const PAGES: Array<{ id: string; label: StringKey; page: Page; when?: (s: SessionInfo) => boolean }> = [
   { id: 'inbox', label: 'nav.inbox', page: inboxPage },
+  { id: 'rules', label: 'nav.rules', page: rulesPage, when: (s) => s.features.rules },
   { id: 'menu', label: 'nav.menu', page: menuPage },
   { id: 'followers', label: 'nav.followers', page: followersPage },
   { id: 'dashboard', label: 'nav.dashboard', page: dashboardPage },

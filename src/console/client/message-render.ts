@@ -6,7 +6,7 @@
  */
 import { base, get } from './api.js'
 import { externalLink, h, replace, svg } from './dom.js'
-import { latency, seconds, time } from './format.js'
+import { countdown, latency, seconds, time } from './format.js'
 import { t, tMaybe } from './i18n.js'
 import type { MessageView, OperatorReply, ReplyView } from './types.js'
 
@@ -187,14 +187,28 @@ export function botReply(m: MessageView): HTMLElement | null {
   )
 }
 
-export function operatorBubble(r: OperatorReply): HTMLElement {
-  const failed = r.status !== 'sent'
+/** "23:59:12 后过期", or "expired" once the time is up (the server says so at its next look). */
+export function expiresIn(at: number, now = Date.now()): string {
+  return at > now ? t('inbox.expiresIn', { left: countdown(at - now) }) : t('status.expired')
+}
+
+export function operatorBubble(r: OperatorReply, now = Date.now()): HTMLElement {
+  const failed = r.status !== 'sent' && r.status !== 'pending'
+  const waiting = r.status === 'pending'
   return h(
     'div',
-    { class: `bubble operator${failed ? ' failed' : ''}`, 'data-operator-reply': String(r.id) },
+    { class: `bubble operator${failed ? ' failed' : ''}${waiting ? ' waiting' : ''}`, 'data-operator-reply': String(r.id), 'data-via': r.via },
     h('div', { class: 'who-line' }, t('msg.operator', { name: r.operator }), ' · ', time(r.sentAt)),
     r.msgType === 'text' ? h('div', { class: 'text' }, r.content ?? '') : r.mediaId ? thumbnail(r.mediaId, t('msg.image')) : h('span', null, t('msg.image')),
-    h('div', { class: 'meta' }, h('span', { class: 'via via-customer-service' }, t('via.customer-service')), h('span', { class: `status status-${r.status}` }, tMaybe(`status.${r.status}`, r.status)), r.errcode === null ? null : h('span', { class: 'errcode' }, `errcode ${r.errcode}`)),
-    failed && r.errcode !== null ? h('div', { class: 'reply-error' }, tMaybe(`errcode.${r.errcode}`, r.error ?? '')) : null,
+    h(
+      'div',
+      { class: 'meta' },
+      h('span', { class: `via via-${r.via}` }, t(r.via === 'next-message' ? 'via.next-message' : 'via.customer-service')),
+      h('span', { class: `status status-${r.status}` }, tMaybe(`status.${r.status}`, r.status)),
+      waiting && r.expiresAt !== undefined ? h('span', { class: 'expires', 'data-expires': String(r.expiresAt) }, expiresIn(r.expiresAt, now)) : null,
+      r.errcode === null ? null : h('span', { class: 'errcode' }, `errcode ${r.errcode}`),
+    ),
+    r.via === 'next-message' && r.errcode === 48001 ? h('div', { class: 'reply-note' }, t('inbox.fellBack')) : null,
+    failed && r.errcode !== null ? h('div', { class: 'reply-error' }, tMaybe(`errcode.${r.errcode}`, r.error ?? '')) : failed && r.error ? h('div', { class: 'reply-error' }, r.error) : null,
   )
 }

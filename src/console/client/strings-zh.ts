@@ -1,5 +1,8 @@
-/** 简体中文 (the console's first language). Keys are shared with strings-en.ts. */
+/** 简体中文 (the console's first language). Keys are shared with strings-en.ts; each page's own strings may live beside it (strings-rules-zh.ts). */
+import { RULES_ZH } from './strings-rules-zh.js'
+
 export const ZH = {
+  ...RULES_ZH,
   'app.title': 'wxmp 控制台',
   'app.unreachable': '无法连接服务器，请检查网络后重试。',
   'app.loadFailed': '加载失败，请稍后重试。',
@@ -10,6 +13,7 @@ export const ZH = {
   'nav.followers': '粉丝',
   'nav.dashboard': '数据',
   'nav.audit': '操作日志',
+  'nav.rules': '自动回复',
   'nav.signOut': '退出',
   'nav.signedInAs': '当前登录：{user}',
   'login.intro': '使用运营账号登录。开发模式下，账号和密码显示在服务器启动信息中。',
@@ -23,6 +27,9 @@ export const ZH = {
   'time.minutesAgo': '{n} 分钟前',
   'time.hoursAgo': '{n} 小时前',
   'time.daysAgo': '{n} 天前',
+  'dur.days': '{n} 天',
+  'dur.hours': '{n} 小时',
+  'dur.minutes': '{n} 分钟',
   'inbox.conversations': '会话列表',
   'inbox.search': '搜索 OpenID',
   'inbox.empty': '还没有消息。用户发来的消息会实时出现在这里。',
@@ -34,6 +41,15 @@ export const ZH = {
   'inbox.back': '返回会话列表',
   'inbox.profile': '粉丝资料',
   'inbox.placeholder': '输入回复内容（Ctrl+Enter 发送），以客服消息发出',
+  'inbox.placeholderNext': '输入回复内容（Ctrl+Enter 发送），在用户下次发消息时送达',
+  'inbox.queued': '已保存，用户下次发消息时送达',
+  'inbox.nextMessage': '回复将在用户下次发消息时作为被动回复送达（{ttl}内有效）。',
+  'inbox.nextMessageKeyword': '回复将在用户下次发送“{keyword}”时送达（{ttl}内有效）。',
+  'inbox.because.no-api': '未配置微信接口，无法发送客服消息。',
+  'inbox.because.account-kind': '本公众号类型（WECHAT_ACCOUNT_KIND）没有客服消息权限。',
+  'inbox.because.learned-48001': '微信曾返回 48001：本公众号没有客服消息权限。',
+  'inbox.expiresIn': '{left} 后过期',
+  'inbox.fellBack': '微信返回 48001（无客服消息权限），已改为在用户下次发消息时送达。',
   'inbox.answer': '人工回复',
   'inbox.send': '发送',
   'inbox.image': '图片',
@@ -81,7 +97,7 @@ export const ZH = {
   'event.other': '事件 {event} {key}',
   'via.passive': '被动回复',
   'via.customer-service': '客服消息',
-  'via.pending': '待领取（下条消息时送达）',
+  'via.next-message': '下条消息时送达',
   'via.none': '未回复',
   'via.running': '处理中…',
   'status.sent': '已送达',
@@ -90,6 +106,8 @@ export const ZH = {
   'status.quota': '发送次数已用完',
   'status.failed': '失败',
   'status.dropped': '已丢弃',
+  'status.pending': '等待用户发消息',
+  'status.expired': '已过期，未送达',
   'errcode.45015': '45015：用户超过 48 小时没有发消息，客服消息无法送达。等用户再次发消息后即可回复。',
   'errcode.45047': '45047：本次窗口内的客服消息条数已用完（用户每发一条消息，可回复 5 条）。',
   'errcode.48001': '48001：本公众号没有客服消息权限（未认证的订阅号通常没有）。只能在用户下次发消息时被动回复。',
@@ -210,7 +228,7 @@ export const ZH = {
   'chart.messages': '每分钟消息数',
   'chart.messagesSummary': '最近一小时共 {n} 条消息',
   'chart.routes': '回复方式',
-  'chart.routesSummary': '被动回复 {passive}，客服消息 {cs}，待领取 {pending}，失败 {failed}',
+  'chart.routesSummary': '被动回复 {passive}，客服消息 {cs}，下条消息时送达 {pending}，失败 {failed}',
   'chart.misses': '超时未回复（错过 5 秒期限）',
   'chart.missesSummary': '最近一小时 {n} 次',
   'chart.latency': '处理耗时 p50 / p99',
@@ -238,6 +256,11 @@ export const ZH = {
   'action.tag.create': '新建标签',
   'action.tag.add': '添加标签',
   'action.tag.remove': '移除标签',
+  'action.rule.create': '新建规则',
+  'action.rule.update': '修改规则',
+  'action.rule.enable': '启用规则',
+  'action.rule.disable': '停用规则',
+  'action.rule.delete': '删除规则',
 } as const
 
 export type StringKey = keyof typeof ZH

@@ -31,7 +31,10 @@ export interface OperatorReply {
   content: string | null
   mediaId: string | null
   sentAt: number
+  /** customer-service, or next-message (a pending answer on the user's next message) */
+  via: 'customer-service' | 'next-message'
   status: string
+  expiresAt?: number
   errcode: number | null
   error: string | null
 }
@@ -52,9 +55,13 @@ export interface ConversationSummary {
   paused: boolean
 }
 
+/** Which way an operator's answer goes now. */
+export type AnswerWay = ({ way: 'customer-service' } | { way: 'next-message'; because: 'no-api' | 'account-kind' | 'learned-48001' }) & { ttlMs: number; keyword: string | null }
+
 export interface WindowInfo {
   lastUserMessageAt: number | null
   closesAt: number | null
   sendsLeft: number
   pause: Pause | null
+  way: AnswerWay
 }

@@ -69,7 +69,8 @@ function sessionBody(deps: ConsoleDeps, user: string, csrf: string) {
     user,
     csrf,
     account: { appId: deps.config.appId ?? null, dev: deps.config.dev },
-    features: { api: deps.api() !== undefined, rules: false, pending: false },
+    features: { api: deps.api() !== undefined, rules: deps.rules() !== undefined, pending: true },
+    rulesOrder: deps.config.rules,
     replyTimeoutMs: deps.config.replyTimeoutMs,
   }
 }

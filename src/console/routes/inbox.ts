@@ -1,9 +1,9 @@
 /**
  * The inbox: conversations, one conversation, the live feed, media, and answering by hand
- * through customer-service messages (text and image), with the bot paused per conversation.
+ * (text and image) through customer-service messages or, where the account may not send them,
+ * as pending answers on the user's next message; the bot paused per conversation.
  */
-import { WechatApiError } from '../../api/errors.js'
-import { apiFailure, replyStatusFor, scrub } from '../api-errors.js'
+import { apiFailure } from '../api-errors.js'
 import type { ConsoleDeps } from '../deps.js'
 import { badInput, ConsoleHttpError, readBody, readJson, remoteOf, send, sendJson } from '../http.js'
 import { amrDurationMs, INLINE_TYPES } from '../media.js'
@@ -29,31 +29,20 @@ export function inboxRoutes(deps: ConsoleDeps): Route[] {
     return Number(v)
   }
 
-  /** The window, the sends left in it, and the pause: what the answer box shows. */
+  /** The window, the sends left in it, the pause, and which way an answer goes: what the answer box shows. */
   const windowOf = async (openid: string) => {
     const lastUserMessageAt = await deps.conversations.lastUserMessageAt(openid)
     const closesAt = lastUserMessageAt === null ? null : lastUserMessageAt + WINDOW_MS
     const sent = lastUserMessageAt === null ? [] : await deps.conversations.replies(openid, { since: lastUserMessageAt })
-    const used = sent.filter((r) => r.status === 'sent').length
-    return { lastUserMessageAt, closesAt, sendsLeft: Math.max(0, SENDS_PER_MESSAGE - used), pause: deps.pauses.get(openid) ?? null }
+    const used = sent.filter((r) => r.via === 'customer-service' && r.status === 'sent').length
+    const way = await deps.answers.way()
+    return { lastUserMessageAt, closesAt, sendsLeft: Math.max(0, SENDS_PER_MESSAGE - used), pause: deps.pauses.get(openid) ?? null, way }
   }
 
-  /** Sends, then records the answer (sent or why not), audits it and shows it on every open page. */
-  const answered = async (ctx: RouteContext, openid: string, msgType: 'text' | 'image', content: string | null, sending: (media: { id: string | null }) => Promise<void>) => {
-    let errcode: number | null = null
-    let error: string | null = null
-    let failure: ConsoleHttpError | undefined
-    const media = { id: null as string | null }
-    try {
-      await sending(media)
-    } catch (err) {
-      failure = apiFailure(err)
-      errcode = err instanceof WechatApiError ? err.errcode : null
-      error = scrub(err instanceof Error ? err.message : String(err)).slice(0, 1000)
-    }
-    const status = failure === undefined ? 'sent' : replyStatusFor(errcode ?? undefined)
-    const reply = await deps.conversations.recordReply({ openid, operator: ctx.session.user, msgType, content, mediaId: media.id, sentAt: deps.now(), status, errcode, error })
-    await deps.audit.record({ operator: ctx.session.user, action: `answer.${msgType}`, target: openid, remote: remoteOf(ctx.req), ok: failure === undefined, detail: { replyId: reply.id, status, errcode } })
+  /** Sends or queues, then records the answer (sent, pending, or why not), audits it and shows it on every open page. */
+  const answered = async (ctx: RouteContext, openid: string, content: Parameters<ConsoleDeps['answers']['answer']>[2]) => {
+    const { reply, failure } = await deps.answers.answer(openid, ctx.session.user, content)
+    await deps.audit.record({ operator: ctx.session.user, action: `answer.${reply.msgType}`, target: openid, remote: remoteOf(ctx.req), ok: failure === undefined && reply.status !== 'failed', detail: { replyId: reply.id, via: reply.via, status: reply.status, errcode: reply.errcode } })
     deps.live.reply(reply)
     if (failure !== undefined) throw new ConsoleHttpError(failure.status, failure.code, failure.message, { ...failure.extra, reply })
     sendJson(ctx.res, 200, { reply, window: await windowOf(openid) })
@@ -75,6 +64,8 @@ export function inboxRoutes(deps: ConsoleDeps): Route[] {
       async handle(ctx) {
         const { openid } = ctx.params as { openid: string }
         const before = int(ctx, 'before')
+        // pending answers delivered (or expired) since the page last looked
+        if (before === undefined) for (const reply of await deps.answers.settle([openid])) deps.live.reply(reply)
         const messages = await deps.conversations.messages(openid, { limit: 50, ...(before === undefined ? {} : { beforeId: before }) })
         const since = messages[0]?.at
         const replies = await deps.conversations.replies(openid, since === undefined || before === undefined ? {} : { since })
@@ -91,8 +82,7 @@ export function inboxRoutes(deps: ConsoleDeps): Route[] {
         const content = typeof body.content === 'string' ? body.content.replace(/\r\n/g, '\n') : ''
         if (content.trim() === '') throw badInput('the answer is empty')
         if (Buffer.byteLength(content) > MAX_TEXT_BYTES) throw badInput(`the answer is ${Buffer.byteLength(content)} bytes; keep it under ${MAX_TEXT_BYTES} (a Chinese character is 3 bytes)`)
-        const api = requireApi()
-        await answered(ctx, openid, 'text', content, () => api.customerService.sendText(openid, content))
+        await answered(ctx, openid, { msgType: 'text', text: content })
       },
     },
     {
@@ -105,11 +95,7 @@ export function inboxRoutes(deps: ConsoleDeps): Route[] {
         if (ext === undefined) throw badInput('send the image as image/jpeg, image/png or image/gif')
         const data = await readBody(ctx.req, 2 * 1024 * 1024)
         if (data.length === 0) throw badInput('the image is empty')
-        const api = requireApi()
-        await answered(ctx, openid, 'image', null, async (media) => {
-          media.id = (await api.media.upload('image', data, `answer.${ext}`, type)).mediaId
-          await api.customerService.sendImage(openid, media.id)
-        })
+        await answered(ctx, openid, { msgType: 'image', upload: async (api) => (await api.media.upload('image', data, `answer.${ext}`, type)).mediaId })
       },
     },
     {

@@ -12,6 +12,7 @@ import type { Deduper } from '../dedupe.js'
 import { LateDelivery, type CustomerServiceSender, type LateListenerEvent } from '../late-delivery.js'
 import { PendingAnswers, PENDING_TTL_MS } from './pending-answers.js'
 import { pendingDelivery } from './pending-delivery.js'
+import { NextMessageAnswers } from './next-message-answers.js'
 import { PendingRoute } from './pending-route.js'
 import { CustomerServicePermission } from './permission.js'
 import { LAPSE_HOLD_MS, RetryWindow } from './retry-window.js'
@@ -24,6 +25,8 @@ export interface LateParts {
   route: PendingRoute
   retryWindow: RetryWindow
   late: LateDelivery
+  /** Answers for a user's next message queued from outside a handler (the console). */
+  nextMessage: NextMessageAnswers
   /** The pending-answer middleware, for the head of the bot's chain. */
   middleware<C extends Context>(): (ctx: C, next: () => Promise<void>) => Promise<void>
 }
@@ -56,7 +59,8 @@ export function assembleLate(o: AssembleOptions): LateParts {
   })
   const permission = new CustomerServicePermission({ store: o.sharedStore, accountKey, accountKind: options.accountKind, hasApi: o.hasApi, log, now })
   const pending = new PendingAnswers({ store: o.sharedStore, log, now })
-  const route = new PendingRoute({ pending, texts, ttlMs: options.pendingAnswers?.ttlMs ?? PENDING_TTL_MS, now })
+  const ttlMs = options.pendingAnswers?.ttlMs ?? PENDING_TTL_MS
+  const route = new PendingRoute({ pending, texts, ttlMs, now })
   const retryWindow = new RetryWindow({ deduper: o.deduper, route, holdMs: options.lapseHoldMs ?? LAPSE_HOLD_MS, now })
   const late = new LateDelivery({
     api: o.api,
@@ -77,6 +81,7 @@ export function assembleLate(o: AssembleOptions): LateParts {
     route,
     retryWindow,
     late,
+    nextMessage: new NextMessageAnswers({ pending, permission, accountKey, accountKind: options.accountKind, hasApi: o.hasApi, ttlMs, keyword, now }),
     middleware: () =>
       pendingDelivery({
         pending,

@@ -29,6 +29,18 @@ export interface PendingItem {
   expiresAt: number
   /** On the last page only: what the origin message's log row says once it is delivered. */
   log?: { via: 'passive' | 'customer-service' | 'next-message'; replyXml: string | undefined }
+  /**
+   * Set on answers queued from outside a handler (NextMessageAnswers): whichever instance
+   * delivers the answer, or finds it expired, writes a receipt under this name for the caller.
+   */
+  receipt?: string
+}
+
+/** What became of an answer queued with a receipt. */
+export interface PendingReceipt {
+  status: 'delivered' | 'expired'
+  /** Unix ms. */
+  at: number
 }
 
 /** An answer being prepared for the user: their next message waits for it a little. */
@@ -170,6 +182,17 @@ export class PendingAnswers {
     return { count: items.length, busy }
   }
 
+  /** Writes what became of an answer queued with a receipt (kept a week). Never throws: a lost receipt reads as "still waiting". */
+  async settle(receipt: string, outcome: PendingReceipt): Promise<void> {
+    await this.guard(() => this.options.store.set(receiptKey(receipt), outcome, RECEIPT_TTL_MS))
+  }
+
+  /** The receipts written so far among `names` (absent: not delivered, not found expired). */
+  async receipts(names: readonly string[]): Promise<Map<string, PendingReceipt>> {
+    const found = await Promise.all(names.map(async (name) => [name, await this.guard(() => this.options.store.get<PendingReceipt>(receiptKey(name)))] as const))
+    return new Map(found.flatMap(([name, receipt]) => (receipt === undefined ? [] : [[name, receipt] as const])))
+  }
+
   /** Read-modify-write of the user's queue under the lock, in the store or (when it fails) in memory. */
   private async update<T>(user: string, change: (queue: Queue) => T): Promise<T> {
     // what the fallback holds (from an outage) comes first: it is older
@@ -262,6 +285,12 @@ export class PendingAnswers {
 
 const NOTHING = Symbol('nothing')
 const MARKER = 'pending:any'
+
+const RECEIPT_TTL_MS = 7 * 24 * 3600_000
+
+function receiptKey(name: string): string {
+  return `pending-receipt:${name}`
+}
 
 function userKey(user: string): string {
   return `pending:${user}`

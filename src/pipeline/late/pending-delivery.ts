@@ -80,6 +80,7 @@ async function deliver<C extends Context>(o: PendingDeliveryOptions, ctx: C, nex
   if (item === undefined) return next()
   ctx.log.info({ pendingFor: item.msgKey, pagesLeft: item.remaining, then: o.then }, 'a pending answer is the passive reply to this message')
   if (item.log !== undefined) await logDelivered(o, ctx, item)
+  if (item.receipt !== undefined) await o.pending.settle(item.receipt, { status: 'delivered', at: o.now() })
   if (taken.left > 0) o.morePending(ctx)
   if (o.then === 'skip') return ctx.reply(item.reply)
   o.answerFirst(ctx, item.reply)
@@ -100,6 +101,7 @@ async function logDelivered(o: PendingDeliveryOptions, ctx: Context, item: Pendi
 async function logExpired(o: PendingDeliveryOptions, ctx: Context, expired: PendingItem[]): Promise<void> {
   for (const item of expired) {
     ctx.log.warn({ pendingFor: item.msgKey }, 'a pending answer expired before the user wrote again')
+    if (item.receipt !== undefined) await o.pending.settle(item.receipt, { status: 'expired', at: o.now() })
     if (o.records === undefined || item.recordId === undefined || item.log === undefined) continue
     await o.records
       .recordOutcome(item.recordId, { replyXml: item.log.replyXml, replyVia: item.log.via, replyStatus: 'expired', latencyMs: o.now() - item.receivedAt, error: 'pending answer expired unread' })

@@ -16,6 +16,11 @@ export const ACCOUNT_KINDS: readonly AccountKind[] = Object.freeze(['subscriptio
 /** Kinds that may send customer-service messages. */
 const WITH_CUSTOMER_SERVICE: ReadonlySet<AccountKind> = new Set(['subscription-verified', 'service-verified', 'sandbox'])
 
+/** Whether an account of this kind may send customer-service messages. */
+export function kindMaySendCustomerService(kind: AccountKind): boolean {
+  return WITH_CUSTOMER_SERVICE.has(kind)
+}
+
 /**
  * yes: customer service works; no: it does not (48001 or configuration); unknown: not learned
  * yet (a late reply tries customer service; the pages of a long reply wait for the next message).

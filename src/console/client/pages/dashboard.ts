@@ -73,7 +73,7 @@ export const dashboardPage: Page = (root, app) => {
         [
           { label: t('via.passive'), className: 's1', values: m.map((x) => x.passive) },
           { label: t('via.customer-service'), className: 's2', values: m.map((x) => x.customerService) },
-          { label: t('via.pending'), className: 's3', values: m.map((x) => x.pending) },
+          { label: t('via.next-message'), className: 's3', values: m.map((x) => x.pending) },
           { label: t('status.failed'), className: 's4', values: m.map((x) => x.failed) },
           { label: t('via.none'), className: 's5', values: m.map((x) => x.none) },
         ],

@@ -6,9 +6,9 @@
 import { ApiError, base, call, del, get, post } from '../api.js'
 import type { App, Page } from '../app.js'
 import { h, replace } from '../dom.js'
-import { ago, countdown, dateTime, time, utf8Bytes } from '../format.js'
+import { ago, countdown, dateTime, duration, time, utf8Bytes } from '../format.js'
 import { t, tMaybe } from '../i18n.js'
-import { botReply, messageBody, operatorBubble, preview } from '../message-render.js'
+import { botReply, expiresIn, messageBody, operatorBubble, preview } from '../message-render.js'
 import type { ConversationSummary, MessageView, OperatorReply, Pause, WindowInfo } from '../types.js'
 
 interface Conversation {
@@ -100,9 +100,13 @@ export const inboxPage: Page = (root, app, args) => {
     }
   }
 
+  /** A new answer, or one that moved on (a pending answer delivered or expired). */
   function onReply(r: OperatorReply): void {
-    if (current === undefined || current.openid !== r.openid || current.replies.some((x) => x.id === r.id)) return
-    current.replies.push(r)
+    if (current === undefined || current.openid !== r.openid) return
+    const i = current.replies.findIndex((x) => x.id === r.id)
+    if (i === -1) current.replies.push(r)
+    else if (current.replies[i]!.status === r.status) return
+    else current.replies[i] = r
     drawThread(true)
   }
 
@@ -135,7 +139,12 @@ export const inboxPage: Page = (root, app, args) => {
     if (current === undefined) return
     const w = current.window
     const now = Date.now()
-    if (w.closesAt === null) replace(windowLine, h('span', { class: 'closed' }, t('inbox.windowNever')))
+    for (const el of thread.querySelectorAll<HTMLElement>('[data-expires]')) el.textContent = expiresIn(Number(el.dataset.expires), now)
+    text.placeholder = w.way.way === 'next-message' ? t('inbox.placeholderNext') : t('inbox.placeholder')
+    if (w.way.way === 'next-message') {
+      const how = w.way.keyword === null ? t('inbox.nextMessage', { ttl: duration(w.way.ttlMs) }) : t('inbox.nextMessageKeyword', { keyword: w.way.keyword, ttl: duration(w.way.ttlMs) })
+      replace(windowLine, h('span', { class: 'next-message' }, how), ' ', h('span', { class: 'muted' }, t(`inbox.because.${w.way.because}`)))
+    } else if (w.closesAt === null) replace(windowLine, h('span', { class: 'closed' }, t('inbox.windowNever')))
     else if (w.closesAt <= now) replace(windowLine, h('span', { class: 'closed' }, t('inbox.windowClosed')), ' ', h('span', { class: 'muted' }, t('errcode.45015')))
     else
       replace(
@@ -154,11 +163,15 @@ export const inboxPage: Page = (root, app, args) => {
   function drawThread(scroll: boolean): void {
     if (current === undefined) return
     const items: Array<{ at: number; node: HTMLElement }> = []
+    const carried = carriedAnswers(current.messages, current.replies)
     for (const m of current.messages) {
       const from = h('div', { class: `bubble user${m.msgType === 'event' ? ' event' : ''}`, 'data-message': String(m.id) }, messageBody(m), h('div', { class: 'meta' }, h('time', { datetime: new Date(m.at).toISOString(), title: dateTime(m.at) }, time(m.at))))
-      items.push({ at: m.at, node: h('li', { class: 'turn' }, from, botReply(m)) })
+      // an operator's answer handed out as this message's passive reply shows there, as the user saw it
+      const answer = carried.get(m.id)
+      items.push({ at: m.at, node: h('li', { class: 'turn' }, from, answer === undefined ? botReply(m) : operatorBubble(answer)) })
     }
-    for (const r of current.replies) items.push({ at: r.sentAt, node: h('li', { class: 'turn mine' }, operatorBubble(r)) })
+    const shown = new Set(carried.values())
+    for (const r of current.replies) if (!shown.has(r)) items.push({ at: r.sentAt, node: h('li', { class: 'turn mine' }, operatorBubble(r)) })
     items.sort((a, b) => a.at - b.at)
     const nearBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 80
     replace(thread, current.hasMore ? h('li', { class: 'older' }, h('button', { type: 'button', class: 'link', onclick: () => void loadOlder() }, t('inbox.older'))) : null, items.map((i) => i.node))
@@ -240,7 +253,7 @@ export const inboxPage: Page = (root, app, args) => {
       drawWindow()
       text.value = ''
       updateCounter()
-      app.notify(t('inbox.sent'))
+      app.notify(r.reply.via === 'next-message' ? t('inbox.queued') : t('inbox.sent'))
     } catch (err) {
       answerError.textContent = explain(err)
       const failed = err instanceof ApiError ? (err.body.reply as OperatorReply | undefined) : undefined
@@ -322,6 +335,20 @@ export const inboxPage: Page = (root, app, args) => {
     clearInterval(countdownTimer)
     clearTimeout(searchTimer)
   }
+}
+
+/**
+ * Which message carried each delivered pending answer of an operator: the first message after
+ * the answer was written whose passive reply is that answer (message id → answer).
+ */
+function carriedAnswers(messages: MessageView[], replies: OperatorReply[]): Map<number, OperatorReply> {
+  const carried = new Map<number, OperatorReply>()
+  for (const r of replies) {
+    if (r.via !== 'next-message' || r.status !== 'sent') continue
+    const m = messages.find((x) => x.at >= r.sentAt && !carried.has(x.id) && (r.msgType === 'text' ? x.reply?.fields.Content === r.content : x.reply?.fields.MediaId === r.mediaId))
+    if (m !== undefined) carried.set(m.id, r)
+  }
+  return carried
 }
 
 /** A coloured square with the OpenID's last two characters: tells conversations apart at a glance. */
