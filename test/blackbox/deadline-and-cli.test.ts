@@ -26,7 +26,7 @@ describe('a slow handler on an account with customer service (fake WeChat API)',
       WECHAT_API_BASE: fake.url,
       WECHAT_APPID: fake.appId,
       WECHAT_APPSECRET: fake.appSecret,
-      WECHAT_REPLY_TIMEOUT_MS: '1500',
+      WECHAT_REPLY_TIMEOUT_MS: '2500',
       WECHAT_INTERIM: '正在思考…',
     })
   })
@@ -42,10 +42,10 @@ describe('a slow handler on an account with customer service (fake WeChat API)',
 
   test('the delivery is answered with the interim text in time; the retry gets the same; the answer follows as a customer-service message', async () => {
     const from = openid()
-    const sent = delivery(account, wechatXml(`<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[reply:sleep 3000]]></Content><MsgId>${msgId()}</MsgId>`, { from }))
-    const first = post(server.url, sent, { timeoutMs: 5000 })
+    const sent = delivery(account, wechatXml(`<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[reply:sleep 4500]]></Content><MsgId>${msgId()}</MsgId>`, { from }))
+    const first = post(server.url, sent, { timeoutMs: 10_000 })
     await new Promise((resolve) => setTimeout(resolve, 500))
-    const retry = post(server.url, sent, { timeoutMs: 5000 }) // WeChat's next attempt, while the handler still runs
+    const retry = post(server.url, sent, { timeoutMs: 10_000 }) // WeChat's next attempt, while the handler still runs
     for (const answer of await Promise.all([first, retry])) {
       assert.equal(answer.status, 200)
       assert.equal(field(answer.body, 'Content'), '正在思考…')
@@ -56,7 +56,7 @@ describe('a slow handler on an account with customer service (fake WeChat API)',
       late = (await sentTo(from)).find((entry) => entry.kind === 'customer-service')
       if (late === undefined) await new Promise((resolve) => setTimeout(resolve, 200))
     }
-    assert.equal(late?.body.text?.content, 'slept 3000')
+    assert.equal(late?.body.text?.content, 'slept 4500')
     assert.equal(server.seen().filter((entry) => entry.openid === from).length, 1, 'the handler ran once')
   })
 
