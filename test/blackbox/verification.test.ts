@@ -84,4 +84,11 @@ describe('URL verification: the official worked example (token AAAAA), on a serv
     assert.equal(answer.status, 200)
     assert.equal(answer.body, '6930577286587264823')
   })
+
+  test('the other official example, where the nonce sorts before the timestamp', async () => {
+    assert.equal(sortedSha1('AAAAA', '1714036504', '1514711492'), 'f464b24fc39322e44b38aa78f5edd27bd1441696')
+    const answer = await get(server.url, { signature: 'f464b24fc39322e44b38aa78f5edd27bd1441696', echostr: '4375120948345356249', timestamp: '1714036504', nonce: '1514711492' })
+    assert.equal(answer.status, 200)
+    assert.equal(answer.body, '4375120948345356249')
+  })
 })
