@@ -88,3 +88,15 @@ test('missing header or type fields, and non-numeric numbers, are WX_ERR_MESSAGE
   ]
   for (const xml of cases) assert.throws(() => parseMessage(xml), (err) => isWxmpError(err, 'WX_ERR_MESSAGE_INVALID'), xml)
 })
+
+test('MsgId and MsgID are read in either spelling (WeChat has sent both)', () => {
+  const text = parseMessage('<xml><ToUserName><![CDATA[toUser]]></ToUserName><FromUserName><![CDATA[fromUser]]></FromUserName><CreateTime>1348831860</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[this is a test]]></Content><MsgID>1234567890123456</MsgID></xml>') as Record<string, unknown>
+  assert.equal(text.MsgId, '1234567890123456')
+  const head = '<xml><ToUserName><![CDATA[gh_7f083739789a]]></ToUserName><FromUserName><![CDATA[oia2TjuEGTNoeX76QEjQNrcURxG8]]></FromUserName><CreateTime>1395658920</CreateTime><MsgType><![CDATA[event]]></MsgType>'
+  const job = parseMessage(`${head}<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgId>6054768590064713728</MsgId><Status><![CDATA[success]]></Status></xml>`) as Record<string, unknown>
+  assert.equal(job.MsgID, '6054768590064713728')
+  const mass = parseMessage(`${head}<Event><![CDATA[MASSSENDJOBFINISH]]></Event><MsgId>1000001625</MsgId><Status><![CDATA[send success]]></Status></xml>`) as Record<string, unknown>
+  assert.equal(mass.MsgID, '1000001625')
+  const sent = parseMessage(`${head}<Event><![CDATA[subscribe_msg_sent_event]]></Event><SubscribeMsgSentEvent><List><TemplateId><![CDATA[T]]></TemplateId><MsgId>1700827132819554304</MsgId><ErrorCode>0</ErrorCode></List></SubscribeMsgSentEvent></xml>`) as Record<string, any>
+  assert.equal(sent.SubscribeMsgSentEvent.List[0].MsgID, '1700827132819554304')
+})

@@ -60,6 +60,15 @@ export function optional<S extends Spec>(spec: S): Omit<S, 'optional'> & { reado
 const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/
 
 /**
+ * WeChat spells the 64-bit id `MsgId` on ordinary messages and `MsgID` on job and sent events,
+ * and has been seen to swap the two: a field missing under one spelling is read from the other.
+ */
+const OTHER_SPELLING: ReadonlyMap<string, string> = new Map([
+  ['MsgId', 'MsgID'],
+  ['MsgID', 'MsgId'],
+])
+
+/**
  * Normalises the parsed XML of one document against `fields`. Fields the schema does not
  * name are kept as they came (strings or nested objects), so nothing WeChat adds is lost.
  */
@@ -68,7 +77,11 @@ export function normalise(node: XmlObject, fields: FieldMap, path = ''): Record<
   // for…in over the schema's own literal: no entries array per message
   for (const name in fields) {
     const spec = fields[name]!
-    const value = node[name]
+    let value = node[name]
+    if (value === undefined) {
+      const other = OTHER_SPELLING.get(name)
+      if (other !== undefined) value = node[other]
+    }
     const where = path + name
     if (value === undefined || (value === '' && spec.optional && spec.kind !== 'string')) {
       if (!spec.optional) throw new WxmpError('WX_ERR_MESSAGE_INVALID', `required field <${where}> is missing`, { details: { field: where } })

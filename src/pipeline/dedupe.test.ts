@@ -169,6 +169,16 @@ test('dedup keys: sender + MsgId, else sender + MsgID + Event, else sender + tim
   assert.notEqual(dedupKey({ ...base, MsgType: 'text', Content: 'x', MsgId: '42' } as never), dedupKey({ ...base, FromUserName: 'o2', MsgType: 'text', Content: 'x', MsgId: '42' } as never))
 })
 
+test('two publish jobs or two subscription notices finishing in the same second are two events, not a retry', () => {
+  const base = { ToUserName: 'gh_1', FromUserName: 'mphelper', CreateTime: 1481013459, MsgType: 'event' }
+  const job = (id: string) => dedupKey({ ...base, Event: 'PUBLISHJOBFINISH', PublishEventInfo: { publish_id: id, publish_status: 0 } } as never)
+  assert.equal(job('2247503051'), 'j:mphelper:2247503051:PUBLISHJOBFINISH')
+  assert.notEqual(job('2247503051'), job('2247503052'))
+  const sent = (id: string) => dedupKey({ ...base, FromUserName: 'o1', Event: 'subscribe_msg_sent_event', SubscribeMsgSentEvent: { List: [{ TemplateId: 'T', MsgID: id, ErrorCode: 0 }] } } as never)
+  assert.equal(sent('1700827132819554304'), 'j:o1:1700827132819554304:subscribe_msg_sent_event')
+  assert.notEqual(sent('1700827132819554304'), sent('1700827132819554305'))
+})
+
 test("a retry is numbered by when it arrived after the first delivery, not by when its wait ended (WeChat's deliveries are 5 s apart)", async () => {
   let clock = 1_000_000
   const store = asSharedStore(new MemoryStore())

@@ -111,6 +111,18 @@ describe('fake WeChat API server', () => {
       assert.equal(await errcodeWith(b), 0)
     })
 
+    test('stable_token force_refresh again within 30 s refreshes nothing: the current token comes back', async () => {
+      clock += 60_000
+      const a = (await stable(true)).json.access_token as string
+      clock += 10_000
+      assert.equal((await stable(true)).json.access_token, a)
+      assert.equal(await errcodeWith(a), 0)
+      clock += 30_000
+      const b = (await stable(true)).json.access_token as string
+      assert.notEqual(b, a)
+      assert.equal(await errcodeWith(a), 40001)
+    })
+
     test('classic and stable tokens are independent', async () => {
       const s = (await stable()).json.access_token as string
       await classic()

@@ -1,13 +1,16 @@
 /**
  * Token issuance as WeChat does it (protocol.md §6.2): classic fetches issue a new token and
  * the previous one dies after an overlap; stable_token hands out the same token while it is
- * valid (a new one in its last 5 minutes), and force_refresh kills the current one at once.
+ * valid (a new one in its last 5 minutes), and force_refresh kills the current one at once,
+ * unless the previous forced refresh was less than 30 s ago: then it refreshes nothing and hands
+ * back the current token ("需间隔30秒，否则不会刷新").
  */
 import type { FakeState } from '../state.js'
 import type { FakeRequest, FakeResponse } from '../types.js'
 import { readJson } from './body.js'
 
 const STABLE_ROTATE_BEFORE_MS = 300_000
+const FORCE_REFRESH_SPACING_MS = 30_000
 
 function checkCredentials(state: FakeState, grantType: unknown, appid: unknown, secret: unknown, wrongSecretErrcode: number): FakeResponse | undefined {
   if (grantType !== 'client_credential') return state.error(40002)
@@ -38,8 +41,11 @@ export function stableToken(req: FakeRequest, state: FakeState): FakeResponse {
   if (body.force_refresh !== undefined && typeof body.force_refresh !== 'boolean') return state.error(47001, 'data format error hint: [force_refresh must be a boolean]')
   const now = state.now()
   const current = state.stableToken === undefined ? undefined : state.tokens.get(state.stableToken)
-  if (body.force_refresh === true && current !== undefined) current.diesAt = Math.min(current.diesAt, now)
-  const usable = current !== undefined && body.force_refresh !== true && now < current.diesAt && current.expiresAt - now > STABLE_ROTATE_BEFORE_MS
+  const lastForced = state.area('stable-token-forced', () => ({ at: Number.NEGATIVE_INFINITY }))
+  const force = body.force_refresh === true && now - lastForced.at >= FORCE_REFRESH_SPACING_MS
+  if (force) lastForced.at = now
+  if (force && current !== undefined) current.diesAt = Math.min(current.diesAt, now)
+  const usable = current !== undefined && !force && now < current.diesAt && current.expiresAt - now > STABLE_ROTATE_BEFORE_MS
   if (usable && state.stableToken !== undefined) {
     return { json: { access_token: state.stableToken, expires_in: Math.floor((current.expiresAt - now) / 1000) } }
   }
