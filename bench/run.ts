@@ -9,9 +9,9 @@
  *
  * Needs `npm run build` first: wxmp is measured as the real `wxmp serve` from dist/.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runLoad } from './load.js'
@@ -33,6 +33,9 @@ const { values } = parseArgs({
     storage: { type: 'boolean' },
     out: { type: 'string' },
     baseline: { type: 'string' },
+    profile: { type: 'string' },
+    'node-args': { type: 'string' },
+    'server-log': { type: 'string' },
   },
 })
 
@@ -92,12 +95,23 @@ async function verifyEcho(target: Target, origin: string, count: number): Promis
   }
 }
 
+let serverLogCounter = 0
+
 async function measure(target: Target): Promise<RunMeasurement> {
   const workDir = mkdtempSync(join(tmpdir(), `wxmp-bench-${target.id}-`))
   const port = await freePort()
   let server: RunningTarget | undefined
   try {
-    server = await startTarget(target.launch(workDir), port)
+    const launch = target.launch(workDir)
+    // --profile DIR: each wxmp server writes a V8 CPU profile there when it stops (bench/profile.ts reads it)
+    if (values.profile !== undefined && launch.args[0]?.endsWith('wxmp.js')) launch.args.unshift('--cpu-prof', '--cpu-prof-dir', resolve(values.profile, target.id))
+    // --node-args "--trace-gc …": extra V8/Node flags for the wxmp servers; --server-log DIR keeps their stdout
+    if (values['node-args'] !== undefined && launch.args[0]?.endsWith('wxmp.js')) launch.args.unshift(...values['node-args'].split(' ').filter((a) => a !== ''))
+    if (values['server-log'] !== undefined) {
+      mkdirSync(values['server-log'], { recursive: true })
+      launch.stdoutFile = resolve(values['server-log'], `${target.id}-${++serverLogCounter}.log`)
+    }
+    server = await startTarget(launch, port)
     const origin = `http://127.0.0.1:${port}`
     await verifyEcho(target, origin, 5)
     // warm-up: the JIT settles, and its rate sizes the measured run's pool

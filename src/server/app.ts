@@ -3,23 +3,19 @@
  * /readyz. `wxmp serve` and `npm start` call `startServer`; tests call it on port 0.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { dirname, join, resolve } from 'node:path'
 import { Bot } from '../bot.js'
 import { createWechatApiFromConfig } from '../api/from-config.js'
 import { lateDeliveryProblem } from '../pipeline/late-delivery.js'
 import { serve, send, type RunningServer } from '../adapters/node.js'
 import { createLogger, type Logger } from '../logger.js'
-import { createStore } from '../storage/create-store.js'
-import { MemoryStore } from '../storage/memory.js'
-import { prefixed } from '../storage/prefixed.js'
 import type { KeyValueStore } from '../storage/types.js'
 import type { WxmpConfig } from './config.js'
 import { installEchoBot } from './echo-bot.js'
-import { openRecords, type Records } from '../records/open-records.js'
+import type { Records } from '../records/open-records.js'
 import type { Context } from '../context.js'
-import { SpoolingRecorder } from '../records/spool.js'
+import type { SpoolingRecorder } from '../records/spool.js'
 import { ResilientStore } from '../storage/resilient.js'
-import { parseStorageUrl } from '../storage/storage-url.js'
+import { openServerStores } from './stores.js'
 import { WxmpMetrics } from './metrics.js'
 import { RateLimiter, rateLimitGuard } from './rate-limit.js'
 
@@ -72,29 +68,15 @@ export function botOptionsFrom(config: WxmpConfig) {
   }
 }
 
-/** The durable store for tokens and sessions that the CLI and the server share. */
-export function openSharedStore(config: WxmpConfig): KeyValueStore {
-  return createStore(config.redisUrl ?? config.databaseUrl, { variable: config.redisUrl === undefined ? 'DATABASE_URL' : 'REDIS_URL' })
-}
+export { openSharedStore } from './stores.js'
 
 export async function startServer(options: StartServerOptions): Promise<WxmpServer> {
   const { config } = options
   const logger = options.logger ?? createLogger({ level: config.logLevel })
-  const backend = openSharedStore(config)
-  await backend.ping()
-  // a network store that goes away must not take the webhook with it: memory stands in meanwhile
-  const sharedStore = backend.kind === 'redis' || backend.kind === 'postgres' ? new ResilientStore(backend, { logger }) : backend
-  const store = config.redisUrl === undefined ? new MemoryStore() : sharedStore
-  // one Redis or one database can serve several accounts: every key is namespaced by account
-  const namespace = `wxmp:${config.appId ?? 'default'}:`
-  const records = await openRecords(config.databaseUrl)
-  const spoolDir = options.spoolDir ?? defaultSpoolDir(config.databaseUrl)
-  const spool =
-    config.messageLog && spoolDir !== undefined
-      ? await SpoolingRecorder.open(records.messages, { dir: spoolDir, logger, probe: () => records.messages.recent({ limit: 1 }) })
-      : undefined
-  const recorder = config.messageLog ? (spool ?? records.messages) : undefined
-  const bot = new Bot({ ...botOptionsFrom(config), store: prefixed(store, namespace), sharedStore: prefixed(sharedStore, namespace), ...(recorder === undefined ? {} : { records: recorder }), logger })
+  // stores, records and spool as `npm start` runs them (src/server/stores.ts)
+  const stores = await openServerStores(config, { logger, ...(options.spoolDir === undefined ? {} : { spoolDir: options.spoolDir }) })
+  const { store, sharedStore, records, spool } = stores
+  const bot = new Bot({ ...botOptionsFrom(config), ...stores.botOptions, logger })
   const metrics = new WxmpMetrics().observe(bot)
   metrics.gauge('store_degraded', 'Whether the shared store runs on its in-process fallback (1) or its backend (0)', () => (sharedStore instanceof ResilientStore && sharedStore.degraded ? 1 : 0))
   metrics.gauge('spool_pending', 'Message-log records waiting in the local spool for the database', () => spool?.pending ?? 0)
@@ -170,9 +152,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
       const drained = await bot.drain(drainMs)
       if (!drained) logger.warn({ running: bot.backgroundCount }, 'shutdown: handlers still running after the drain timeout')
       await stopped
-      await Promise.all([...new Set([store, sharedStore])].map((s) => s.close().catch(() => undefined)))
-      await spool?.close().catch(() => undefined)
-      await records.close().catch(() => undefined)
+      await stores.close()
     },
   }
 }
@@ -193,13 +173,6 @@ function followerTracking(records: Records, appId: string, logger: Logger) {
 }
 
 const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
-
-/** Beside the SQLite file, so tests and several databases never share a spool; none for memory. */
-function defaultSpoolDir(databaseUrl: string): string | undefined {
-  const target = parseStorageUrl(databaseUrl, 'DATABASE_URL', ['sqlite', 'postgres', 'memory'])
-  if (target.kind === 'memory' || (target.kind === 'sqlite' && target.filename === ':memory:')) return undefined
-  return target.kind === 'sqlite' ? join(dirname(resolve(target.filename)), 'spool') : resolve('data', 'spool')
-}
 
 function json(status: number, body: unknown) {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) }
