@@ -109,7 +109,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
             ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }),
           })
     const tolerance = options.timestampToleranceSec ?? DEFAULTS.timestampToleranceSec
-    this.replay = new ReplayGuard(this.store, Math.max(tolerance * 2, 600) * 1000)
+    this.replay = new ReplayGuard(this.store, Math.max(tolerance * 2, 600) * 1000, this.now)
     this.deduper = new Deduper(this.store, { ttlMs: options.dedupTtlMs ?? DEFAULTS.dedupTtlMs, now: this.now })
     if (options.appId !== undefined && options.appSecret !== undefined) {
       const { appId, appSecret } = options

@@ -48,11 +48,20 @@ export function verifySignedQuery(query: Query, options: VerifyOptions): SignedP
  * Replay protection. The signature does not cover the body, so a captured query string could
  * carry a forged body. The first body seen for a signed query is remembered; the same query
  * with the same body is WeChat's retry (allowed), with another body it is rejected.
+ *
+ * A store that may have forgotten records (overwritten under a flood, written before a restart
+ * it did not survive, kept by a backend that is down) says since when it remembers everything
+ * (`rememberedSince`); a query signed before that, and not found, is refused rather than taken
+ * for new: it may have been seen and forgotten.
  */
 export class ReplayGuard {
+  /** How far ahead of this server's clock WeChat's signed timestamps have been seen (ms). */
+  private aheadMs = 0
+
   constructor(
     private readonly store: KeyValueStore,
     private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Resolves (or, on a process-local store, returns at once) when the body may be processed. */
@@ -60,13 +69,27 @@ export class ReplayGuard {
     // the verified signature stands for its timestamp and nonce (it is their sha1 with the token)
     const key = `replay:${params.signature}`
     const digest = hash('sha1', body, 'base64')
+    const vouched = this.vouches(Number(params.timestamp) * 1000)
     const local = this.store.local
-    if (local === undefined) return this.checkShared(key, digest)
-    if (!local.addLocal(key, digest, this.ttlMs)) refuseOtherBody(local.getLocal<string>(key), digest)
+    if (local === undefined) return this.checkShared(key, digest, vouched)
+    if (!vouched) refuseUnvouched(local.getLocal<string>(key), digest)
+    else if (!local.addLocal(key, digest, this.ttlMs)) refuseOtherBody(local.getLocal<string>(key), digest)
     return undefined
   }
 
-  private async checkShared(key: string, digest: string): Promise<void> {
+  /**
+   * Whether a query signed at `signedAt` would have been remembered if seen before. Its
+   * timestamp is whole seconds of WeChat's clock, which may run ahead of this one (the most
+   * seen so far counts): it must be clear of the store's horizon by both.
+   */
+  private vouches(signedAt: number): boolean {
+    this.aheadMs = Math.max(this.aheadMs, signedAt - this.now())
+    const since = this.store.rememberedSince?.() ?? 0
+    return since === 0 || signedAt > since + this.aheadMs + 1000
+  }
+
+  private async checkShared(key: string, digest: string, vouched: boolean): Promise<void> {
+    if (!vouched) return refuseUnvouched(await this.store.get<string>(key), digest)
     if (await this.store.add(key, digest, this.ttlMs)) return
     refuseOtherBody(await this.store.get<string>(key), digest)
   }
@@ -76,4 +99,12 @@ function refuseOtherBody(seen: string | undefined, digest: string): void {
   if (seen !== undefined && seen !== digest) {
     throw new WxmpError('WX_ERR_REPLAY', 'this signed query string was already used with a different body: a replayed or forged request')
   }
+}
+
+/** A query signed before the store's horizon: only a retry of one it still holds passes. */
+function refuseUnvouched(seen: string | undefined, digest: string): void {
+  if (seen === undefined) {
+    throw new WxmpError('WX_ERR_REPLAY', 'this signed query string predates what the replay guard still remembers (a restart, a store outage or a flood): it may be a replay, so it is refused')
+  }
+  refuseOtherBody(seen, digest)
 }

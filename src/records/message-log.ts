@@ -116,8 +116,7 @@ export class MessageLog {
       requireTimeMs('receivedAt', message.receivedAt),
     ]
     if (message.msgKey === '') throw new TypeError('msgKey must not be empty: it is what ties retries to one row')
-    const [row] = await this.db.all<{ id: number }>(INSERT, params)
-    return Number(row!.id)
+    return Number(await this.db.value<number>(INSERT, params))
   }
 
   /** Records the reply and how it left. Calling it again (a late customer-service reply) overwrites. */

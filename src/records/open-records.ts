@@ -25,6 +25,11 @@ export interface Records {
   readonly kind: 'sqlite' | 'postgres'
   readonly messages: MessageLog
   readonly followers: Followers
+  /**
+   * The database under them (advanced): on SQLite, other writers can join its group commit
+   * (the server's replay and dedup journal does).
+   */
+  readonly database: SqlDatabase
   /** Applies pending migrations (openRecords already did unless `migrate: false`). */
   migrate(): Promise<MigrationResult>
   /** The result of the migration run done while opening, if any. */
@@ -64,6 +69,7 @@ export async function openRecords(databaseUrl: string, options: OpenRecordsOptio
     kind: db.kind,
     messages: new MessageLog(db, now),
     followers: new Followers(db, now),
+    database: db,
     migrate: () => runMigrations(db, now),
     migration,
     close: () => db.close(),

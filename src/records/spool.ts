@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto'
 import type { InboundRecord, MessageRecorder, OutcomeRecord } from '../bot-options.js'
 import { WxmpError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { DeadlineQueue } from '../pipeline/deadline-queue.js'
 
 export interface SpoolOptions {
   /** Folder for the spool files (created when missing). */
@@ -349,15 +350,30 @@ export class SpoolingRecorder implements MessageRecorder {
     return out
   }
 
+  /**
+   * The write, or a WX_ERR_STORAGE failure once it has had no answer for `writeTimeoutMs`. On
+   * the shared deadline list, not a timer and a race per write: this runs for every message.
+   */
   private withTimeout<R>(work: Promise<R>): Promise<R> {
     const ms = this.options.writeTimeoutMs ?? 2000
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new WxmpError('WX_ERR_STORAGE', `message log write gave no answer within ${ms} ms`)), ms)
+    return new Promise<R>((resolve, reject) => {
+      const deadline = writeDeadlines.schedule(ms, () => reject(new WxmpError('WX_ERR_STORAGE', `message log write gave no answer within ${ms} ms`)))
+      work.then(
+        (value) => {
+          writeDeadlines.cancel(deadline)
+          resolve(value)
+        },
+        (err: unknown) => {
+          writeDeadlines.cancel(deadline)
+          reject(err)
+        },
+      )
     })
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
   }
 }
+
+/** The deadlines of every spool's writes in flight, on one timer. */
+const writeDeadlines = new DeadlineQueue()
 
 function isRef(id: string | number): id is string {
   return typeof id === 'string' && id.startsWith(REF_PREFIX)

@@ -4,15 +4,17 @@
  * prepared once and reused, because the message log writes on every inbound message.
  */
 import { createHash } from 'node:crypto'
+import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type Database from 'better-sqlite3'
 import type pg from 'pg'
 import { loadDriver } from '../storage/load-driver.js'
 import { createPgPool, inLockedTransaction, type PgPoolOptions } from '../storage/pg-pool.js'
 import { openSqlite } from '../storage/sqlite-open.js'
+import { shareCheckpointer } from '../storage/sqlite-checkpointer.js'
 import { storageError } from '../storage/storage-error.js'
 
-export type SqlParam = string | number | null
+export type SqlParam = string | number | null | Uint8Array
 
 /** A row as the database returns it: BIGINT and counts arrive as JS numbers on both backends. */
 export type SqlRow = Record<string, unknown>
@@ -25,6 +27,8 @@ export interface SqlStep {
 /** What migrations may do: plain statements and multi-statement DDL. */
 export interface SqlExecutor {
   all<R extends SqlRow = SqlRow>(sql: string, params?: SqlParam[]): Promise<R[]>
+  /** The first column of the first row (an id from RETURNING), or undefined when there is no row. */
+  value<V = unknown>(sql: string, params?: SqlParam[]): Promise<V | undefined>
   run(sql: string, params?: SqlParam[]): Promise<number>
   exec(script: string): Promise<void>
 }
@@ -50,11 +54,18 @@ export interface SqliteDatabaseOptions {
   busyTimeoutMs?: number
 }
 
+/** What a queued statement returns: its rows, its first value, or the rows it changed. */
+const enum Returns {
+  Rows,
+  Value,
+  Changes,
+}
+
 interface QueuedStatement {
   sql: string
-  params: SqlParam[]
-  /** all() (rows) or run() (changes). */
-  rows: boolean
+  /** The parameters, or a function that gives them when the statement runs (see `runAtCommit`). */
+  params: SqlParam[] | (() => SqlParam[] | undefined)
+  returns: Returns
   resolve(value: unknown): void
   reject(err: unknown): void
 }
@@ -64,21 +75,48 @@ export class SqliteDatabase implements SqlDatabase {
   readonly where: string
   private readonly db: Database.Database
   private readonly statements = new Map<string, Database.Statement>()
+  private readonly plucked = new Map<string, Database.Statement>()
   private readonly busyTimeoutMs: number
+  private readonly checkpoints: ReturnType<typeof shareCheckpointer> | undefined
   private queue: QueuedStatement[] = []
+
+  /** True for a throwaway in-memory database (nothing survives the process). */
+  readonly inMemory: boolean
 
   constructor(filename: string, options: SqliteDatabaseOptions = {}) {
     this.where = `SQLite ${filename}`
+    this.inMemory = filename === ':memory:' || filename === ''
     this.busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))
     this.db = openSqlite(filename, this.busyTimeoutMs)
+    // a file's WAL checkpoints run on a worker thread, not inside a COMMIT on the event loop
+    this.checkpoints = this.inMemory ? undefined : shareCheckpointer(resolve(filename), this.db, this.busyTimeoutMs)
   }
 
   async all<R extends SqlRow = SqlRow>(sql: string, params: SqlParam[] = []): Promise<R[]> {
-    return this.enqueue<R[]>(sql, params, true)
+    return this.enqueue<R[]>(sql, params, Returns.Rows)
+  }
+
+  async value<V = unknown>(sql: string, params: SqlParam[] = []): Promise<V | undefined> {
+    return this.enqueue<V | undefined>(sql, params, Returns.Value)
   }
 
   async run(sql: string, params: SqlParam[] = []): Promise<number> {
-    return this.enqueue<number>(sql, params, false)
+    return this.enqueue<number>(sql, params, Returns.Changes)
+  }
+
+  /**
+   * Queues a statement whose parameters are read when it runs, in the group commit of this
+   * turn: whatever was appended to them until then goes in the same transaction (the
+   * per-request store's journal rides the message log's commits this way). `params` returning
+   * undefined skips the statement.
+   */
+  runAtCommit(sql: string, params: () => SqlParam[] | undefined): Promise<number> {
+    return this.enqueue<number>(sql, params, Returns.Changes)
+  }
+
+  /** As runAtCommit, resolving to the first column of the first row (a RETURNING id). */
+  valueAtCommit<V = unknown>(sql: string, params: () => SqlParam[] | undefined): Promise<V | undefined> {
+    return this.enqueue<V | undefined>(sql, params, Returns.Value)
   }
 
   async exec(script: string): Promise<void> {
@@ -90,7 +128,9 @@ export class SqliteDatabase implements SqlDatabase {
     this.flush()
     // Synchronous inside: no other caller's statement can slip into this transaction.
     const transaction = this.db.transaction(() => steps.map((s) => this.statement(s.sql).run(...(s.params ?? [])).changes))
-    return this.guard(steps[0]?.sql ?? 'batch', () => transaction.immediate())
+    const changes = this.guard(steps[0]?.sql ?? 'batch', () => transaction.immediate())
+    this.checkpoints?.committed()
+    return changes
   }
 
   /**
@@ -99,12 +139,14 @@ export class SqliteDatabase implements SqlDatabase {
    * far as SQLite promises"; one commit per turn instead of one per statement took the message
    * log's time on the event loop from about 50 µs per message to about 14 (bench/README.md).
    */
-  private enqueue<T>(sql: string, params: SqlParam[], rows: boolean): Promise<T> {
+  private enqueue<T>(sql: string, params: QueuedStatement['params'], returns: Returns): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ sql, params, rows, resolve: resolve as (value: unknown) => void, reject })
-      if (this.queue.length === 1) setImmediate(() => this.flush())
+      this.queue.push({ sql, params, returns, resolve: resolve as (value: unknown) => void, reject })
+      if (this.queue.length === 1) setImmediate(this.flushNow)
     })
   }
+
+  private readonly flushNow = () => this.flush()
 
   /** Runs what is queued now (also before exec, batch and close, so order is kept). */
   private flush(): void {
@@ -124,16 +166,26 @@ export class SqliteDatabase implements SqlDatabase {
         own = false // the lock is busy beyond busy_timeout: each statement tries on its own
       }
     }
-    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
-    for (const op of ops) {
+    // values[i] is the result of ops[i], or errors[i] its failure
+    const values: unknown[] = new Array(ops.length)
+    let errors: unknown[] | undefined
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!
       try {
-        const statement = this.statement(op.sql)
-        results.push({ ok: true, value: op.rows ? statement.all(...op.params) : statement.run(...op.params).changes })
+        const params = typeof op.params === 'function' ? op.params() : op.params
+        if (params === undefined) {
+          values[i] = 0
+          continue
+        }
+        if (op.returns === Returns.Value) values[i] = this.pluck(op.sql).get(...params)
+        else if (op.returns === Returns.Rows) values[i] = this.statement(op.sql).all(...params)
+        else values[i] = this.statement(op.sql).run(...params).changes
       } catch (err) {
-        results.push({ ok: false, error: storageError(this.where, operationOf(op.sql), err) })
+        errors ??= new Array(ops.length)
+        errors[i] = storageError(this.where, operationOf(op.sql), err)
         if (own && !this.db.inTransaction) {
           // SQLite rolled the whole transaction back (disk full, I/O error): what ran before is gone
-          for (let i = 0; i < results.length - 1; i++) if (results[i]!.ok) results[i] = { ok: false, error: storageError(this.where, operationOf(ops[i]!.sql), err) }
+          for (let k = 0; k < i; k++) errors[k] ??= storageError(this.where, operationOf(ops[k]!.sql), err)
           own = false // the rest run on their own
         }
       }
@@ -148,11 +200,12 @@ export class SqliteDatabase implements SqlDatabase {
         return
       }
     }
-    ops.forEach((op, i) => {
-      const result = results[i]!
-      if (result.ok) op.resolve(result.value)
-      else op.reject(result.error)
-    })
+    this.checkpoints?.committed()
+    for (let i = 0; i < ops.length; i++) {
+      const error = errors?.[i]
+      if (error === undefined) ops[i]!.resolve(values[i])
+      else ops[i]!.reject(error)
+    }
   }
 
   async exclusive<R>(fn: (db: SqlExecutor) => Promise<R>): Promise<R> {
@@ -170,6 +223,8 @@ export class SqliteDatabase implements SqlDatabase {
 
   async close(): Promise<void> {
     this.flush()
+    // the checkpoint worker lets go first, so this last connection folds the log into the file
+    await this.checkpoints?.release()
     if (this.db.open) this.db.close()
   }
 
@@ -203,6 +258,16 @@ export class SqliteDatabase implements SqlDatabase {
     if (statement === undefined) {
       statement = this.db.prepare(sql)
       this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  /** The same statement returning only its first column (no row object per call). */
+  private pluck(sql: string): Database.Statement {
+    let statement = this.plucked.get(sql)
+    if (statement === undefined) {
+      statement = this.db.prepare(sql).pluck()
+      this.plucked.set(sql, statement)
     }
     return statement
   }
@@ -255,6 +320,11 @@ export class PostgresDatabase implements SqlDatabase {
     return (await this.query<R>(this.pool, sql, params)).rows
   }
 
+  async value<V = unknown>(sql: string, params: SqlParam[] = []): Promise<V | undefined> {
+    const [row] = (await this.query(this.pool, sql, params)).rows
+    return row === undefined ? undefined : (Object.values(row)[0] as V)
+  }
+
   async run(sql: string, params: SqlParam[] = []): Promise<number> {
     return (await this.query(this.pool, sql, params)).rowCount ?? 0
   }
@@ -285,6 +355,10 @@ export class PostgresDatabase implements SqlDatabase {
         if (this.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`)
         return fn({
           all: async (sql, params = []) => (await this.query(client, sql, params)).rows as never,
+          value: async (sql, params = []) => {
+            const [row] = (await this.query(client, sql, params)).rows
+            return (row === undefined ? undefined : Object.values(row)[0]) as never
+          },
           run: async (sql, params = []) => (await this.query(client, sql, params)).rowCount ?? 0,
           exec: async (script) => {
             await this.guard(script, () => client.query(script))

@@ -10,6 +10,8 @@ import { openRecords, type Records } from '../records/open-records.js'
 import { SpoolingRecorder } from '../records/spool.js'
 import { createStore } from '../storage/create-store.js'
 import { ArenaStore } from '../storage/arena-store.js'
+import { DurableArenaStore } from '../storage/durable-arena-store.js'
+import { SqliteDatabase } from '../records/sql-database.js'
 import { prefixed } from '../storage/prefixed.js'
 import { ResilientStore } from '../storage/resilient.js'
 import { parseStorageUrl } from '../storage/storage-url.js'
@@ -51,10 +53,10 @@ export async function openServerStores(config: WxmpConfig, options: ServerStores
     // a network store that goes away must not take the webhook with it: memory stands in meanwhile
     const sharedStore = backend.kind === 'redis' || backend.kind === 'postgres' ? new ResilientStore(backend, { logger }) : backend
     opened[0] = sharedStore
-    const store = config.redisUrl === undefined ? new ArenaStore() : sharedStore
-    if (store !== sharedStore) opened.push(store)
     const records = await openRecords(config.databaseUrl)
     opened.push(records)
+    const store = config.redisUrl === undefined ? await perRequestStore(records, logger) : sharedStore
+    if (store !== sharedStore) opened.push(store)
     const spoolDir = options.spoolDir ?? defaultSpoolDir(config.databaseUrl)
     const spool =
       config.messageLog && spoolDir !== undefined
@@ -79,6 +81,18 @@ export async function openServerStores(config: WxmpConfig, options: ServerStores
     await closeOpened()
     throw err
   }
+}
+
+/**
+ * One instance's replay guard and dedup: in an off-heap arena (bounded memory, nothing for the
+ * garbage collector), journaled in the SQLite file when there is one so that a restart keeps
+ * them (src/storage/durable-arena-store.ts); in memory only on PostgreSQL without Redis and on
+ * `memory:`, where a restart forgets them (docs/storage.md).
+ */
+async function perRequestStore(records: Records, logger: Logger): Promise<KeyValueStore> {
+  const database = records.database
+  if (database instanceof SqliteDatabase && !database.inMemory) return DurableArenaStore.open(database, { logger })
+  return new ArenaStore()
 }
 
 /** Beside the SQLite file, so tests and several databases never share a spool; none for memory. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { Arena, HEADER_BYTES, KIND_DELETE, KIND_JSON, KIND_PACKED, KIND_STRING } from './arena.js'
+import { Arena, HEADER_BYTES, KIND_DELETE, KIND_JSON, KIND_PACKED, KIND_STRING, type ArenaRecord } from './arena.js'
 import { packedBound, readPacked, writePacked } from './packed-value.js'
 import { MAX_KEY_LENGTH, checkKey, checkTtl, encodeValue } from './codec.js'
 import type { KeyValueStore, LocalStore } from './types.js'
@@ -19,6 +19,8 @@ export interface ArenaStoreOptions {
    * once and in order: DurableArenaStore copies them into its journal.
    */
   onRecord?: (offset: number, length: number) => void
+  /** Told when the newest record was taken back to be written over (its bytes from `offset`, `length` long). */
+  onRewind?: (offset: number, length: number) => void
   /** Start with this horizon (a journal loaded from disk says what it could not keep). */
   horizon?: number
 }
@@ -53,6 +55,7 @@ export class ArenaStore implements KeyValueStore, LocalStore {
   readonly arena: Arena
   private readonly now: () => number
   private readonly onRecord: ((offset: number, length: number) => void) | undefined
+  private readonly onRewind: ((offset: number, length: number) => void) | undefined
   /** Scratch space for the key and the value being written (grown on demand, reused). */
   private keyBuf = Buffer.allocUnsafeSlow(4096)
   private valueBuf = Buffer.allocUnsafeSlow(4096)
@@ -65,6 +68,7 @@ export class ArenaStore implements KeyValueStore, LocalStore {
     this.arena = new Arena(budget, randomBytes(4).readUInt32LE(0))
     this.now = options.now ?? Date.now
     this.onRecord = options.onRecord
+    this.onRewind = options.onRewind
     this.createdAt = this.now()
     this.startHorizon = options.horizon ?? 0
   }
@@ -132,7 +136,7 @@ export class ArenaStore implements KeyValueStore, LocalStore {
     const end = arena.valueEnd(at)
     const same = arena.kindAt(at) === kind && end - start === valueLength && arena.buf.compare(this.valueBuf, 0, valueLength, start, end) === 0
     if (this.valueBuf.length > SCRATCH_KEEP) this.valueBuf = Buffer.allocUnsafeSlow(4096)
-    if (same) this.appendDeletion(keyLength)
+    if (same) this.appendDeletion(keyLength, arena.expiresAt(at))
     return same
   }
 
@@ -140,6 +144,19 @@ export class ArenaStore implements KeyValueStore, LocalStore {
 
   async close(): Promise<void> {
     this.arena.clear()
+  }
+
+  /**
+   * Puts back a record read from a journal, without telling `onRecord`: a record still live at
+   * `now` is indexed again, a deletion deletes, an expired record is skipped.
+   */
+  restore(record: ArenaRecord, now: number): void {
+    const arena = this.arena
+    const hash = arena.hash(record.key, record.key.length)
+    if (record.kind === KIND_DELETE) arena.unlink(record.key, record.key.length, hash)
+    else if (record.expiresAt > now && HEADER_BYTES + record.key.length + record.value.length <= arena.maxRecordBytes) {
+      arena.append(record.key, record.key.length, hash, record.kind, record.value, record.value.length, record.insertedAt, record.expiresAt)
+    }
   }
 
   /** Length of the value last encoded into valueBuf. */
@@ -152,7 +169,13 @@ export class ArenaStore implements KeyValueStore, LocalStore {
     const arena = this.arena
     const hash = this.keyHash
     const now = this.now()
-    if (onlyIfAbsent && this.liveHashed(keyLength, hash, now) >= 0) return false
+    const current = this.liveHashed(keyLength, hash, now)
+    if (current >= 0) {
+      if (onlyIfAbsent) return false
+      // the usual set: a claim replaced by its answer before anything else was written
+      const length = arena.recordLength(current)
+      if (arena.rewindNewest(current)) this.onRewind?.(current, length)
+    }
     // a well-formed string goes in as its UTF-8 bytes, an object or array packed, anything else as JSON text
     let at: number
     let kind: number
@@ -195,14 +218,18 @@ export class ArenaStore implements KeyValueStore, LocalStore {
 
   private remove(key: string): void {
     const keyLength = this.encodeKey(key)
-    if (this.live(keyLength, this.now()) >= 0) this.appendDeletion(keyLength)
+    const at = this.live(keyLength, this.now())
+    if (at >= 0) this.appendDeletion(keyLength, this.arena.expiresAt(at))
   }
 
-  /** A deletion is a record too, so a journal replayed from disk deletes the key again. */
-  private appendDeletion(keyLength: number): void {
+  /**
+   * A deletion is a record too, so a journal replayed from disk deletes the key again. It
+   * "expires" with the record it deletes: until then, a journal still holds that record.
+   */
+  private appendDeletion(keyLength: number, deletedExpiresAt: number): void {
     const arena = this.arena
     const now = this.now()
-    const at = arena.append(this.keyBuf, keyLength, this.keyHash, KIND_DELETE, this.valueBuf, 0, now, now)
+    const at = arena.append(this.keyBuf, keyLength, this.keyHash, KIND_DELETE, this.valueBuf, 0, now, deletedExpiresAt)
     this.onRecord?.(at, arena.recordLength(at))
   }
 

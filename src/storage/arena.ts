@@ -49,6 +49,8 @@ export class Arena {
   horizon = 0
   /** Live keys in the index. */
   size = 0
+  /** Bytes of records written since the start: a record is surely overwritten once this has grown by `capacity` past it. */
+  written = 0
   private head = 0
   private tail = 0
   /** While wrapped, the data runs from tail to `limit`, then from 0 to head. */
@@ -135,8 +137,23 @@ export class Arena {
     buf.writeDoubleLE(insertedAt, at + 16)
     buf.writeDoubleLE(expiresAt, at + 24)
     this.head = at + length
+    this.written += length
     if (kind === KIND_DELETE) this.unlinkAt(buf, at + HEADER_BYTES, keyLength, hash)
     else this.link(at, hash, keyLength)
+  }
+
+  /**
+   * Takes back the newest record (the one ending at the head) so that the next record is
+   * written over it: a claim replaced by its answer in the same turn leaves no dead bytes.
+   * The index still points at it until the next `finish` supersedes it. False when the record
+   * is not the newest.
+   */
+  rewindNewest(at: number): boolean {
+    const length = this.recordLength(at)
+    if (at + length !== this.head) return false
+    this.head = at
+    this.written -= length
+    return true
   }
 
   /** A whole record from buffers (deletions, records loaded from a journal). Returns its offset. */

@@ -7,7 +7,8 @@
  * and stored as JSON text instead.
  *
  *   0x00 null   0x01 false   0x02 true   0x03 f64   0x05 u32 length + UTF-8
- *   0x06 u32 count + items   0x07 u32 count + (u32 length + UTF-8 key, value) pairs
+ *   0x06 u32 count + items   0x07 u32 count + (key, value) pairs
+ *   0x08 u8: a string of COMMON.  A key: 0x08 u8 (one of COMMON), or 0x05 u32 length + UTF-8
  */
 
 const NULL = 0x00
@@ -17,6 +18,17 @@ const NUMBER = 0x03
 const STRING = 0x05
 const ARRAY = 0x06
 const OBJECT = 0x07
+const COMMON_STRING = 0x08
+
+/**
+ * Strings every dedup record repeats (its field names, states, the answer's headers), one byte
+ * each. Part of the stored format: append only, never reorder.
+ */
+const COMMON = [
+  'state', 'pending', 'done', 'since', 'owner', 'response', 'status', 'headers', 'body', 'content-type',
+  'application/xml; charset=utf-8', 'text/plain; charset=utf-8', 'text/xml; charset=utf-8', 'success', 'deliveries', 'at',
+] as const
+const COMMON_INDEX = new Map<string, number>(COMMON.map((text, i) => [text, i]))
 const MAX_DEPTH = 32
 
 type Utf8Buffer = Buffer & { utf8Write(text: string, offset: number, maxBytes: number): number; utf8Slice(start: number, end: number): string }
@@ -61,7 +73,7 @@ export function packedBound(value: unknown, depth = 0): number {
         if (!wellFormed(key)) return -1
         const size = packedBound(item, depth + 1)
         if (size < 0) return -1
-        total += 4 + key.length * 3 + size
+        total += 5 + key.length * 3 + size
       }
       return total
     }
@@ -88,9 +100,16 @@ export function writePacked(buf: Buffer, at: number, value: unknown): number {
       buf[at] = NUMBER
       buf.writeDoubleLE(value === 0 ? 0 : value, at + 1) // -0 reads back as 0, as through JSON
       return at + 9
-    case 'string':
+    case 'string': {
+      const common = value.length <= 32 ? COMMON_INDEX.get(value) : undefined
+      if (common !== undefined) {
+        buf[at] = COMMON_STRING
+        buf[at + 1] = common
+        return at + 2
+      }
       buf[at] = STRING
       return writeText(buf, at + 1, value)
+    }
     default: {
       if (Array.isArray(value)) {
         buf[at] = ARRAY
@@ -107,13 +126,25 @@ export function writePacked(buf: Buffer, at: number, value: unknown): number {
         if (!Object.prototype.hasOwnProperty.call(value, key)) continue
         const item = (value as Record<string, unknown>)[key]
         if (skipped(item)) continue
-        next = writePacked(buf, writeText(buf, next, key), item)
+        next = writePacked(buf, writeKey(buf, next, key), item)
         count++
       }
       buf.writeUInt32LE(count, countAt)
       return next
     }
   }
+}
+
+/** A key: one of COMMON in two bytes, any other as a string. */
+function writeKey(buf: Buffer, at: number, key: string): number {
+  const common = key.length <= 32 ? COMMON_INDEX.get(key) : undefined
+  if (common !== undefined) {
+    buf[at] = COMMON_STRING
+    buf[at + 1] = common
+    return at + 2
+  }
+  buf[at] = STRING
+  return writeText(buf, at + 1, key)
 }
 
 function writeText(buf: Buffer, at: number, text: string): number {
@@ -155,6 +186,8 @@ function readValue(buf: Buffer, reader: { at: number }): unknown {
     }
     case STRING:
       return readText(buf, reader)
+    case COMMON_STRING:
+      return commonString(buf[reader.at++]!)
     case ARRAY: {
       const count = buf.readUInt32LE(reader.at)
       reader.at += 4
@@ -167,7 +200,7 @@ function readValue(buf: Buffer, reader: { at: number }): unknown {
       reader.at += 4
       const object: Record<string, unknown> = {}
       for (let i = 0; i < count; i++) {
-        const key = readText(buf, reader)
+        const key = readKey(buf, reader)
         // defineProperty: a "__proto__" key stays an own property, as JSON.parse makes it
         Object.defineProperty(object, key, { value: readValue(buf, reader), enumerable: true, writable: true, configurable: true })
       }
@@ -176,6 +209,19 @@ function readValue(buf: Buffer, reader: { at: number }): unknown {
     default:
       throw new Error(`packed value has an unknown tag ${String(tag)}`)
   }
+}
+
+function commonString(index: number): string {
+  const text = COMMON[index]
+  if (text === undefined) throw new Error(`packed value names an unknown common string ${index}`)
+  return text
+}
+
+function readKey(buf: Buffer, reader: { at: number }): string {
+  const tag = buf[reader.at++]
+  if (tag === COMMON_STRING) return commonString(buf[reader.at++]!)
+  if (tag !== STRING) throw new Error(`packed value has a key with an unknown tag ${String(tag)}`)
+  return readText(buf, reader)
 }
 
 function readText(buf: Buffer, reader: { at: number }): string {

@@ -34,5 +34,6 @@ export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
     deleteIf: async (key, expected) => store.deleteIf(full(key), expected),
     close: () => store.close(),
     ping: () => store.ping(),
+    ...(store.rememberedSince === undefined ? {} : { rememberedSince: () => store.rememberedSince!() }),
   }
 }

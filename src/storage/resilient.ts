@@ -1,6 +1,7 @@
 import { WxmpError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { MemoryStore } from './memory.js'
+import { ArenaStore } from './arena-store.js'
+import { DeadlineQueue } from '../pipeline/deadline-queue.js'
 import type { KeyValueStore } from './types.js'
 
 export interface ResilientStoreOptions {
@@ -10,10 +11,12 @@ export interface ResilientStoreOptions {
   probeIntervalMs?: number
   /** An operation with no answer after this long counts as a failure. Default 1000 ms. */
   operationTimeoutMs?: number
-  /** A fresh fallback for each outage. Default: an in-process MemoryStore. */
+  /** A fresh fallback for each outage. Default: an in-process ArenaStore (bounded memory). */
   createFallback?: () => KeyValueStore
   /** Told on every switch (metrics, tests). */
   onChange?: (state: 'primary' | 'fallback', err?: unknown) => void
+  /** Clock (ms) for `rememberedSince`. Default Date.now. */
+  now?: () => number
 }
 
 /**
@@ -27,6 +30,12 @@ export interface ResilientStoreOptions {
  * and replay entries live minutes; a session written during the outage starts over).
  * `ping()` asks the backend itself, so `/readyz` still reports the outage.
  *
+ * What it does not forget: that it forgot. While the fallback serves, `rememberedSince()` is
+ * the start of the outage (what the backend holds is out of reach); after the switch back it
+ * is the time of the switch (what the fallback held is gone). The replay guard refuses a
+ * never-seen query signed before it, so a query seen before the outage cannot be replayed
+ * during it, nor one seen during it after.
+ *
  * @example
  * const store = new ResilientStore(new RedisStore(process.env.REDIS_URL!), { logger })
  * await store.add('dedup:123', 1, 60_000) // answered by memory while Redis is down
@@ -36,11 +45,14 @@ export class ResilientStore implements KeyValueStore {
   private readonly probeIntervalMs: number
   private readonly operationTimeoutMs: number
   private readonly createFallback: () => KeyValueStore
+  private readonly now: () => number
   private fallback: KeyValueStore | undefined
   private probe: NodeJS.Timeout | undefined
   private probing = false
   private closed = false
   private outageCount = 0
+  /** Start of the current outage, or end of the last one (0: none yet). */
+  private lostSince = 0
 
   constructor(
     readonly primary: KeyValueStore,
@@ -49,7 +61,8 @@ export class ResilientStore implements KeyValueStore {
     this.kind = primary.kind
     this.probeIntervalMs = options.probeIntervalMs ?? 1000
     this.operationTimeoutMs = options.operationTimeoutMs ?? 1000
-    this.createFallback = options.createFallback ?? (() => new MemoryStore())
+    this.now = options.now ?? Date.now
+    this.createFallback = options.createFallback ?? (() => new ArenaStore())
   }
 
   /** True while operations are served by the in-process fallback. */
@@ -60,6 +73,11 @@ export class ResilientStore implements KeyValueStore {
   /** How many times the backend was lost since start. */
   get outages(): number {
     return this.outageCount
+  }
+
+  /** See KeyValueStore.rememberedSince (and the class comment). */
+  rememberedSince(): number {
+    return Math.max(this.lostSince, this.primary.rememberedSince?.() ?? 0, this.fallback?.rememberedSince?.() ?? 0)
   }
 
   get<T = unknown>(key: string): Promise<T | undefined> {
@@ -110,6 +128,7 @@ export class ResilientStore implements KeyValueStore {
     if (this.fallback !== undefined) return this.fallback
     const fallback = (this.fallback = this.createFallback())
     this.outageCount++
+    this.lostSince = this.now()
     this.options.logger?.warn(
       { code: 'WX_ERR_STORAGE', store: this.kind, err: err instanceof Error ? err.message : String(err) },
       `${this.kind} store unreachable: serving from in-process memory until it returns (dedup and sessions are per instance meanwhile)`,
@@ -132,6 +151,7 @@ export class ResilientStore implements KeyValueStore {
     }
     const fallback = this.fallback
     this.fallback = undefined
+    this.lostSince = this.now()
     clearInterval(this.probe)
     this.probe = undefined
     void fallback?.close().catch(() => undefined)
@@ -139,14 +159,32 @@ export class ResilientStore implements KeyValueStore {
     this.options.onChange?.('primary')
   }
 
+  /**
+   * The operation, or a WX_ERR_STORAGE failure once it has had no answer for
+   * operationTimeoutMs. On one shared deadline list rather than a timer and a race per call:
+   * every request's replay check and dedup claim come through here.
+   */
   private withTimeout<R>(work: Promise<R>, what: string): Promise<R> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new WxmpError('WX_ERR_STORAGE', `${this.kind} store gave no answer to an ${what} within ${this.operationTimeoutMs} ms`)), this.operationTimeoutMs)
+    return new Promise<R>((resolve, reject) => {
+      const deadline = operationDeadlines.schedule(this.operationTimeoutMs, () =>
+        reject(new WxmpError('WX_ERR_STORAGE', `${this.kind} store gave no answer to an ${what} within ${this.operationTimeoutMs} ms`)),
+      )
+      work.then(
+        (value) => {
+          operationDeadlines.cancel(deadline)
+          resolve(value)
+        },
+        (err: unknown) => {
+          operationDeadlines.cancel(deadline)
+          reject(err)
+        },
+      )
     })
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
   }
 }
+
+/** Every ResilientStore's operations in flight, on one timer. */
+const operationDeadlines = new DeadlineQueue()
 
 /** Errors that say the call was wrong, not that the backend failed: the fallback would refuse them too. */
 function isInputError(err: unknown): boolean {
