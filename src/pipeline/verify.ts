@@ -49,10 +49,10 @@ export function verifySignedQuery(query: Query, options: VerifyOptions): SignedP
  * carry a forged body. The first body seen for a signed query is remembered; the same query
  * with the same body is WeChat's retry (allowed), with another body it is rejected.
  *
- * A store that may have forgotten records (overwritten under a flood, written before a restart
- * it did not survive, kept by a backend that is down) says since when it remembers everything
- * (`rememberedSince`); a query signed before that, and not found, is refused rather than taken
- * for new: it may have been seen and forgotten.
+ * A store that may have lost records (overwritten under a flood, written before a restart it
+ * did not survive, kept by a backend that is down) says which it would no longer hold
+ * (`wouldRemember`); such a query, not found, is refused rather than taken for new: it may
+ * have been seen and forgotten.
  */
 export class ReplayGuard {
   /** How far ahead of this server's clock WeChat's signed timestamps have been seen (ms). */
@@ -69,7 +69,7 @@ export class ReplayGuard {
     // the verified signature stands for its timestamp and nonce (it is their sha1 with the token)
     const key = `replay:${params.signature}`
     const digest = hash('sha1', body, 'base64')
-    const vouched = this.vouches(Number(params.timestamp) * 1000)
+    const vouched = this.vouches(key, Number(params.timestamp) * 1000)
     const local = this.store.local
     if (local === undefined) return this.checkShared(key, digest, vouched)
     if (!vouched) refuseUnvouched(local.getLocal<string>(key), digest)
@@ -78,14 +78,13 @@ export class ReplayGuard {
   }
 
   /**
-   * Whether a query signed at `signedAt` would have been remembered if seen before. Its
-   * timestamp is whole seconds of WeChat's clock, which may run ahead of this one (the most
-   * seen so far counts): it must be clear of the store's horizon by both.
+   * Whether the store would still hold this query's record had it been seen before. It was
+   * seen, if at all, after WeChat signed it: at `signedAt` on WeChat's clock, which counts whole
+   * seconds and may run ahead of this one (by the most seen so far), so no earlier than that.
    */
-  private vouches(signedAt: number): boolean {
+  private vouches(key: string, signedAt: number): boolean {
     this.aheadMs = Math.max(this.aheadMs, signedAt - this.now())
-    const since = this.store.rememberedSince?.() ?? 0
-    return since === 0 || signedAt > since + this.aheadMs + 1000
+    return this.store.wouldRemember?.(key, signedAt - this.aheadMs - 1000) ?? true
   }
 
   private async checkShared(key: string, digest: string, vouched: boolean): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Arena, HEADER_BYTES, KIND_DELETE, KIND_JSON, KIND_PACKED, KIND_STRING, type ArenaRecord } from './arena.js'
+import { ForgottenKeys } from './forgotten-keys.js'
 import { packedBound, readPacked, writePacked } from './packed-value.js'
 import { MAX_KEY_LENGTH, checkKey, checkTtl, encodeValue } from './codec.js'
 import type { KeyValueStore, LocalStore } from './types.js'
@@ -21,12 +22,23 @@ export interface ArenaStoreOptions {
   onRecord?: (offset: number, length: number) => void
   /** Told when the newest record was taken back to be written over (its bytes from `offset`, `length` long). */
   onRewind?: (offset: number, length: number) => void
-  /** Start with this horizon (a journal loaded from disk says what it could not keep). */
+  /**
+   * Records written up to this time (Unix ms) may be missing from the start: a journal loaded
+   * from disk says what it could not keep. Default 0.
+   */
   horizon?: number
+  /**
+   * Memory for the filter of keys let go while live (see ForgottenKeys). Default 4 MiB: a few
+   * bits per key for millions of overwritten records before false positives count.
+   */
+  forgottenKeysBytes?: number
 }
 
 /** False for a string with a lone surrogate, which UTF-8 cannot carry (String.prototype.isWellFormed, Node 20). */
 const wellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/** How long a let-go key stays known (one to two spans): past the replay guard's 10-minute TTL. */
+const FORGOTTEN_SPAN_MS = 11 * 60_000
 
 /** Scratch buffers above this size are let go after use. */
 const SCRATCH_KEEP = 64 * 1024
@@ -41,9 +53,9 @@ type Utf8Writable = Buffer & { utf8Write(text: string, offset: number, maxBytes:
  * its UTF-8 bytes) and come back as copies, through the async API and the synchronous
  * `local` one alike.
  *
- * When the budget is full the oldest records are overwritten; `rememberedSince()` then says
- * from when the store still holds everything, so the replay guard can refuse a query it can
- * no longer vouch for instead of taking it for new.
+ * When the budget is full the oldest records are overwritten; `wouldRemember(key, at)` then
+ * says whether a record for that key would still be here, so the replay guard can refuse a
+ * query it can no longer vouch for instead of taking it for new.
  *
  * @example
  * const store = new ArenaStore({ budgetBytes: 64 * 2 ** 20 })
@@ -59,8 +71,10 @@ export class ArenaStore implements KeyValueStore, LocalStore {
   /** Scratch space for the key and the value being written (grown on demand, reused). */
   private keyBuf = Buffer.allocUnsafeSlow(4096)
   private valueBuf = Buffer.allocUnsafeSlow(4096)
-  private readonly createdAt: number
-  private readonly startHorizon: number
+  /** Records written up to this time may be gone (from the start, or records with long TTLs let go). */
+  private timeHorizon: number
+  private forgotten: ForgottenKeys | undefined
+  private readonly forgottenKeysBytes: number
 
   constructor(options: ArenaStoreOptions = {}) {
     const budget = Math.floor(options.budgetBytes ?? 32 * 2 ** 20)
@@ -69,21 +83,45 @@ export class ArenaStore implements KeyValueStore, LocalStore {
     this.now = options.now ?? Date.now
     this.onRecord = options.onRecord
     this.onRewind = options.onRewind
-    this.createdAt = this.now()
-    this.startHorizon = options.horizon ?? 0
+    this.timeHorizon = options.horizon ?? 0
+    this.forgottenKeysBytes = options.forgottenKeysBytes ?? 4 * 2 ** 20
+    this.arena.onForget = (at, now) => this.forget(at, now)
   }
 
   /**
-   * Records written before this time (Unix ms) may be gone: overwritten under a full budget, or
-   * written before the store's contents were loaded. 0 when nothing was ever lost.
+   * A live record is overwritten. Its key goes to the filter when the record would have expired
+   * within the filter's span (the replay guard's and the deduper's all do); a longer-lived
+   * record moves the time horizon instead.
    */
-  rememberedSince(): number {
-    return Math.max(this.arena.horizon, this.startHorizon)
+  private forget(at: number, now: number): void {
+    const arena = this.arena
+    if (arena.expiresAt(at) - now > FORGOTTEN_SPAN_MS) {
+      this.timeHorizon = Math.max(this.timeHorizon, arena.insertedAt(at))
+      return
+    }
+    // allocated on the first record let go: a store within its budget never needs it
+    this.forgotten ??= new ForgottenKeys(this.forgottenKeysBytes, FORGOTTEN_SPAN_MS, now)
+    this.forgotten.add(arena.hashAt(at), now)
   }
 
-  /** When this store started (its clock): a store that loads nothing can vouch for nothing older. */
-  get startedAt(): number {
-    return this.createdAt
+  /**
+   * Whether a record for `key` written at `at` (Unix ms) would still be here: false when the
+   * key's record was let go while live (a filter of such keys, or for records with long TTLs a
+   * time horizon), or when `at` predates what the store started with.
+   */
+  wouldRemember(key: string, at: number): boolean {
+    if (at <= this.timeHorizon) return false
+    if (this.forgotten === undefined) return true
+    this.encodeKey(key)
+    return !this.forgotten.mayContain(this.keyHash, this.now())
+  }
+
+  /**
+   * What a restart could vouch for (a journal row carries it): records written up to here may
+   * be missing, because they were let go under the budget or because the store began after them.
+   */
+  get horizon(): number {
+    return Math.max(this.timeHorizon, this.arena.evictedThrough)
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {

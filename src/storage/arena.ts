@@ -7,8 +7,9 @@
  * pauses behind the tail latency), and memory is bounded by the budget, not by traffic.
  *
  * When the ring is full the oldest records are overwritten. Overwriting a record that was still
- * live moves `horizon` forward: "records inserted before this time may be gone". A caller that
- * must not mistake "forgotten" for "never seen" (the replay guard) asks for it.
+ * live is reported (`onForget`) and moves `evictedThrough` forward: "records inserted up to this
+ * time may be gone". A caller that must not mistake "forgotten" for "never seen" (the replay
+ * guard) asks the store about it.
  *
  * Record layout (little-endian; the same bytes are what DurableArenaStore persists):
  *
@@ -45,8 +46,10 @@ const SHORT = 96
 
 export class Arena {
   readonly buf: Buffer
-  /** Records inserted before this time (Unix ms) may have been overwritten while live; 0: none was. */
-  horizon = 0
+  /** The newest insertion time (Unix ms) of a record overwritten while live; 0: none was. */
+  evictedThrough = 0
+  /** Told of each record overwritten while live (before its bytes go). */
+  onForget: ((at: number, now: number) => void) | undefined
   /** Live keys in the index. */
   size = 0
   /** Bytes of records written since the start: a record is surely overwritten once this has grown by `capacity` past it. */
@@ -77,6 +80,11 @@ export class Arena {
   /** Largest record that fits: an eighth of the ring, so one write never flushes most of it. */
   get maxRecordBytes(): number {
     return Math.floor(this.capacity / 8)
+  }
+
+  /** The key hash kept in a record's header. */
+  hashAt(at: number): number {
+    return this.buf.readUInt32LE(at + 12)
   }
 
   /** FNV-1a's start, seeded per process so that colliding keys cannot be precomputed. */
@@ -291,7 +299,10 @@ export class Arena {
       if (found - 1 === at) {
         this.removeSlot(slot)
         // a record that had not expired is forgotten early: say so
-        if (this.expiresAt(at) > now) this.horizon = Math.max(this.horizon, this.insertedAt(at))
+        if (this.expiresAt(at) > now) {
+          this.evictedThrough = Math.max(this.evictedThrough, this.insertedAt(at))
+          this.onForget?.(at, now)
+        }
         return
       }
     }

@@ -52,7 +52,7 @@ describe('DurableArenaStore', () => {
     let now = 1_800_000_000_000
     const file = join(dir, `b${++files}.db`)
     const first = await openOn(file, { now: () => now })
-    assert.equal(first.store.rememberedSince(), 0)
+    assert.equal(first.store.wouldRemember('any', 1), true)
     first.store.local.addLocal('replay:1', 'd', 600_000)
     await turn()
     // the journal table goes away under the store: its next write fails
@@ -61,14 +61,16 @@ describe('DurableArenaStore', () => {
     first.store.local.addLocal('replay:2', 'd', 600_000)
     await turn()
     await turn()
-    assert.equal(first.store.rememberedSince(), now, 'what the failed write held may be missing after a restart')
+    assert.equal(first.store.wouldRemember('replay:2', now), false, 'what the failed write held may be missing after a restart')
+    assert.equal(first.store.wouldRemember('replay:2', now + 1), true)
     await first.db.exec('ALTER TABLE gone RENAME TO wxmp_store_journal')
     now += 1000
     first.store.local.addLocal('replay:3', 'd', 600_000) // this row carries the horizon
     await turn()
     await first.close()
     const second = await openOn(file, { now: () => now })
-    assert.equal(second.store.rememberedSince(), now - 1000)
+    assert.equal(second.store.wouldRemember('replay:9', now - 1000), false)
+    assert.equal(second.store.wouldRemember('replay:9', now - 999), true)
     await second.close()
   })
 
@@ -97,19 +99,18 @@ describe('DurableArenaStore', () => {
     const file = join(dir, `d${++files}.db`)
     const budgetBytes = 64 * 1024
     const first = await openOn(file, { now: () => now, budgetBytes })
-    const created = first.store.rememberedSince()
     for (let t = 0; t < 400; t++) {
       now += 3
       for (let i = 0; i < 20; i++) first.store.local.addLocal(`replay:${t}:${i}`, 'x'.repeat(60), 600_000)
       await turn()
     }
-    const horizon = first.store.rememberedSince()
-    assert.ok(horizon > created, 'the small budget overwrote live records')
+    assert.equal(first.store.local.getLocal('replay:0:0'), undefined, 'the small budget overwrote live records')
+    assert.equal(first.store.wouldRemember('replay:0:0', 1_800_000_000_003), false)
     const [size] = await first.db.all<{ bytes: number }>('SELECT COALESCE(SUM(LENGTH(records)), 0) AS bytes FROM wxmp_store_journal')
     assert.ok(Number(size!.bytes) <= 3 * budgetBytes, `journal holds ${size!.bytes} bytes`)
     await first.close()
     const second = await openOn(file, { now: () => now, budgetBytes })
-    assert.ok(second.store.rememberedSince() >= horizon)
+    assert.equal(second.store.wouldRemember('replay:0:0', 1_800_000_000_003), false, 'after the restart, by the horizon the journal kept')
     assert.equal(second.store.local.getLocal('replay:399:19'), 'x'.repeat(60), 'the newest records are back')
     await second.close()
   })

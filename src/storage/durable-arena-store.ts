@@ -12,8 +12,9 @@
  *
  * Guarantee (docs/storage.md): after a restart, a query or message seen before it is
  * recognised as long as its record was still within the budget; what the store could not keep
- * (overwritten under a flood, or a journal write that failed) moves `rememberedSince()`
- * forward, and the replay guard refuses a never-seen query signed before that.
+ * (overwritten under a flood, or a journal write that failed) moves the horizon a journal row
+ * carries, and after a restart `wouldRemember` is false for records written up to it: the
+ * replay guard refuses a never-seen query signed before it.
  */
 import { randomBytes } from 'node:crypto'
 import type { Logger } from '../logger.js'
@@ -119,9 +120,14 @@ export class DurableArenaStore implements KeyValueStore {
     return store
   }
 
-  /** See ArenaStore.rememberedSince. */
-  rememberedSince(): number {
-    return Math.max(this.store.rememberedSince(), this.failedAt)
+  /** See ArenaStore.wouldRemember; a journal write that failed also counts as forgetting. */
+  wouldRemember(key: string, at: number): boolean {
+    return at > this.failedAt && this.store.wouldRemember(key, at)
+  }
+
+  /** Records written up to this time may be missing after a restart (what a journal row carries). */
+  private get horizon(): number {
+    return Math.max(this.store.horizon, this.failedAt)
   }
 
   get<T = unknown>(key: string): Promise<T | undefined> {
@@ -189,7 +195,7 @@ export class DurableArenaStore implements KeyValueStore {
     // a view: the driver copies a bound BLOB, and the statement runs before anything is appended again
     const records = this.chunk.subarray(0, this.chunkLength)
     const expiresAt = this.chunkExpiresAt === Infinity ? Number.MAX_SAFE_INTEGER : Math.ceil(this.chunkExpiresAt)
-    const horizon = this.rememberedSince()
+    const horizon = this.horizon
     mark.end = this.store.arena.written
     this.chunkLength = 0
     this.lastOffset = -1
@@ -201,7 +207,7 @@ export class DurableArenaStore implements KeyValueStore {
     if (mark.end === 0) return // the turn's records were taken by an earlier row
     mark.seq = seq
     this.marks.push(mark)
-    this.persistedHorizon = Math.max(this.persistedHorizon, this.rememberedSince())
+    this.persistedHorizon = Math.max(this.persistedHorizon, this.horizon)
     const now = this.now()
     const arena = this.store.arena
     if (now < this.nextPruneAt && arena.written - this.prunedAt < arena.capacity / 4) return

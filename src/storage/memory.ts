@@ -148,9 +148,9 @@ export class MemoryStore implements KeyValueStore, LocalStore {
 
   async ping(): Promise<void> {}
 
-  /** Entries written at or before this time may have been evicted by `maxEntries` (0: none was). */
-  rememberedSince(): number {
-    return this.horizon
+  /** False for a record written at or before the newest live entry `maxEntries` evicted. */
+  wouldRemember(_key: string, at: number): boolean {
+    return at > this.horizon
   }
 
   private live(key: string, now?: number): Entry | undefined {

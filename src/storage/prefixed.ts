@@ -34,6 +34,6 @@ export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
     deleteIf: async (key, expected) => store.deleteIf(full(key), expected),
     close: () => store.close(),
     ping: () => store.ping(),
-    ...(store.rememberedSince === undefined ? {} : { rememberedSince: () => store.rememberedSince!() }),
+    ...(store.wouldRemember === undefined ? {} : { wouldRemember: (key: string, at: number) => store.wouldRemember!(prefix + key, at) }),
   }
 }

@@ -30,11 +30,11 @@ export interface ResilientStoreOptions {
  * and replay entries live minutes; a session written during the outage starts over).
  * `ping()` asks the backend itself, so `/readyz` still reports the outage.
  *
- * What it does not forget: that it forgot. While the fallback serves, `rememberedSince()` is
- * the start of the outage (what the backend holds is out of reach); after the switch back it
- * is the time of the switch (what the fallback held is gone). The replay guard refuses a
- * never-seen query signed before it, so a query seen before the outage cannot be replayed
- * during it, nor one seen during it after.
+ * What it does not forget: that it forgot. While the fallback serves, a record written before
+ * the outage began is out of reach; after the switch back, one written before the switch is
+ * gone with the fallback. `wouldRemember` says so, and the replay guard refuses a never-seen
+ * query signed before that: a query seen before the outage cannot be replayed during it, nor
+ * one seen during it after.
  *
  * @example
  * const store = new ResilientStore(new RedisStore(process.env.REDIS_URL!), { logger })
@@ -75,9 +75,11 @@ export class ResilientStore implements KeyValueStore {
     return this.outageCount
   }
 
-  /** See KeyValueStore.rememberedSince (and the class comment). */
-  rememberedSince(): number {
-    return Math.max(this.lostSince, this.primary.rememberedSince?.() ?? 0, this.fallback?.rememberedSince?.() ?? 0)
+  /** See KeyValueStore.wouldRemember (and the class comment). */
+  wouldRemember(key: string, at: number): boolean {
+    if (at <= this.lostSince) return false
+    const serving = this.fallback ?? this.primary
+    return serving.wouldRemember?.(key, at) ?? true
   }
 
   get<T = unknown>(key: string): Promise<T | undefined> {

@@ -18,12 +18,13 @@ export interface KeyValueStore {
   /** Cheap liveness check for /readyz; throws when the backend is unreachable. */
   ping(): Promise<void>
   /**
-   * Stores that may forget records say since when (Unix ms) they hold every record written to
-   * them: one written at or before may be gone (overwritten under a memory budget, written
-   * before a restart the store did not survive, kept by a backend that is down). Absent or 0:
-   * nothing is ever lost. The replay guard refuses a never-seen query signed before it.
+   * Stores that may lose records answer whether a record for `key` written at `at` (Unix ms)
+   * would still be here: false when it may be gone (overwritten under a memory budget, written
+   * before a restart the store did not survive, kept by a backend that is down). Absent: the
+   * store keeps everything until it expires. The replay guard refuses a never-seen query whose
+   * record the store would not have kept.
    */
-  rememberedSince?(): number
+  wouldRemember?(key: string, at: number): boolean
   /**
    * Present only on process-local stores (the in-memory one): the same operations without
    * promises or JSON copies, for the per-request replay guard and dedup (see LocalStore).
