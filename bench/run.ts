@@ -5,7 +5,8 @@
  *   npm run bench                      # full: 10 s runs, 3 repetitions, storage variants too
  *   npm run bench -- --quick           # under a minute: 3 s runs, 1 repetition, no storage variants
  *   npm run bench -- --only wxmp-plain,bare --duration 5
- *   npm run bench -- --only wxmp-plain,wxmp-aes --baseline ../wxmp-old   # before/after, interleaved
+ *   npm run bench -- --only wxmp-default,wxmp-plain --baseline ../wxmp-old   # before/after, interleaved
+ *   npm run bench -- --only wxmp-default --profile /tmp/prof            # + a CPU profile per server (npm run bench:profile)
  *
  * Needs `npm run build` first: wxmp is measured as the real `wxmp serve` from dist/.
  */
@@ -63,7 +64,9 @@ if (values.baseline !== undefined && !existsSync(join(values.baseline, 'dist', '
   process.exit(1)
 }
 const selected = [...TARGETS, ...baseline].filter((t) =>
-  only === undefined ? t.group === 'core' || (t.group === 'storage' && withStorage) || t.group === 'baseline' : only.includes(t.id) || t.group === 'baseline',
+  only === undefined
+    ? t.group === 'core' || (t.group === 'storage' && withStorage) || t.group === 'baseline'
+    : only.includes(t.id) || (t.group === 'baseline' && (only.includes(t.id) || only.includes(t.id.replace('baseline-', 'wxmp-')))),
 )
 if (selected.length === 0) {
   console.error(`bench: no target matches --only ${values.only}; targets: ${TARGETS.map((t) => t.id).join(', ')}`)

@@ -94,6 +94,8 @@ export class Deduper {
     try {
       const response = await running
       local.setLocal(storeKey, { state: 'done', response } satisfies Record_, this.ttlMs)
+      // a journaled store: the stored answer is committed before the answer leaves (a retry after a crash gets it)
+      await local.whenDurable?.()
       return { kind: 'first', response }
     } catch (err) {
       local.deleteLocalIf(storeKey, claim) // let a retry run it

@@ -12,6 +12,7 @@ import { createStore } from '../storage/create-store.js'
 import { ArenaStore } from '../storage/arena-store.js'
 import { DurableArenaStore } from '../storage/durable-arena-store.js'
 import { SqliteDatabase } from '../records/sql-database.js'
+import { LoggedRecorder } from '../records/logged-recorder.js'
 import { prefixed } from '../storage/prefixed.js'
 import { ResilientStore } from '../storage/resilient.js'
 import { parseStorageUrl } from '../storage/storage-url.js'
@@ -55,14 +56,19 @@ export async function openServerStores(config: WxmpConfig, options: ServerStores
     opened[0] = sharedStore
     const records = await openRecords(config.databaseUrl)
     opened.push(records)
-    const store = config.redisUrl === undefined ? await perRequestStore(records, logger) : sharedStore
+    const file = sqliteFileOf(records)
+    const store = config.redisUrl === undefined ? await perRequestStore(file, logger) : sharedStore
     if (store !== sharedStore) opened.push(store)
-    const spoolDir = options.spoolDir ?? defaultSpoolDir(config.databaseUrl)
+    // on a SQLite file, the message log is appended beside it and loaded in bulk (src/records/logged-recorder.ts)
+    const appended = config.messageLog && file !== undefined ? await LoggedRecorder.open(records.messages, records.database as SqliteDatabase, { dir: `${file}-log`, logger }) : undefined
+    if (appended !== undefined) opened.push(appended)
+    // the appended log is the spool of a SQLite file; a spool elsewhere (another disk) only when asked for
+    const spoolDir = options.spoolDir ?? (appended === undefined ? defaultSpoolDir(config.databaseUrl) : undefined)
     const spool =
       config.messageLog && spoolDir !== undefined
-        ? await SpoolingRecorder.open(records.messages, { dir: spoolDir, logger, probe: () => records.messages.recent({ limit: 1 }) })
+        ? await SpoolingRecorder.open(appended ?? records.messages, { dir: spoolDir, logger, probe: () => records.messages.recent({ limit: 1 }) })
         : undefined
-    const recorder = config.messageLog ? (spool ?? records.messages) : undefined
+    const recorder = config.messageLog ? (spool ?? appended ?? records.messages) : undefined
     // one Redis or one database can serve several accounts: every key is namespaced by account
     const namespace = `wxmp:${config.appId ?? 'default'}:`
     return {
@@ -74,6 +80,7 @@ export async function openServerStores(config: WxmpConfig, options: ServerStores
       async close() {
         await Promise.all([...new Set([store, sharedStore])].map((s) => s.close().catch(() => undefined)))
         await spool?.close().catch(() => undefined)
+        await appended?.close().catch(() => undefined)
         await records.close().catch(() => undefined)
       },
     }
@@ -85,14 +92,19 @@ export async function openServerStores(config: WxmpConfig, options: ServerStores
 
 /**
  * One instance's replay guard and dedup: in an off-heap arena (bounded memory, nothing for the
- * garbage collector), journaled in the SQLite file when there is one so that a restart keeps
- * them (src/storage/durable-arena-store.ts); in memory only on PostgreSQL without Redis and on
- * `memory:`, where a restart forgets them (docs/storage.md).
+ * garbage collector), journaled beside the SQLite file when there is one so that a restart
+ * keeps them (src/storage/durable-arena-store.ts); in memory only on PostgreSQL without Redis
+ * and on `memory:`, where a restart forgets them (docs/storage.md).
  */
-async function perRequestStore(records: Records, logger: Logger): Promise<KeyValueStore> {
-  const database = records.database
-  if (database instanceof SqliteDatabase && !database.inMemory) return DurableArenaStore.open(database, { logger })
+async function perRequestStore(file: string | undefined, logger: Logger): Promise<KeyValueStore> {
+  if (file !== undefined) return DurableArenaStore.open(`${file}-store`, { logger })
   return new ArenaStore()
+}
+
+/** The records' SQLite file (absolute), or undefined for PostgreSQL and in-memory databases. */
+function sqliteFileOf(records: Records): string | undefined {
+  const database = records.database
+  return database instanceof SqliteDatabase && !database.inMemory ? database.filename : undefined
 }
 
 /** Beside the SQLite file, so tests and several databases never share a spool; none for memory. */

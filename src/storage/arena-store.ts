@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Arena, HEADER_BYTES, KIND_DELETE, KIND_JSON, KIND_PACKED, KIND_STRING, type ArenaRecord } from './arena.js'
-import { ForgottenKeys } from './forgotten-keys.js'
+import { ForgottenKeys, otherHash } from './forgotten-keys.js'
 import { packedBound, readPacked, writePacked } from './packed-value.js'
 import { MAX_KEY_LENGTH, checkKey, checkTtl, encodeValue } from './codec.js'
 import type { KeyValueStore, LocalStore } from './types.js'
@@ -101,7 +101,7 @@ export class ArenaStore implements KeyValueStore, LocalStore {
     }
     // allocated on the first record let go: a store within its budget never needs it
     this.forgotten ??= new ForgottenKeys(this.forgottenKeysBytes, FORGOTTEN_SPAN_MS, now)
-    this.forgotten.add(arena.hashAt(at), now)
+    this.forgotten.add(arena.hashAt(at), otherHash(arena.buf, at + HEADER_BYTES, arena.keyLengthAt(at)), now)
   }
 
   /**
@@ -112,8 +112,8 @@ export class ArenaStore implements KeyValueStore, LocalStore {
   wouldRemember(key: string, at: number): boolean {
     if (at <= this.timeHorizon) return false
     if (this.forgotten === undefined) return true
-    this.encodeKey(key)
-    return !this.forgotten.mayContain(this.keyHash, this.now())
+    const keyLength = this.encodeKey(key)
+    return !this.forgotten.mayContain(this.keyHash, otherHash(this.keyBuf, 0, keyLength), this.now())
   }
 
   /**
@@ -186,15 +186,18 @@ export class ArenaStore implements KeyValueStore, LocalStore {
 
   /**
    * Puts back a record read from a journal, without telling `onRecord`: a record still live at
-   * `now` is indexed again, a deletion deletes, an expired record is skipped.
+   * `now` is indexed again (its offset returned), a deletion deletes (its key's record dropped;
+   * -1), an expired or oversized record is skipped (-1).
    */
-  restore(record: ArenaRecord, now: number): void {
+  restore(record: ArenaRecord, now: number): number {
     const arena = this.arena
     const hash = arena.hash(record.key, record.key.length)
-    if (record.kind === KIND_DELETE) arena.unlink(record.key, record.key.length, hash)
-    else if (record.expiresAt > now && HEADER_BYTES + record.key.length + record.value.length <= arena.maxRecordBytes) {
-      arena.append(record.key, record.key.length, hash, record.kind, record.value, record.value.length, record.insertedAt, record.expiresAt)
+    if (record.kind === KIND_DELETE) {
+      arena.unlink(record.key, record.key.length, hash)
+      return -1
     }
+    if (record.expiresAt <= now || HEADER_BYTES + record.key.length + record.value.length > arena.maxRecordBytes) return -1
+    return arena.append(record.key, record.key.length, hash, record.kind, record.value, record.value.length, record.insertedAt, record.expiresAt)
   }
 
   /** Length of the value last encoded into valueBuf. */

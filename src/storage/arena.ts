@@ -82,6 +82,10 @@ export class Arena {
     return Math.floor(this.capacity / 8)
   }
 
+  keyLengthAt(at: number): number {
+    return this.buf.readUInt16LE(at + 4)
+  }
+
   /** The key hash kept in a record's header. */
   hashAt(at: number): number {
     return this.buf.readUInt32LE(at + 12)

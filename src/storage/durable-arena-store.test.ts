@@ -1,137 +1,121 @@
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SqliteDatabase } from '../records/sql-database.js'
 import { DurableArenaStore } from './durable-arena-store.js'
+import { releasePrefix } from './instance-files.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'wxmp-journal-'))
-after(() => rmSync(dir, { recursive: true, force: true }))
-let files = 0
-
-/** Opens the store on a database file; `reopen` gives the same file as after a restart. */
-async function openOn(file: string, options: { now?: () => number; budgetBytes?: number } = {}) {
-  const db = new SqliteDatabase(file)
-  const store = await DurableArenaStore.open(db, options)
-  return {
-    db,
-    store,
-    async close() {
-      await store.close()
-      await db.close()
-    },
-  }
-}
-
+const root = mkdtempSync(join(tmpdir(), 'wxmp-journal-'))
+after(() => rmSync(root, { recursive: true, force: true }))
+let dirs = 0
+const freshDir = () => join(root, `j${++dirs}`)
 const turn = () => new Promise((resolve) => setImmediate(resolve))
+const journalBytes = (dir: string) => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0)
 
 describe('DurableArenaStore', () => {
   test('what the replay guard and the deduper wrote is there again after a restart; deletions hold too', async () => {
-    const file = join(dir, `a${++files}.db`)
-    const first = await openOn(file)
+    const dir = freshDir()
+    const first = await DurableArenaStore.open(dir)
     const answer = { state: 'done', response: { status: 200, headers: { 'content-type': 'application/xml; charset=utf-8' }, body: '<xml>你好</xml>' } }
-    assert.equal(first.store.local.addLocal('replay:abc', 'digest-1', 600_000), true)
-    assert.equal(first.store.local.addLocal('dedup:m:1', { state: 'pending', since: 1, owner: 'x' }, 300_000), true)
-    first.store.local.setLocal('dedup:m:1', answer, 300_000) // replaces the claim in place
-    first.store.local.addLocal('dedup:m:2', { state: 'pending', since: 1, owner: 'x' }, 300_000)
+    assert.equal(first.local.addLocal('replay:abc', 'digest-1', 600_000), true)
+    assert.equal(first.local.addLocal('dedup:m:1', { state: 'pending', since: 1, owner: 'x' }, 300_000), true)
+    first.local.setLocal('dedup:m:1', answer, 300_000) // written over the claim in the same turn
+    first.local.addLocal('dedup:m:2', { state: 'pending', since: 1, owner: 'x' }, 300_000)
     await turn()
-    first.store.local.deleteLocalIf('dedup:m:2', { state: 'pending', since: 1, owner: 'x' })
-    await turn()
+    first.local.deleteLocalIf('dedup:m:2', { state: 'pending', since: 1, owner: 'x' })
+    await first.local.whenDurable?.()
     await first.close()
 
-    const second = await openOn(file)
-    assert.equal(second.store.local.getLocal('replay:abc'), 'digest-1')
-    assert.deepEqual(second.store.local.getLocal('dedup:m:1'), answer)
-    assert.equal(second.store.local.getLocal('dedup:m:2'), undefined)
-    assert.equal(second.store.local.addLocal('replay:abc', 'digest-2', 600_000), false, 'a query seen before the restart is not new')
+    const second = await DurableArenaStore.open(dir)
+    assert.equal(second.local.getLocal('replay:abc'), 'digest-1')
+    assert.deepEqual(second.local.getLocal('dedup:m:1'), answer)
+    assert.equal(second.local.getLocal('dedup:m:2'), undefined)
+    assert.equal(second.local.addLocal('replay:abc', 'digest-2', 600_000), false, 'a query seen before the restart is not new')
     await second.close()
   })
 
-  test('a new journal has forgotten nothing; a journal write that fails moves the horizon, and a restart keeps it', async () => {
+  test('whenDurable settles once the turn is written, and is undefined when nothing waits', async () => {
+    const store = await DurableArenaStore.open(freshDir())
+    assert.equal(store.local.whenDurable?.(), undefined)
+    store.local.addLocal('replay:1', 'd', 600_000)
+    const durable = store.local.whenDurable?.()
+    assert.ok(durable instanceof Promise)
+    await durable
+    assert.equal(store.local.whenDurable?.(), undefined)
+    await store.close()
+  })
+
+  test('the journal of a process that died is taken over by the next start, and deleted once copied', async () => {
+    const dir = freshDir()
+    const crashed = await DurableArenaStore.open(dir)
+    crashed.local.addLocal('replay:left', 'behind', 600_000)
+    await crashed.local.whenDurable?.()
+    // as after kill -9: the files stay, under the name of a process that is gone
+    for (const name of readdirSync(dir)) renameSync(join(dir, name), join(dir, name.replace(/^journal-\d+-/, 'journal-999999-')))
+    const next = await DurableArenaStore.open(dir)
+    assert.equal(next.local.getLocal('replay:left'), 'behind')
+    assert.equal(readdirSync(dir).filter((n) => n.includes('999999')).length, 0, 'the dead process\'s files are gone')
+    const other = await DurableArenaStore.open(dir) // a second live store in this process takes nothing from the first
+    assert.equal(other.local.getLocal('replay:left'), undefined)
+    await other.close()
+    await next.close()
+    await crashed.close()
+  })
+
+  test('a new journal has forgotten nothing; a journal write that fails moves the horizon; what was written before it survives', async () => {
     let now = 1_800_000_000_000
-    const file = join(dir, `b${++files}.db`)
-    const first = await openOn(file, { now: () => now })
-    assert.equal(first.store.wouldRemember('any', 1), true)
-    first.store.local.addLocal('replay:1', 'd', 600_000)
-    await turn()
-    // the journal table goes away under the store: its next write fails
-    await first.db.exec('ALTER TABLE wxmp_store_journal RENAME TO gone')
+    const dir = freshDir()
+    const first = await DurableArenaStore.open(dir, { now: () => now })
+    assert.equal(first.wouldRemember('any', 1), true)
+    first.local.addLocal('replay:1', 'd', 600_000)
+    await first.local.whenDurable?.()
+    // the journal's file is gone from under it: the next write fails
+    const log = (first as unknown as { log: { fd: number } }).log
+    closeSync(log.fd)
     now += 1000
-    first.store.local.addLocal('replay:2', 'd', 600_000)
-    await turn()
-    await turn()
-    assert.equal(first.store.wouldRemember('replay:2', now), false, 'what the failed write held may be missing after a restart')
-    assert.equal(first.store.wouldRemember('replay:2', now + 1), true)
-    await first.db.exec('ALTER TABLE gone RENAME TO wxmp_store_journal')
-    now += 1000
-    first.store.local.addLocal('replay:3', 'd', 600_000) // this row carries the horizon
-    await turn()
-    await first.close()
-    const second = await openOn(file, { now: () => now })
-    assert.equal(second.store.wouldRemember('replay:9', now - 1000), false)
-    assert.equal(second.store.wouldRemember('replay:9', now - 999), true)
+    first.local.addLocal('replay:2', 'd', 600_000)
+    await first.local.whenDurable?.()?.catch(() => undefined)
+    assert.equal(first.wouldRemember('replay:2', now), false, 'what the failed write held may be missing after a restart')
+    assert.equal(first.wouldRemember('replay:2', now + 1), true)
+    ;(first as unknown as { closed: boolean }).closed = true // its journal cannot be closed cleanly
+    releasePrefix((first as unknown as { log: { prefix: string } }).log.prefix) // as if its process had died
+    const second = await DurableArenaStore.open(dir, { now: () => now })
+    assert.equal(second.local.getLocal('replay:1'), 'd', 'what was written before the failure is back')
     await second.close()
   })
 
-  test('records that expired are not loaded, and their rows are deleted', async () => {
+  test('records that expired are not loaded', async () => {
     let now = 1_800_000_000_000
-    const file = join(dir, `c${++files}.db`)
-    const first = await openOn(file, { now: () => now })
-    first.store.local.addLocal('short', 'x', 1000)
-    first.store.local.addLocal('long', 'y', 600_000)
-    await turn()
+    const dir = freshDir()
+    const first = await DurableArenaStore.open(dir, { now: () => now })
+    first.local.addLocal('short', 'x', 1000)
+    first.local.addLocal('long', 'y', 600_000)
+    await first.close()
     now += 5000
-    first.store.local.addLocal('later', 'z', 600_000) // a write also prunes (at most once a second)
-    await turn()
-    await turn()
-    const rows = await first.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM wxmp_store_journal')
-    assert.equal(Number(rows[0]!.n), 2, 'the row of the expired record is gone')
-    await first.close()
-    const second = await openOn(file, { now: () => now })
-    assert.equal(second.store.local.getLocal('short'), undefined)
-    assert.equal(second.store.local.getLocal('long'), 'y')
+    const second = await DurableArenaStore.open(dir, { now: () => now })
+    assert.equal(second.local.getLocal('short'), undefined)
+    assert.equal(second.local.getLocal('long'), 'y')
     await second.close()
   })
 
-  test('under a flood the journal stays near two budgets, and what the ring let go moves the horizon past a restart', async () => {
+  test('under a flood the journal stays within two budgets, and what the ring let go moves the horizon past a restart', async () => {
     let now = 1_800_000_000_000
-    const file = join(dir, `d${++files}.db`)
+    const dir = freshDir()
     const budgetBytes = 64 * 1024
-    const first = await openOn(file, { now: () => now, budgetBytes })
+    const first = await DurableArenaStore.open(dir, { now: () => now, budgetBytes })
     for (let t = 0; t < 400; t++) {
       now += 3
-      for (let i = 0; i < 20; i++) first.store.local.addLocal(`replay:${t}:${i}`, 'x'.repeat(60), 600_000)
+      for (let i = 0; i < 20; i++) first.local.addLocal(`replay:${t}:${i}`, 'x'.repeat(60), 600_000)
       await turn()
     }
-    assert.equal(first.store.local.getLocal('replay:0:0'), undefined, 'the small budget overwrote live records')
-    assert.equal(first.store.wouldRemember('replay:0:0', 1_800_000_000_003), false)
-    const [size] = await first.db.all<{ bytes: number }>('SELECT COALESCE(SUM(LENGTH(records)), 0) AS bytes FROM wxmp_store_journal')
-    assert.ok(Number(size!.bytes) <= 3 * budgetBytes, `journal holds ${size!.bytes} bytes`)
+    assert.equal(first.local.getLocal('replay:0:0'), undefined, 'the small budget overwrote live records')
+    assert.equal(first.wouldRemember('replay:0:0', 1_800_000_000_003), false)
+    assert.ok(journalBytes(dir) <= 2.5 * budgetBytes, `journal holds ${journalBytes(dir)} bytes`)
     await first.close()
-    const second = await openOn(file, { now: () => now, budgetBytes })
-    assert.equal(second.store.wouldRemember('replay:0:0', 1_800_000_000_003), false, 'after the restart, by the horizon the journal kept')
-    assert.equal(second.store.local.getLocal('replay:399:19'), 'x'.repeat(60), 'the newest records are back')
+    const second = await DurableArenaStore.open(dir, { now: () => now, budgetBytes })
+    assert.equal(second.wouldRemember('replay:0:0', 1_800_000_000_003), false, 'after the restart, by the horizon the journal kept')
+    assert.equal(second.local.getLocal('replay:399:19'), 'x'.repeat(60), 'the newest records are back')
     await second.close()
-  })
-
-  test('a journal write rides the group commit of the same turn: one transaction with the other statements', async () => {
-    const file = join(dir, `e${++files}.db`)
-    const { db, store, close } = await openOn(file)
-    await db.exec('CREATE TABLE t (x INTEGER)')
-    let commits = 0
-    const raw = (db as unknown as { db: { exec(sql: string): unknown } }).db
-    const exec = raw.exec.bind(raw)
-    raw.exec = (sql: string) => {
-      if (sql === 'COMMIT') commits++
-      return exec(sql)
-    }
-    const inserted = db.run('INSERT INTO t (x) VALUES (1)')
-    store.local.addLocal('replay:q', 'd', 600_000)
-    await inserted
-    assert.equal(commits, 1, 'one COMMIT for the row and the journal')
-    const [row] = await db.all<{ n: number }>('SELECT COUNT(*) AS n FROM wxmp_store_journal')
-    assert.equal(Number(row!.n), 1)
-    await close()
   })
 })

@@ -35,12 +35,16 @@ export class ForgottenKeys {
     this.rotateAt = now + spanMs
   }
 
-  /** Records that the key with this hash was let go while live. */
-  add(hash: number, now: number): void {
+  /**
+   * Records that the key was let go while live. `hash` and `other` are two independent 32-bit
+   * hashes of it: two keys meet only if both agree (one alone, with a million keys in the
+   * filter, would refuse about one genuine query in four thousand).
+   */
+  add(hash: number, other: number, now: number): void {
     this.rotate(now)
     const bits = this.bits
     let h = first(hash)
-    const step = second(hash)
+    const step = second(other)
     for (let i = 0; i < this.hashes; i++) {
       const bit = h % bits
       this.current[bit >>> 5]! |= 1 << (bit & 31)
@@ -50,14 +54,14 @@ export class ForgottenKeys {
   }
 
   /** False when the key was surely never let go within the last span; true when it may have been. */
-  mayContain(hash: number, now: number): boolean {
+  mayContain(hash: number, other: number, now: number): boolean {
     this.rotate(now)
     if (this.count === 0 && this.previousCount === 0) return false
     const bits = this.bits
     let inCurrent = this.count > 0
     let inPrevious = this.previousCount > 0
     let h = first(hash)
-    const step = second(hash)
+    const step = second(other)
     for (let i = 0; i < this.hashes && (inCurrent || inPrevious); i++) {
       const bit = h % bits
       const mask = 1 << (bit & 31)
@@ -88,9 +92,20 @@ function first(hash: number): number {
   return (h ^ (h >>> 12)) >>> 0
 }
 
-/** A second hash from the first (double hashing): a murmur-style mix, odd so the probes cover the table. */
+/** The probe step from the other hash (double hashing): a murmur-style mix, odd so the probes cover the table. */
 function second(hash: number): number {
   let h = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b)
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
   return ((h ^ (h >>> 16)) | 1) >>> 0
+}
+
+/** A 32-bit hash of bytes independent of the arena's FNV one (a multiply-rotate mix with another seed). */
+export function otherHash(bytes: Buffer, start: number, length: number): number {
+  let h = 0x9e3779b9
+  for (let i = 0; i < length; i++) {
+    h = Math.imul(h ^ bytes[start + i]!, 0x5bd1e995)
+    h ^= h >>> 13
+  }
+  h = Math.imul(h ^ (h >>> 15), 0x27d4eb2d)
+  return (h ^ (h >>> 16)) >>> 0
 }

@@ -23,6 +23,7 @@ export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
           getLocal: (key) => inner.getLocal(prefix + key),
           setLocal: (key, value, ttlMs) => inner.setLocal(prefix + key, value, ttlMs),
           deleteLocalIf: (key, expected) => inner.deleteLocalIf(prefix + key, expected),
+          ...(inner.whenDurable === undefined ? {} : { whenDurable: () => inner.whenDurable!() }),
         }
   return {
     kind: store.kind,

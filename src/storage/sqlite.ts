@@ -1,9 +1,7 @@
 import type Database from 'better-sqlite3'
 import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
 import { checkSqlIdentifier } from './sql-identifier.js'
-import { resolve } from 'node:path'
 import { openSqlite } from './sqlite-open.js'
-import { shareCheckpointer } from './sqlite-checkpointer.js'
 import { storageError } from './storage-error.js'
 import type { KeyValueStore } from './types.js'
 
@@ -36,15 +34,13 @@ export class SqliteStore implements KeyValueStore {
   private readonly purgeIntervalMs: number
   private nextPurgeAt = 0
   private readonly statements: ReturnType<typeof prepare>
-  private readonly checkpoints: ReturnType<typeof shareCheckpointer> | undefined
 
   constructor(filename: string, options: SqliteStoreOptions = {}) {
     const table = checkSqlIdentifier('table', options.table ?? 'wxmp_kv')
     this.where = `SQLite ${filename}`
     this.now = options.now ?? Date.now
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000
-    const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))
-    this.db = openSqlite(filename, busyTimeoutMs)
+    this.db = openSqlite(filename, Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000)))
     try {
       this.db.exec(
         `CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER) WITHOUT ROWID;
@@ -55,8 +51,6 @@ export class SqliteStore implements KeyValueStore {
       this.db.close()
       throw storageError(this.where, 'open', err, 'is the file a wxmp or other SQLite database?')
     }
-    // checkpoints on the file's worker thread, as for the records (src/storage/sqlite-checkpointer.ts)
-    this.checkpoints = filename === ':memory:' || filename === '' ? undefined : shareCheckpointer(resolve(filename), this.db, busyTimeoutMs)
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
@@ -108,7 +102,6 @@ export class SqliteStore implements KeyValueStore {
   }
 
   async close(): Promise<void> {
-    await this.checkpoints?.release()
     if (this.db.open) this.db.close()
   }
 
@@ -130,8 +123,6 @@ export class SqliteStore implements KeyValueStore {
       return fn()
     } catch (err) {
       throw storageError(this.where, operation, err)
-    } finally {
-      this.checkpoints?.committed()
     }
   }
 }

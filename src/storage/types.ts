@@ -46,4 +46,10 @@ export interface LocalStore {
   setLocal(key: string, value: unknown, ttlMs: number): void
   /** Deletes the key only while it still holds `expected` (the same object, or an equal value on ArenaStore). */
   deleteLocalIf(key: string, expected: unknown): boolean
+  /**
+   * On a store that also writes its records to disk (the server's journaled store): resolves
+   * once everything written so far is committed, undefined when it already is. An answer that
+   * must survive a crash once it has left (the deduper's stored reply) waits for it.
+   */
+  whenDurable?(): Promise<void> | undefined
 }
