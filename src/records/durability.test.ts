@@ -71,7 +71,9 @@ async function assertAllIntact(url: string, options: OpenRecordsOptions, run: st
     for (const [n, reportedId] of reported) {
       let id = reportedId
       if (typeof reportedId === 'string') {
-        const [appId, msgKey] = JSON.parse(reportedId.slice('log:'.length)) as [string, string]
+        const colon = reportedId.indexOf(':', 4)
+        const length = Number(reportedId.slice(4, colon))
+        const [appId, msgKey] = [reportedId.slice(colon + 1, colon + 1 + length), reportedId.slice(colon + 1 + length)]
         const rows = await records.database.all<{ id: number; deliveries: number }>('SELECT id, deliveries FROM wxmp_messages WHERE app_id = ? AND msg_key = ?', [appId, msgKey])
         assert.equal(rows.length, 1, `message ${n} (${reportedId}) was reported written but is missing`)
         assert.equal(Number(rows[0]!.deliveries), 1, `message ${n} was loaded more than once`)

@@ -93,7 +93,7 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
     const { records, log, close } = await open()
     try {
       await assert.rejects(log.recordInbound({ ...inbound(4), receivedAt: 1_700_000_000 }), /receivedAt/)
-      await assert.rejects(log.recordOutcome('log:["wx","m:4"]', { replyXml: undefined, replyVia: 'sideways' as 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), /replyVia/)
+      await assert.rejects(log.recordOutcome('log:2:wxm:4', { replyXml: undefined, replyVia: 'sideways' as 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), /replyVia/)
       await assert.rejects(log.recordOutcome('log:nonsense', { replyXml: undefined, replyVia: 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), TypeError)
       assert.deepEqual(await records.messages.recent({ limit: 5 }), [])
     } finally {

@@ -10,6 +10,7 @@ const Database = require(workerData.driver)
 const db = new Database(workerData.filename, { fileMustExist: true })
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs)
 db.pragma('synchronous = NORMAL')
+db.pragma('cache_size = -8000') // a load's dirty pages fit, so none is written twice
 db.pragma('wal_autocheckpoint = 0') // this thread checkpoints, between batches
 const fs = require('node:fs')
 let checkpointedAt = Date.now()
@@ -65,64 +66,123 @@ function sqlOf(op) {
   return texts.get(op.kind === 4 ? op.steps[0] && op.steps[0].statement : op.statement) || 'batch'
 }
 // The message log's records, appended to files on the event loop (src/records/logged-recorder.ts),
-// loaded here in one transaction: an inbound record and its outcome in the same load become one
-// INSERT; an outcome whose inbound was loaded before updates the row by (app_id, msg_key). The
-// files' offsets are saved in the same transaction, so a record is loaded exactly once.
+// loaded here in one transaction, streamed in 256 KiB reads with a bounded window of rows: an
+// inbound record waits in the window for its outcome (usually a few records on), so that the
+// two become one INSERT; an outcome whose row was inserted before updates it by (app_id,
+// msg_key). The files' offsets are saved in the same transaction: each record loads once.
+// A record: u32 length (all of it), u8 kind (1 inbound, 2 outcome), u8 field count, then each
+// field as u8 tag (0 null, 1 f64, 2 u32 length + UTF-8).
+let READ = Buffer.allocUnsafeSlow(256 * 1024)
+const WINDOW = 2048
+function decodeRecord(buf, at) {
+  const fields = new Array(buf[at + 5])
+  let p = at + 6
+  for (let i = 0; i < fields.length; i++) {
+    const tag = buf[p++]
+    if (tag === 0) fields[i] = null
+    else if (tag === 1) {
+      fields[i] = buf.readDoubleLE(p)
+      p += 8
+    } else if (tag === 2) {
+      const length = buf.readUInt32LE(p)
+      fields[i] = buf.utf8Slice(p + 4, p + 4 + length)
+      p += 4 + length
+    } else throw new Error('unknown field tag ' + tag)
+  }
+  return fields
+}
 function ingest(op) {
-  const rows = []
-  const byRef = new Map()
-  const updates = []
+  const insert = prepare(op.insert, false)
+  const insertDone = prepare(op.insertDone, false)
+  const update = prepare(op.outcome, false)
+  const state = prepare(op.state, false)
+  const waiting = new Map() // ref -> { params, outcome }, oldest first
+  let rows = 0
+  let updates = 0
   let bad = 0
+  const put = (row) => {
+    if (row.outcome === undefined) insert.run(...row.params)
+    else insertDone.run(...row.params, ...row.outcome)
+    rows++
+  }
+  const record = (kind, fields) => {
+    if (kind === 1) {
+      const ref = fields[0]
+      const earlier = waiting.get(ref)
+      if (earlier !== undefined) {
+        waiting.delete(ref) // a retry recorded again: the first goes in first
+        put(earlier)
+      }
+      waiting.set(ref, { params: fields.slice(1), outcome: undefined })
+      if (waiting.size > WINDOW) {
+        const [oldest, row] = waiting.entries().next().value
+        waiting.delete(oldest)
+        put(row)
+      }
+    } else if (kind === 2) {
+      // ref, app_id, msg_key, then the outcome's six values
+      const row = waiting.get(fields[0])
+      const outcome = fields.slice(3)
+      if (row !== undefined) row.outcome = outcome
+      else {
+        update.run(...outcome, fields[1], fields[2])
+        updates++
+      }
+    } else bad++
+  }
   for (const [path, from, to] of op.ranges) {
     const fd = fs.openSync(path, 'r')
-    const buf = Buffer.allocUnsafe(to - from)
-    let done = 0
     try {
-      while (done < buf.length) {
-        const n = fs.readSync(fd, buf, done, buf.length - done, from + done)
-        if (n === 0) break
-        done += n
+      let at = from // file offset of READ[0]
+      let have = 0 // bytes in READ
+      while (at + have < to || have > 0) {
+        if (at + have < to && have < READ.length) {
+          const n = fs.readSync(fd, READ, have, Math.min(READ.length - have, to - at - have), at + have)
+          if (n === 0 && have === 0) break
+          have += n
+        }
+        let p = 0
+        while (p + 6 <= have) {
+          const length = READ.readUInt32LE(p)
+          if (length < 6) {
+            bad++
+            p = have
+            at = to // unreadable from here on: the rest is skipped, once
+            break
+          }
+          if (p + length > have) break
+          try {
+            record(READ[p + 4], decodeRecord(READ, p))
+          } catch (err) {
+            if (err && err.code) throw err // SQLite failed: the load fails
+            bad++
+          }
+          p += length
+        }
+        if (p === 0 && have > 0) {
+          if (at + have >= to) {
+            bad++ // a record cut short (the writer died mid-write)
+            break
+          }
+          const length = READ.readUInt32LE(0)
+          if (length > READ.length) {
+            const grown = Buffer.allocUnsafeSlow(length)
+            READ.copy(grown, 0, 0, have)
+            READ = grown
+          }
+          continue
+        }
+        READ.copy(READ, 0, p, have)
+        at += p
+        have -= p
       }
     } finally {
       fs.closeSync(fd)
     }
-    const text = buf.toString('utf8', 0, done)
-    let start = 0
-    for (;;) {
-      const end = text.indexOf('\\n', start)
-      if (end === -1) break
-      const line = text.slice(start, end)
-      start = end + 1
-      let record
-      try {
-        record = JSON.parse(line)
-      } catch {
-        bad++
-        continue
-      }
-      if (record[0] === 'i') {
-        const row = { params: record.slice(2), outcome: undefined }
-        rows.push(row)
-        byRef.set(record[1], row)
-      } else if (record[0] === 'o') {
-        const row = byRef.get(record[1])
-        const outcome = record.slice(4)
-        if (row !== undefined && row.outcome === undefined) row.outcome = outcome
-        else updates.push(outcome.concat([record[2], record[3]]))
-      } else bad++
-    }
   }
-  const insert = prepare(op.insert, false)
-  const insertDone = prepare(op.insertDone, false)
-  const outcome = prepare(op.outcome, false)
-  const state = prepare(op.state, false)
-  for (const row of rows) {
-    if (row.outcome === undefined) insert.run(...row.params)
-    else insertDone.run(...row.params, ...row.outcome)
-  }
-  for (const update of updates) outcome.run(...update)
+  for (const row of waiting.values()) put(row)
   for (const [path, , to] of op.ranges) state.run(path, to)
-  return { rows: rows.length, updates: updates.length, bad }
+  return { rows, updates, bad }
 }
 function runOne(op) {
   if (op.kind === 5) return ingest(op)
@@ -179,7 +239,8 @@ parentPort.on('message', (message) => {
       }
       continue
     }
-    if (!own && !db.inTransaction && ops.length - i > 1) {
+    // a load always runs in a transaction: its rows and its saved offsets commit together
+    if (!own && !db.inTransaction && (ops.length - i > 1 || op.kind === 5)) {
       try {
         db.exec('BEGIN IMMEDIATE')
         own = true
@@ -200,8 +261,9 @@ parentPort.on('message', (message) => {
     }
   }
   commit(ops.length)
-  // the WAL back into the file, off the event loop and at most five times a second
-  if (Date.now() - checkpointedAt >= 200) {
+  // the WAL back into the file, off the event loop, once a second: a page changed by many
+  // loads in between (the per-follower index) is copied once
+  if (Date.now() - checkpointedAt >= 5000) {
     checkpointedAt = Date.now()
     try {
       db.pragma('wal_checkpoint(PASSIVE)')

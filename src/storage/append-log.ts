@@ -33,7 +33,8 @@ export class AppendLog {
   private buf = Buffer.allocUnsafeSlow(64 * 1024)
   private length = 0
   private scheduled = false
-  private waiters: Array<{ resolve(): void; reject(err: unknown): void }> = []
+  /** The promise of this turn's write, shared by everyone who waits for it. */
+  private turn: { promise: Promise<void>; resolve(): void; reject(err: unknown): void } | undefined
   private readonly segmentBytes: number
   private closed = false
   /** The segment being written. */
@@ -83,13 +84,13 @@ export class AppendLog {
   appendText(text: string): void {
     const most = text.length * 3
     const { buf, at } = this.reserve(most)
-    this.shrink(most - buf.write(text, at, most, 'utf8'))
+    this.shrink(most - (buf as Buffer & { utf8Write(text: string, at: number, max: number): number }).utf8Write(text, at, most))
   }
 
   /** Appends bytes. */
-  append(bytes: Uint8Array, start = 0, end = bytes.length): void {
+  append(bytes: Buffer, start = 0, end = bytes.length): void {
     const { buf, at } = this.reserve(end - start)
-    buf.set(bytes.subarray(start, end), at)
+    bytes.copy(buf, at, start, end)
   }
 
   /**
@@ -98,7 +99,16 @@ export class AppendLog {
    */
   written(): Promise<void> {
     if (this.length === 0 && !this.scheduled) return Promise.resolve()
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }))
+    if (this.turn === undefined) {
+      let resolve!: () => void
+      let reject!: (err: unknown) => void
+      const promise = new Promise<void>((yes, no) => {
+        resolve = yes
+        reject = no
+      })
+      this.turn = { promise, resolve, reject }
+    }
+    return this.turn.promise
   }
 
   /** Writes what this turn appended now (the turn's end does it anyway). */
@@ -108,7 +118,13 @@ export class AppendLog {
     if (this.length > 0 && !this.closed) {
       try {
         let done = 0
+        const t0 = DEV ? process.hrtime.bigint() : 0n
         while (done < this.length) done += writeSync(this.fd, this.buf, done, this.length - done)
+        if (DEV) {
+          devStats.calls++
+          devStats.bytes += this.length
+          devStats.ns += Number(process.hrtime.bigint() - t0)
+        }
         this.size += this.length
         this.options.onWritten?.(this.segment, this.size)
       } catch (err) {
@@ -125,12 +141,11 @@ export class AppendLog {
       if (this.buf.length > 1024 * 1024) this.buf = Buffer.allocUnsafeSlow(64 * 1024) // a burst's buffer is let go
       if (this.size >= this.segmentBytes) this.rotate()
     }
-    const waiters = this.waiters
-    this.waiters = []
-    for (const waiter of waiters) {
-      if (failure === undefined) waiter.resolve()
-      else waiter.reject(failure)
-    }
+    const turn = this.turn
+    this.turn = undefined
+    if (turn === undefined) return
+    if (failure === undefined) turn.resolve()
+    else turn.reject(failure)
   }
 
   /** Deletes a finished segment (never the one being written). */
@@ -183,3 +198,7 @@ export function segmentsOf(dir: string, prefix: string): number[] {
     return match === null ? [] : [Number(match[1])]
   }).sort((a, b) => a - b)
 }
+
+const DEV = process.env.WXMP_DEV_STATS !== undefined
+const devStats = { calls: 0, bytes: 0, ns: 0 }
+if (DEV) process.on('exit', () => process.stderr.write(`append-log writes ${devStats.calls}, ${(devStats.bytes / devStats.calls).toFixed(0)} B each, ${(devStats.ns / devStats.calls / 1000).toFixed(1)} µs each\n`))
