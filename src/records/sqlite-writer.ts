@@ -97,7 +97,7 @@ export class SqliteWriter {
   static start(filename: string, busyTimeoutMs: number): SqliteWriter | undefined {
     try {
       const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-      return new SqliteWriter(new Worker(WORKER_SOURCE, { eval: true, execArgv: process.env.WXMP_DEV_WORKER_ARGS === undefined ? [] : process.env.WXMP_DEV_WORKER_ARGS.split(' '), workerData: { filename, busyTimeoutMs, driver }, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } }))
+      return new SqliteWriter(new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { filename, busyTimeoutMs, driver }, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } }))
     } catch {
       return undefined
     }

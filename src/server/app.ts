@@ -16,6 +16,7 @@ import type { Context } from '../context.js'
 import type { SpoolingRecorder } from '../records/spool.js'
 import { ResilientStore } from '../storage/resilient.js'
 import { openServerStores } from './stores.js'
+import { boundYoungGeneration } from './young-generation.js'
 import { WxmpMetrics } from './metrics.js'
 import { RateLimiter, rateLimitGuard } from './rate-limit.js'
 
@@ -73,6 +74,8 @@ export { openSharedStore } from './stores.js'
 export async function startServer(options: StartServerOptions): Promise<WxmpServer> {
   const { config } = options
   const logger = options.logger ?? createLogger({ level: config.logLevel })
+  // the young generation stays a few MiB instead of V8's 32 (src/server/young-generation.ts)
+  const youngGeneration = boundYoungGeneration()
   // stores, records and spool as `npm start` runs them (src/server/stores.ts)
   const stores = await openServerStores(config, { logger, ...(options.spoolDir === undefined ? {} : { spoolDir: options.spoolDir }) })
   const { store, sharedStore, records, spool } = stores
@@ -153,6 +156,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
       if (!drained) logger.warn({ running: bot.backgroundCount }, 'shutdown: handlers still running after the drain timeout')
       await stopped
       await stores.close()
+      youngGeneration.stop()
     },
   }
 }

@@ -118,13 +118,7 @@ export class AppendLog {
     if (this.length > 0 && !this.closed) {
       try {
         let done = 0
-        const t0 = DEV ? process.hrtime.bigint() : 0n
         while (done < this.length) done += writeSync(this.fd, this.buf, done, this.length - done)
-        if (DEV) {
-          devStats.calls++
-          devStats.bytes += this.length
-          devStats.ns += Number(process.hrtime.bigint() - t0)
-        }
         this.size += this.length
         this.options.onWritten?.(this.segment, this.size)
       } catch (err) {
@@ -199,6 +193,3 @@ export function segmentsOf(dir: string, prefix: string): number[] {
   }).sort((a, b) => a - b)
 }
 
-const DEV = process.env.WXMP_DEV_STATS !== undefined
-const devStats = { calls: 0, bytes: 0, ns: 0 }
-if (DEV) process.on('exit', () => process.stderr.write(`append-log writes ${devStats.calls}, ${(devStats.bytes / devStats.calls).toFixed(0)} B each, ${(devStats.ns / devStats.calls / 1000).toFixed(1)} µs each\n`))

@@ -7,10 +7,8 @@ import type { KeyValueStore, LocalStore } from './types.js'
 
 export interface ArenaStoreOptions {
   /**
-   * Bytes for the records, outside the JS heap. Default 32 MiB: the replay guard's and the
-   * deduper's records take about 0.8 KB per plaintext message (1 KB in safe mode, where the
-   * stored answer is encrypted), so about 40 000 messages: WeChat's 15 s of retries are covered
-   * up to some 2 500 messages/s. Beyond that the oldest records give way (see `rememberedSince`).
+   * Bytes for the records, outside the JS heap. Default DEFAULT_BUDGET (24 MiB). Beyond it the
+   * oldest records give way (see `wouldRemember`).
    */
   budgetBytes?: number
   /** Injected clock (ms), for tests that move time. */
@@ -28,14 +26,22 @@ export interface ArenaStoreOptions {
    */
   horizon?: number
   /**
-   * Memory for the filter of keys let go while live (see ForgottenKeys). Default 4 MiB: a few
-   * bits per key for millions of overwritten records before false positives count.
+   * Memory for the filter of keys let go while live (see ForgottenKeys), taken on the first
+   * record let go. Default 2 MiB: false positives stay negligible up to about a million keys
+   * let go within one span (11 minutes).
    */
   forgottenKeysBytes?: number
 }
 
 /** False for a string with a lone surrogate, which UTF-8 cannot carry (String.prototype.isWellFormed, Node 20). */
 const wellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/**
+ * The default budget, 24 MiB: the replay guard's and the deduper's records take about 0.65 KB
+ * per plaintext message (0.9 KB in safe mode, where the stored answer is encrypted), so about
+ * 36 000 messages are kept: WeChat's 15 s of retries up to some 2 400 messages/s.
+ */
+export const DEFAULT_BUDGET = 24 * 2 ** 20
 
 /** How long a let-go key stays known (one to two spans): past the replay guard's 10-minute TTL. */
 const FORGOTTEN_SPAN_MS = 11 * 60_000
@@ -77,14 +83,14 @@ export class ArenaStore implements KeyValueStore, LocalStore {
   private readonly forgottenKeysBytes: number
 
   constructor(options: ArenaStoreOptions = {}) {
-    const budget = Math.floor(options.budgetBytes ?? 32 * 2 ** 20)
+    const budget = Math.floor(options.budgetBytes ?? DEFAULT_BUDGET)
     if (!(budget >= 64 * 1024)) throw new RangeError(`ArenaStore budgetBytes must be at least 64 KiB, got ${String(options.budgetBytes)}`)
     this.arena = new Arena(budget, randomBytes(4).readUInt32LE(0))
     this.now = options.now ?? Date.now
     this.onRecord = options.onRecord
     this.onRewind = options.onRewind
     this.timeHorizon = options.horizon ?? 0
-    this.forgottenKeysBytes = options.forgottenKeysBytes ?? 4 * 2 ** 20
+    this.forgottenKeysBytes = options.forgottenKeysBytes ?? 2 * 2 ** 20
     this.arena.onForget = (at, now) => this.forget(at, now)
   }
 

@@ -21,12 +21,12 @@ import { join } from 'node:path'
 import type { Logger } from '../logger.js'
 import { AppendLog } from './append-log.js'
 import { HEADER_BYTES, KIND_DELETE, readRecords, type ArenaRecord } from './arena.js'
-import { ArenaStore } from './arena-store.js'
+import { ArenaStore, DEFAULT_BUDGET } from './arena-store.js'
 import { claimPrefix, instancePrefix, orphanFiles, releasePrefix } from './instance-files.js'
 import type { KeyValueStore, LocalStore } from './types.js'
 
 export interface DurableArenaStoreOptions {
-  /** Bytes for the records in memory (see ArenaStore). Default 32 MiB. */
+  /** Bytes for the records in memory (see ArenaStore). Default 24 MiB. */
   budgetBytes?: number
   now?: () => number
   /** Where the one warning about a failed journal write goes. */
@@ -60,7 +60,7 @@ export class DurableArenaStore implements KeyValueStore {
     private readonly options: DurableArenaStoreOptions,
   ) {
     this.now = options.now ?? Date.now
-    const budget = options.budgetBytes ?? 32 * 2 ** 20
+    const budget = options.budgetBytes ?? DEFAULT_BUDGET
     // segments of half a budget, the last three kept: at least a budget of the newest records
     this.keep = 3
     this.log = new AppendLog(dir, instancePrefix('journal'), {
