@@ -1,5 +1,6 @@
 import { WxmpError } from '../errors.js'
 import { optionalString, requireCount, requireOneOf, requireString, requireTimeMs } from './check.js'
+import { PgMessageBatch } from './pg-batch.js'
 import type { SqlDatabase, SqlParam } from './sql-database.js'
 
 /** One inbound message or event as the webhook received it. */
@@ -101,21 +102,29 @@ export class MessageLog {
    */
   beforeRead: (() => Promise<void>) | undefined
 
+  /** On PostgreSQL, the writes of one event-loop turn share one round trip (src/records/pg-batch.ts). */
+  private readonly batch: PgMessageBatch | undefined
+
   constructor(
     private readonly db: SqlDatabase,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.batch = db.kind === 'postgres' ? new PgMessageBatch(db, { insert: INSERT, outcome: UPDATE_OUTCOME }) : undefined
+  }
 
   /** Writes the message (committed when this resolves) and returns its row id. */
   async recordInbound(message: InboundMessage): Promise<number> {
+    const params = inboundParams(message)
+    if (this.batch !== undefined) return this.batch.insert(params)
     await this.beforeRead?.() // an appended record of the same message goes in first
-    return Number(await this.db.value<number>(INSERT, inboundParams(message)))
+    return Number(await this.db.value<number>(INSERT, params))
   }
 
   /** Records the reply and how it left. Calling it again (a late customer-service reply) overwrites. */
   async recordOutcome(id: number | string, outcome: MessageOutcome): Promise<void> {
     const rowId = requireRowId(id)
-    const changed = await this.db.run(UPDATE_OUTCOME, [...outcomeParams(outcome, this.now()), rowId])
+    const params = [...outcomeParams(outcome, this.now()), rowId]
+    const changed = this.batch !== undefined ? ((await this.batch.outcome(params)) ? 1 : 0) : await this.db.run(UPDATE_OUTCOME, params)
     if (changed === 0) {
       throw new WxmpError('WX_ERR_STORAGE', `message log has no row with id ${rowId}: was it pruned, or is the id from another database?`)
     }
