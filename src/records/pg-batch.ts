@@ -6,6 +6,11 @@
  * statement per message ("resolved" still means "committed"). If a batch fails, its rows are
  * tried one by one, so that one bad row rejects only its own promise.
  *
+ * While one turn's statements are on their way, the next turns' rows wait and go together when
+ * they are back: under load a statement then carries many turns (the writes to PostgreSQL's
+ * socket, each of which wakes it, are what a row costs most), and an idle server still writes
+ * every turn at once.
+ *
  * A key that appears twice in one turn (WeChat's retry recorded again) would make PostgreSQL
  * refuse the whole INSERT ("cannot affect row a second time"): the second goes in the next
  * statement of the same flush. Same for an outcome written twice: the later one wins.
@@ -28,6 +33,7 @@ export class PgMessageBatch {
   private inbound: Pending<number>[] = []
   private outcomes: Pending<boolean>[] = []
   private scheduled = false
+  private flushing = false
 
   constructor(
     private readonly db: SqlDatabase,
@@ -52,17 +58,25 @@ export class PgMessageBatch {
   }
 
   private schedule(): void {
-    if (this.scheduled) return
+    if (this.scheduled || this.flushing) return
     this.scheduled = true
-    setImmediate(() => {
-      this.scheduled = false
-      const inbound = this.inbound
-      const outcomes = this.outcomes
-      this.inbound = []
-      this.outcomes = []
-      // inserts first: an outcome of the same turn may be for a row inserted by it
-      void this.flushInbound(inbound).then(() => this.flushOutcomes(outcomes))
-    })
+    setImmediate(this.flush)
+  }
+
+  private readonly flush = () => {
+    this.scheduled = false
+    const inbound = this.inbound
+    const outcomes = this.outcomes
+    this.inbound = []
+    this.outcomes = []
+    this.flushing = true
+    // inserts first: an outcome of the same turn may be for a row inserted by it
+    void this.flushInbound(inbound)
+      .then(() => this.flushOutcomes(outcomes))
+      .finally(() => {
+        this.flushing = false
+        if (this.inbound.length > 0 || this.outcomes.length > 0) this.schedule()
+      })
   }
 
   private async flushInbound(all: Pending<number>[]): Promise<void> {

@@ -87,7 +87,7 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     // late replies, ctx.send and "typing…" use the same token store as `wxmp token` and other instances
     bot.setApiFactory(() => createWechatApiFromConfig(config, sharedStore, { logger, onCall: (call) => metrics.recordApiCall(call) }))
   }
-  bot.use(followerTracking(records, config.appId ?? '', logger))
+  bot.use(followerTracking(spool ?? records.followers, config.appId ?? '', logger))
   await (options.setup ?? installEchoBot)(bot)
   const lateProblem = lateDeliveryProblem(bot)
   // in development (generated Token, the echo bot) nothing is slow yet: a note, not a warning
@@ -161,13 +161,18 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
   }
 }
 
-/** Records every subscribe and unsubscribe (time and QR scene) before the user's handlers run. */
-function followerTracking(records: Records, appId: string, logger: Logger) {
+/**
+ * Records every subscribe and unsubscribe (time and QR scene) before the user's handlers run;
+ * through the spool when there is one, so that a change made while the database is down is
+ * written when it is back.
+ */
+function followerTracking(followers: Pick<SpoolingRecorder, 'recordFollower'> | Records['followers'], appId: string, logger: Logger) {
   return async (ctx: Context, next: () => Promise<void>) => {
     const event = ctx.event
     if (event === 'subscribe' || event === 'unsubscribe') {
       try {
-        await records.followers.record({ appId, openid: ctx.openid, event, at: ctx.message.CreateTime * 1000, scene: event === 'subscribe' ? (ctx.scene ?? null) : null })
+        const change = { appId, openid: ctx.openid, event: event as 'subscribe' | 'unsubscribe', at: ctx.message.CreateTime * 1000, scene: event === 'subscribe' ? (ctx.scene ?? null) : null }
+        await ('recordFollower' in followers ? followers.recordFollower(change) : followers.record(change))
       } catch (err) {
         logger.error({ code: 'WX_ERR_STORAGE', err: (err as Error).message }, 'follower record failed')
       }

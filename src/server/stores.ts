@@ -66,7 +66,7 @@ export async function openServerStores(config: WxmpConfig, options: ServerStores
     const spoolDir = options.spoolDir ?? (appended === undefined ? defaultSpoolDir(config.databaseUrl) : undefined)
     const spool =
       config.messageLog && spoolDir !== undefined
-        ? await SpoolingRecorder.open(appended ?? records.messages, { dir: spoolDir, logger, probe: () => records.messages.recent({ limit: 1 }) })
+        ? await SpoolingRecorder.open(appended ?? records.messages, { dir: spoolDir, logger, probe: () => records.messages.recent({ limit: 1 }), followers: records.followers })
         : undefined
     const recorder = config.messageLog ? (spool ?? appended ?? records.messages) : undefined
     // one Redis or one database can serve several accounts: every key is namespaced by account
