@@ -23,6 +23,7 @@ import { pooledRandomBytes } from '../src/pipeline/crypto.js'
 import { machineLine, describeMachine } from './machine.js'
 import { ACCOUNT, buildPool, type PooledRequest } from './requests.js'
 import { openDefaultPath, type DefaultPath } from './default-path.js'
+import { rulesStages } from './rules-micro.js'
 
 interface Stage {
   name: string
@@ -129,6 +130,9 @@ function defaultPathStage(mode: 'plain' | 'aes', list: Array<PooledRequest & { q
     close: async () => (path === undefined ? undefined : (await path).close()),
   }
 }
+
+// replies without code (bench/rules-micro.ts): 5 000 keyword rules
+stages.push(...rulesStages(plain))
 
 console.log(`wxmp micro-benchmarks: ${machineLine(describeMachine())}`)
 console.log(`µs per operation (wall clock, then the process's CPU time: steadier on a busy machine), median of ${BATCHES} batches of ${PER_BATCH}\n`)

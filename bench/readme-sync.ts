@@ -39,19 +39,78 @@ export function withSection(readme: string, section: string, file: string): stri
   return `${readme.slice(0, start + START.length)}\n${section}\n${readme.slice(end)}`
 }
 
-/** The marked region of a README, as written by withSection. */
+/**
+ * The marked region of a README, as written by withSection, in the words of RESULTS.md: the
+ * Chinese README's headers and labels are read back through the same table that translated
+ * them, so a check compares the numbers whatever the language.
+ */
 export function sectionOf(readme: string): string | undefined {
   const start = readme.indexOf(START)
   const end = readme.indexOf(END)
   if (start === -1 || end === -1 || end < start) return undefined
-  return readme.slice(start + START.length, end).trim()
+  return untranslated(readme.slice(start + START.length, end).trim())
+}
+
+/** English → 中文 for the headers and labels of the tables (whole cells); numbers stay as they are. */
+const ZH_CELLS: readonly (readonly [string, string])[] = [
+  ['Server', '服务器'],
+  ['Mode', '模式'],
+  ['Requests/s', '请求/秒'],
+  ['p50 ms', 'p50 毫秒'],
+  ['p99 ms', 'p99 毫秒'],
+  ['Peak RSS MB', '峰值 RSS MB'],
+  ['Server CPU µs/req (kernel)', '服务端 CPU 微秒/请求 (内核)'],
+  ['Server CPU', '服务端 CPU'],
+  ['Generator CPU', '压测端 CPU'],
+  ['Ratio (requests/s)', '比值 (请求/秒)'],
+  ['Measured', '实测'],
+  ['Goal', '目标'],
+  ['plaintext', '明文'],
+  ['safe (AES)', '安全模式 (AES)'],
+  ['wxmp (plaintext)', 'wxmp (明文)'],
+  ['wechat + Express 4 (plaintext)', 'wechat + Express 4 (明文)'],
+  ['co-wechat + Koa 2 (plaintext)', 'co-wechat + Koa 2 (明文)'],
+  ['bare node:http (ceiling)', '裸 node:http (上限)'],
+  ['wxmp (safe mode)', 'wxmp (安全模式)'],
+  ['wechat + Express 4 (safe mode)', 'wechat + Express 4 (安全模式)'],
+  ['co-wechat + Koa 2 (safe mode)', 'co-wechat + Koa 2 (安全模式)'],
+  ['wxmp (plaintext) + SQLite message log', 'wxmp (明文) + SQLite 消息日志'],
+  ['wxmp (plaintext) + Redis + PostgreSQL log', 'wxmp (明文) + Redis + PostgreSQL 日志'],
+  ['wxmp plaintext / wechat plaintext', 'wxmp 明文 / wechat 明文'],
+  ['wxmp plaintext / co-wechat plaintext', 'wxmp 明文 / co-wechat 明文'],
+  ['wxmp plaintext / bare node:http ceiling', 'wxmp 明文 / 裸 node:http 上限'],
+  ['wxmp safe mode / wechat safe mode', 'wxmp 安全模式 / wechat 安全模式'],
+  ['wxmp safe mode / co-wechat safe mode', 'wxmp 安全模式 / co-wechat 安全模式'],
+  ['wxmp + SQLite log / wxmp memory (cost of durability)', 'wxmp + SQLite 日志 / wxmp 内存 (持久化的代价)'],
+  ['wxmp + Redis + PostgreSQL / wxmp memory', 'wxmp + Redis + PostgreSQL / wxmp 内存'],
+]
+
+function mapCells(section: string, table: ReadonlyMap<string, string>, run: (line: string) => string): string {
+  return section
+    .split('\n')
+    .map((line) => (line.startsWith('|') ? line.split(' | ').map((cell) => {
+      const lead = cell.startsWith('| ') ? '| ' : ''
+      const trail = cell.endsWith(' |') ? ' |' : ''
+      const inner = cell.slice(lead.length, cell.length - trail.length)
+      return lead + (table.get(inner) ?? inner) + trail
+    }).join(' | ') : run(line)))
+    .join('\n')
+}
+
+/** The section as README.zh-CN.md shows it. */
+export function translatedSection(section: string): string {
+  return mapCells(section, new Map(ZH_CELLS.map(([en, zh]) => [en, zh])), (line) => line.replace(/^Run of (.+) on (.+):$/, '测试于 $1，机器：$2：'))
+}
+
+function untranslated(section: string): string {
+  return mapCells(section, new Map(ZH_CELLS.map(([en, zh]) => [zh, en])), (line) => line.replace(/^测试于 (.+?)，机器：(.+)：$/, 'Run of $1 on $2:'))
 }
 
 export function syncReadmes(resultsFile = `${root}bench/RESULTS.md`): void {
   const section = resultsSection(readFileSync(resultsFile, 'utf8'))
   for (const name of README_FILES) {
     const file = `${root}${name}`
-    writeFileSync(file, withSection(readFileSync(file, 'utf8'), section, name))
+    writeFileSync(file, withSection(readFileSync(file, 'utf8'), name === 'README.zh-CN.md' ? translatedSection(section) : section, name))
   }
 }
 

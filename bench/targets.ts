@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { Launch } from './server-process.js'
 import { ACCOUNT, type Mode } from './requests.js'
 
-export type TargetGroup = 'core' | 'storage' | 'baseline'
+export type TargetGroup = 'core' | 'storage' | 'baseline' | 'console'
 
 export interface Target {
   id: string
@@ -59,21 +59,24 @@ function wxmp(id: string, label: string, mode: Mode, group: TargetGroup, storage
 }
 
 /** A bench/targets/*.mjs script. */
-function script(id: string, label: string, file: string, mode: Mode, echoes = true): Target {
+function script(id: string, label: string, file: string, mode: Mode, echoes = true, group: TargetGroup = 'core', env: (workDir: string) => Record<string, string> = () => ({})): Target {
   return {
     id,
     label,
     mode,
-    group: 'core',
+    group,
     echoes,
     launch: (workDir) => ({
       command: node,
       args: [`${root}bench/targets/${file}`],
       cwd: workDir,
-      env: { ...baseEnv(), ...aesEnv(mode), BENCH_MODE: mode },
+      env: { ...baseEnv(), ...aesEnv(mode), BENCH_MODE: mode, ...env(workDir) },
     }),
   }
 }
+
+/** The operator console's scenario (bench/targets/console-live.mjs): run with --only wxmp-console-off,wxmp-console-live. */
+const consoleEnv = (watching: boolean) => (workDir: string) => ({ DATABASE_URL: `sqlite:${workDir}/wxmp.db`, WXMP_MESSAGE_LOG: '1', WXMP_LOG_LEVEL: 'warn', BENCH_CONSOLE: watching ? 'on' : 'off' })
 
 const memoryOnly = () => ({ DATABASE_URL: 'memory:', WXMP_MESSAGE_LOG: '0' })
 /** What `npm start` runs: the SQLite file (message log on, replay and dedup journaled), no Redis. */
@@ -97,6 +100,8 @@ export const TARGETS: Target[] = [
   script('wechat-aes', 'wechat + Express 4 (safe mode)', 'wechat-express.mjs', 'aes'),
   script('co-wechat-aes', 'co-wechat + Koa 2 (safe mode)', 'co-wechat-koa.mjs', 'aes'),
   wxmp('wxmp-redis-pg', 'wxmp + Redis + PostgreSQL log (plaintext)', 'plain', 'storage', () => ({ REDIS_URL: DURABLE.redisUrl, DATABASE_URL: DURABLE.postgresUrl, WXMP_MESSAGE_LOG: '1' })),
+  script('wxmp-console-off', 'wxmp (plaintext) + SQLite log, console off', 'console-live.mjs', 'plain', true, 'console', consoleEnv(false)),
+  script('wxmp-console-live', 'wxmp (plaintext) + SQLite log, console open and streaming', 'console-live.mjs', 'plain', true, 'console', consoleEnv(true)),
 ]
 
 /**

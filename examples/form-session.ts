@@ -1,9 +1,9 @@
 /**
  * A two-question form with sessions: the bot asks for a name, then a city, then confirms.
- * Run: npx tsx bin/wxmp.js serve --bot examples/form-session.ts (tsx loads TypeScript), then
+ * Run: npx wxmp serve --bot examples/form-session.ts (TypeScript loads through tsx), then
  * in another terminal: npx wxmp simulate text 报名
  */
-import { Bot, session, type Context, type SessionFlavor } from '../src/index.js'
+import { Bot, session, type Context, type SessionFlavor } from 'wxmp'
 
 interface Form {
   step: 'idle' | 'name' | 'city'

@@ -10,13 +10,13 @@
  * Run it against the fake WeChat server on one machine:
  *   npx wxmp fake-wechat                     # prints its URL, AppID and AppSecret
  *   WECHAT_API_BASE=<url> WECHAT_APPID=<appid> WECHAT_APPSECRET=<secret> \
- *     npx tsx bin/wxmp.js serve --bot examples/llm-bot.ts
+ *     npx wxmp serve --bot examples/llm-bot.ts
  *   npx wxmp simulate text 你好                              # quick: a passive reply
  *   npx wxmp simulate text 请详细解释一下量子计算的基本原理    # slow: interim, then customer service
  * With a real model, pass `llmBot(bot, { complete: (prompt) => yourClient.chat(prompt) })`.
  */
-import type { Bot, Context } from '../src/index.js'
-import { lateOptions } from '../src/index.js'
+import type { Bot, Context } from 'wxmp'
+import { lateOptions } from 'wxmp'
 
 /** Anything that turns a prompt into an answer (an LLM client, a search service…). */
 export interface Model {

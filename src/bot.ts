@@ -1,21 +1,24 @@
-import { COMPLETED, Composer } from './composer.js'
+import { Composer } from './composer.js'
 import { WechatApi } from './api/client.js'
 import { Context, type ContextHost } from './context.js'
-import { DEFAULTS, validateBotOptions, type BotOptions, type InboundRecord, type MessageRecorder, type ReplyVia } from './bot-options.js'
-import { WxmpError, isWxmpError } from './errors.js'
+import { DEFAULTS, validateBotOptions, type BotOptions } from './bot-options.js'
+import { WxmpError } from './errors.js'
 import { createLogger, lazyChild, type Logger } from './logger.js'
-import { parseMessage } from './messages/parse.js'
-import type { WechatMessage } from './messages/types.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
-import { Deduper, dedupKey, type DedupOutcome } from './pipeline/dedupe.js'
-import { DeadlineQueue, type Deadline } from './pipeline/deadline-queue.js'
-import { openEnvelope, sealReply, type Opened } from './pipeline/envelope.js'
-import { LateDelivery, type CustomerServiceSender, type LateListenerEvent } from './pipeline/late-delivery.js'
-import { ReplySlot } from './pipeline/reply-slot.js'
-import { normaliseQuery, successResponse, textResponse, xmlResponse, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
-import { ReplayGuard, verifySignedQuery } from './pipeline/verify.js'
-import { REPLY_LIMITS, serializeReply } from './reply/serialize.js'
-import type { Reply } from './reply/types.js'
+import type { WechatMessage } from './messages/types.js'
+import { Deduper, dedupKey, WECHAT_DELIVERIES, type DedupOutcome } from './pipeline/dedupe.js'
+import { Dispatcher, answerKindOf, inboundEntry } from './pipeline/dispatch.js'
+import { openEnvelope, parseOpened, type Opened } from './pipeline/envelope.js'
+import { assembleLate, type LateParts } from './pipeline/late/assemble.js'
+import { opensWindow } from './pipeline/late/customer-service-rules.js'
+import { userQueue } from './pipeline/late/pending-route.js'
+import type { LateDelivery, CustomerServiceSender, LateListenerEvent } from './pipeline/late-delivery.js'
+import { bodyText, successResponse, textResponse, withNext, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
+import { ReplayGuard, replayFingerprint } from './pipeline/verify.js'
+import { Admission, type AdmissionRequest, type Admitted } from './pipeline/admission.js'
+import { BodyBudget } from './pipeline/body-budget.js'
+import { TrustedProxies } from './pipeline/client-address.js'
+import { rejectionFor } from './pipeline/rejection.js'
 import { MemoryStore } from './storage/memory.js'
 import type { KeyValueStore } from './storage/types.js'
 
@@ -23,9 +26,15 @@ import type { KeyValueStore } from './storage/types.js'
 export interface RequestOutcome {
   requestId: string
   status: number
-  /** `verified` (GET echo), `replied`, `no-reply`, `deadline` (answered success, handler still running), `duplicate`, `rejected`. */
-  kind: 'verified' | 'replied' | 'no-reply' | 'deadline' | 'duplicate' | 'rejected'
+  /**
+   * `verified` (GET echo), `replied`, `no-reply`, `deadline` (answered success, the interim or the
+   * pending notice; handler still running), `lapsed` (left unanswered on purpose: the retry
+   * window), `duplicate` (a retry), `rejected`.
+   */
+  kind: 'verified' | 'replied' | 'no-reply' | 'deadline' | 'lapsed' | 'duplicate' | 'rejected'
   code?: string
+  /** The precise code when the answer shows a broader one (failures behind msg_signature): for logs and metrics only. */
+  reason?: string
   msgType?: string
   encrypted?: boolean
   durationMs: number
@@ -33,31 +42,23 @@ export interface RequestOutcome {
 export type OutcomeListener = (outcome: RequestOutcome) => void
 
 type MaybePromise<T> = T | Promise<T>
-type First = 'written' | 'deferred' | 'done' | 'deadline'
+/** One HTTP delivery of a parsed message. */
+interface Delivery {
+  message: WechatMessage
+  opened: Opened
+  requestId: string
+  key: string
+  started: number
+}
 interface Processed {
   response: OutboundResponse
   outcome: Pick<RequestOutcome, 'kind' | 'msgType' | 'encrypted'>
-}
-/** One first delivery on its way through the handlers. */
-interface Dispatched<C> {
-  message: WechatMessage
-  opened: Opened
-  started: number
-  ctx: C
-  slot: ReplySlot
-  log: Logger
-  recorded: Promise<string | number | undefined> | undefined
-  handled: Promise<void>
-  budget: number
 }
 export type LateListener = (event: LateListenerEvent) => void
 /** The slice of the API client the core needs for late replies, ctx.send and "typing…". */
 export type { CustomerServiceSender }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
 let requestCounter = 0
-/** Every bot's reply deadlines, on one timer (real time, like the setTimeout it replaces). */
-const deadlines = new DeadlineQueue()
 const requestPrefix = Math.random().toString(36).slice(2, 8)
 
 /**
@@ -78,9 +79,17 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   private readonly now: () => number
   private readonly randomBytes: (size: number) => Buffer
   private readonly replay: ReplayGuard
+  private readonly admission: Admission
+  /** Queries `admit` passed, waiting for their `handle` (keyed by the adapter's query object). */
+  private readonly admittedQueries = new WeakMap<object, Admitted>()
+  /** The bound on request bodies buffered at once, which adapters reserve from while reading. */
+  readonly bodyBudget: BodyBudget
+  private readonly rejectionLog: Pick<Logger, 'warn'>
   private readonly deduper: Deduper
   private readonly host: ContextHost
   private readonly late: LateDelivery
+  private readonly lateParts: LateParts
+  private readonly dispatcher: Dispatcher<C>
   private errorHandler: ((err: unknown, ctx: C) => unknown) | undefined
   private readonly outcomeListeners: OutcomeListener[] = []
   private readonly lateListeners: LateListener[] = []
@@ -110,6 +119,10 @@ export class Bot<C extends Context = Context> extends Composer<C> {
           })
     const tolerance = options.timestampToleranceSec ?? DEFAULTS.timestampToleranceSec
     this.replay = new ReplayGuard(this.store, Math.max(tolerance * 2, 600) * 1000, this.now)
+    const proxies = options.trustedProxies === undefined ? undefined : new TrustedProxies({ proxies: options.trustedProxies, ...(options.clientIpHeader === undefined ? {} : { header: options.clientIpHeader }) })
+    this.admission = new Admission({ token: options.token, timestampToleranceSec: tolerance, now: this.now, replay: this.replay, limiter: options.rateLimit, proxies })
+    this.bodyBudget = new BodyBudget(options.maxBufferedBodyBytes ?? Math.max(DEFAULTS.maxBufferedBodyBytes, options.maxBodyBytes ?? 0))
+    this.rejectionLog = options.rejectionLogger ?? this.log
     this.deduper = new Deduper(this.store, { ttlMs: options.dedupTtlMs ?? DEFAULTS.dedupTtlMs, now: this.now })
     if (options.appId !== undefined && options.appSecret !== undefined) {
       const { appId, appSecret } = options
@@ -126,25 +139,48 @@ export class Bot<C extends Context = Context> extends Composer<C> {
         })
     }
     const getApi = () => this.api
-    this.late = new LateDelivery({
-      api: () => this.api as CustomerServiceSender,
-      hasApi: () => this.apiConfigured,
-      defaults: options,
-      accountKey: options.appId ?? '',
+    this.lateParts = assembleLate({
+      options: this.options,
+      sharedStore: this.sharedStore,
+      deduper: this.deduper,
       log: this.log,
       now: this.now,
+      replyTimeoutMs: options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs,
+      api: () => this.api as CustomerServiceSender,
+      hasApi: () => this.apiConfigured,
       onLateReply: (event) => this.emitLate(event),
+      originOf: (ctx) => this.dispatcher.originOf(ctx),
+      answerFirst: (ctx, reply) => this.dispatcher.answerFirst(ctx, reply),
+      morePending: (ctx) => this.dispatcher.morePending(ctx),
     })
+    this.late = this.lateParts.late
     this.host = {
       get api() {
         return getApi()
       },
       sharedStore: this.sharedStore,
       accountKey: options.appId ?? '',
-      deliverLate: (ctx, reply) => this.late.deliverLate(ctx, reply),
+      deliverLate: (ctx, reply, afterReturn) => this.late.deliverLate(ctx, reply, afterReturn),
       sendNow: (ctx, reply) => this.late.push(ctx, reply),
       lateOptionsChanged: (ctx) => this.late.optionsChanged(ctx),
     }
+    this.dispatcher = new Dispatcher<C>({
+      options: this.options,
+      host: this.host,
+      late: this.late,
+      deduper: this.deduper,
+      route: this.lateParts.route,
+      texts: this.lateParts.texts,
+      log: this.log,
+      crypto: this.crypto,
+      now: this.now,
+      randomBytes: this.randomBytes,
+      middleware: () => this.middleware(),
+      errorHandler: () => this.errorHandler,
+      track: (work) => this.track(work),
+    })
+    // a pending answer of an earlier message comes before anything else the message meets
+    this.use(this.lateParts.middleware<C>())
   }
 
   /** True when an API client is installed (late replies, ctx.send and "typing…" can go out). */
@@ -234,6 +270,21 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   }
 
   /**
+   * The checks that need only the request line (method, signature, timestamp, a URL check's query
+   * reused, the rate limit), for adapters to run before they read the body. Returns the refusal
+   * to send (already logged and counted), or undefined: read the body, then `handle` the request
+   * with the same `query` object (it is not checked twice).
+   */
+  admit(request: AdmissionRequest): OutboundResponse | undefined {
+    try {
+      this.admittedQueries.set(request.query, this.admission.admit(request))
+      return undefined
+    } catch (err) {
+      return this.reject(err, request, `${requestPrefix}-${(++requestCounter).toString(36)}`, this.now())
+    }
+  }
+
+  /**
    * The response for a request that failed before the core could take it (an adapter could not
    * read the body, say): the same status mapping and log line as failures inside `handle`.
    */
@@ -248,18 +299,18 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   }
 
   private process(request: InboundRequest, requestId: string, started: number): MaybePromise<Processed> {
-    const method = request.method.toUpperCase()
-    const query = normaliseQuery(request.query)
-    if (method === 'GET' || method === 'HEAD') {
-      this.verify(query)
+    const { method, query, params } = this.admittedQueries.get(request.query) ?? this.admission.admit(request)
+    this.admittedQueries.delete(request.query)
+    if (method !== 'POST') {
       const echostr = query.echostr
       if (echostr === undefined) throw new WxmpError('WX_ERR_ECHOSTR_MISSING', 'GET without echostr: WeChat sends echostr when the console checks the URL')
-      return { response: textResponse(200, method === 'HEAD' ? '' : echostr), outcome: { kind: 'verified' } }
+      const verified: Processed = { response: textResponse(200, method === 'HEAD' ? '' : echostr), outcome: { kind: 'verified' } }
+      // recorded, so that the query of a URL check can never sign a message
+      const recorded = this.replay.check(params, replayFingerprint('GET', query, ''))
+      return recorded === undefined ? verified : recorded.then(() => verified)
     }
-    if (method !== 'POST') throw new WxmpError('WX_ERR_METHOD_NOT_ALLOWED', `method ${method.slice(0, 10)} is not allowed: WeChat uses GET (URL check) and POST (messages)`)
-    const params = this.verify(query)
-    const body = this.bodyText(request.body)
-    const replayChecked = this.replay.check(params, body)
+    const body = bodyText(request.body, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes)
+    const replayChecked = this.replay.check(params, replayFingerprint('POST', query, body))
     if (replayChecked !== undefined) return replayChecked.then(() => this.processMessage(query, body, requestId, started))
     return this.processMessage(query, body, requestId, started)
   }
@@ -267,192 +318,60 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   private processMessage(query: Query, body: string, requestId: string, started: number): MaybePromise<Processed> {
     const opened = openEnvelope(query, body, this.crypto, this.options.requireEncryption === true)
     if (opened.key === 'previous') this.log.warn({ requestId }, 'message decrypted with the previous EncodingAESKey: finish the key switch in the console')
-    const message = parseMessage(opened.xml)
+    const message = parseOpened(opened)
     const key = dedupKey(message)
-    const result = this.deduper.run(key, this.budget(started), () => this.dispatch(message, opened, requestId, started, key))
-    const outcome = { msgType: message.MsgType, encrypted: opened.encrypted }
-    if (result instanceof Promise) return result.then((settled) => this.deduped(settled, outcome, requestId, key))
-    return this.deduped(result, outcome, requestId, key)
+    const budget = this.budget(started)
+    const result = this.deduper.run(key, budget, (delivery) => this.dispatcher.dispatch(message, opened, requestId, started, key, budget, delivery))
+    const delivery: Delivery = { message, opened, requestId, key, started }
+    if (result instanceof Promise) return result.then((settled) => this.deduped(settled, delivery))
+    return this.deduped(result, delivery)
   }
 
-  private deduped(result: DedupOutcome, outcome: Pick<RequestOutcome, 'msgType' | 'encrypted'>, requestId: string, key: string): Processed {
-    const { msgType, encrypted } = outcome
-    if (result.kind === 'first') return { response: result.response, outcome: { kind: kindOf(result.response), msgType, encrypted } }
-    this.log.info({ requestId, msgKey: key }, 'WeChat retry of a message already being handled: answered with the first delivery\'s reply')
-    return { response: result.kind === 'retry' ? result.response : successResponse(), outcome: { kind: 'duplicate', msgType, encrypted } }
+  /** A delivery's answer from the dedup outcome: the first's, a retry's, or one left unanswered (the retry window). */
+  private deduped(result: DedupOutcome, d: Delivery): MaybePromise<Processed> {
+    const base = { msgType: d.message.MsgType, encrypted: d.opened.encrypted }
+    if (result.kind === 'first' && result.tookOver === undefined) return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base } }
+    const log = lazyChild(this.log, { requestId: d.requestId, msgKey: d.key })
+    if (result.kind === 'first') {
+      if (result.tookOver !== undefined) log.warn({ deadOwner: result.tookOver, delivery: result.delivery.number }, 'WeChat retry of a message whose first delivery\'s instance is gone (crash, restart): this delivery took the message over and ran the handlers')
+      return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base } }
+    }
+    if (result.kind === 'lapse') return this.lateParts.retryWindow.hold(d.started).then((response) => ({ response, outcome: { kind: 'lapsed', ...base } }))
+    this.countDelivery(d)
+    const n = result.delivery.number
+    if (result.kind === 'retry') {
+      log.info({ delivery: n }, `WeChat retry of a message already handled or being handled: answered with the message's answer (${result.response.body === 'success' ? '"success": no reply was given' : 'its reply'})`)
+      return { response: result.response, outcome: { kind: 'duplicate', ...base } }
+    }
+    if (!result.window) {
+      log.warn({ delivery: n }, 'WeChat retry of a message still being handled: no answer within this delivery\'s budget, so it was answered "success" — no reply was given to it')
+      return { response: successResponse(), outcome: { kind: 'duplicate', ...base } }
+    }
+    if (n < WECHAT_DELIVERIES) {
+      log.info({ delivery: n }, `no reply yet: delivery ${n} is left unanswered too, so that WeChat delivers the message once more (retry window)`)
+      return this.lateParts.retryWindow.hold(d.started).then((response) => ({ response, outcome: { kind: 'lapsed', ...base } }))
+    }
+    const text = opensWindow(d.message) ? this.dispatcher.responseFor(d.message, d.opened, { type: 'text', content: result.notice ?? this.lateParts.texts.notice }, log) : undefined
+    const notice = text === undefined ? undefined : withNext(text, 'next-message')
+    const user = userQueue(this.options.appId ?? '', d.message.ToUserName, d.message.FromUserName)
+    return this.lateParts.retryWindow.last(d.key, user, notice).then((response) => {
+      const noticed = notice !== undefined && response.body === notice.body
+      log.info({ delivery: n }, noticed ? "no reply by WeChat's last delivery: answered the pending notice; the reply waits for the user's next message" : "WeChat's last delivery: answered with the message's answer")
+      return { response, outcome: { kind: noticed ? 'deadline' : 'duplicate', ...base } }
+    })
   }
 
-  private verify(query: Query) {
-    return verifySignedQuery(query, {
-      token: this.options.token,
-      timestampToleranceSec: this.options.timestampToleranceSec ?? DEFAULTS.timestampToleranceSec,
-      now: this.now,
+  /** A retry counts a delivery on the message's log row (the log's insert does that for a known key). */
+  private countDelivery(d: Delivery): void {
+    const records = this.options.records
+    if (records === undefined) return
+    records.recordInbound(inboundEntry(this.options.appId, d.message, d.opened, d.key, d.started)).catch((err: unknown) => {
+      this.log.error({ code: 'WX_ERR_STORAGE', requestId: d.requestId, err: errorText(err) }, 'message log: counting a retry failed')
     })
   }
 
   private budget(started: number): number {
     return Math.max(0, (this.options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs) - (this.now() - started))
-  }
-
-  private bodyText(body: InboundRequest['body']): string {
-    if (body === undefined || body === null) throw new WxmpError('WX_ERR_BODY_EMPTY', 'POST without a body')
-    const max = this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
-    if (typeof body === 'string') {
-      if (Buffer.byteLength(body) > max) throw new WxmpError('WX_ERR_BODY_TOO_LARGE', `body exceeds ${max} bytes`)
-      return stripBom(body)
-    }
-    if (!(body instanceof Uint8Array)) {
-      throw new WxmpError('WX_ERR_BODY_NOT_RAW', 'the request body was already parsed by a body parser: mount wxmp before it, or give wxmp the raw body (Buffer or string)')
-    }
-    if (body.byteLength > max) throw new WxmpError('WX_ERR_BODY_TOO_LARGE', `body exceeds ${max} bytes`)
-    if (body.byteLength === 0) throw new WxmpError('WX_ERR_BODY_EMPTY', 'POST with an empty body')
-    try {
-      return stripBom(utf8.decode(body))
-    } catch (err) {
-      throw new WxmpError('WX_ERR_XML_MALFORMED', 'body is not valid UTF-8', { cause: err })
-    }
-  }
-
-  /** Runs the handlers for the first delivery of a message and produces its HTTP answer. */
-  private dispatch(message: WechatMessage, opened: Opened, requestId: string, started: number, msgKey: string): MaybePromise<OutboundResponse> {
-    const slot = new ReplySlot()
-    const log = lazyChild(this.log, { requestId, msgKey })
-    const ctx = new Context(message, this.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log) as C
-    const recorded = this.recordInbound(message, opened, msgKey, started, log)
-    this.late.begin(ctx, slot)
-    const handled = this.runHandlers(ctx)
-    const budget = this.budget(started)
-    const run: Dispatched<C> = { message, opened, started, ctx, slot, log, recorded, handled, budget }
-    // a handler that replied (or deferred) synchronously needs no deadline timer: the race
-    // below would settle on slot.ready anyway, since `handled` is still pending
-    if (slot.reply !== undefined) return this.answer(run, 'written')
-    if (slot.isDeferred) return this.answer(run, 'deferred')
-    if (handled === COMPLETED) return this.answer(run, 'done') // finished at once without a reply
-    // the same race as Promise.race([slot.ready, handled, timer]), on the shared deadline queue
-    let deadline: Deadline | undefined
-    return new Promise<First>((resolve) => {
-      void slot.ready.then(resolve)
-      void handled.then(() => resolve('done'))
-      deadline = deadlines.schedule(budget, () => resolve('deadline'))
-    }).then((first) => {
-      if (deadline !== undefined) deadlines.cancel(deadline)
-      return this.answer(run, first)
-    })
-  }
-
-  /** The passive window closed (`first` says how): builds the HTTP answer and settles what follows it. */
-  private answer(run: Dispatched<C>, first: First): MaybePromise<OutboundResponse> {
-    const { ctx, slot, message, opened, log, budget } = run
-    slot.expire()
-    const handlerReply = slot.reply
-    // no reply yet at the deadline (or the handler deferred): the interim, if any, goes out now
-    const interim = handlerReply === undefined && first !== 'done' ? this.late.interimFor(ctx, slot) : undefined
-    const reply: Reply | undefined = interim === undefined ? handlerReply : { type: 'text', content: interim }
-    let response: OutboundResponse
-    let replyXml: string | undefined
-    if (reply === undefined || reply.type === 'success') {
-      response = successResponse()
-    } else {
-      replyXml = this.serialize(reply, message, log)
-      response = replyXml === undefined ? successResponse() : xmlResponse(opened.encrypted && this.crypto ? sealReply(replyXml, this.crypto, this.now(), this.randomBytes, opened.appId) : replyXml)
-    }
-    if (first === 'deadline' && handlerReply === undefined) {
-      responseKinds.set(response, 'deadline')
-      const late = this.late.settings(ctx).late === 'drop' ? "is dropped (late: 'drop')" : 'goes out through the customer-service API'
-      log.warn({ budgetMs: budget }, `handlers did not reply before the deadline: answered ${replyXml === undefined ? '"success"' : 'the interim message'}; a later reply ${late}`)
-    }
-    this.late.passiveAnswered(ctx, replyXml === undefined ? 'success' : interim === undefined ? 'reply' : 'interim')
-    const passive = interim === undefined
-    if (run.recorded === undefined) return this.settle(run, first, undefined, response, replyXml, passive)
-    return run.recorded.then((id) => this.settle(run, first, id, response, replyXml, passive))
-  }
-
-  /** What follows the answer: the outcome record and the handler's own sends, awaited or tracked. */
-  private settle(run: Dispatched<C>, first: First, id: string | number | undefined, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<OutboundResponse> {
-    const { ctx, handled, started } = run
-    // handlers finished synchronously, no message log, no sends: nothing follows
-    if (handled === COMPLETED && id === undefined && !this.late.tracks(ctx)) return response
-    const finish = handled.then(() => this.afterHandlers(id, ctx, replyXml, passive, started))
-    // a handler done in time is recorded before the answer, unless a send it started is still running
-    if (first === 'done' && !this.late.busy(ctx)) return finish.then(() => response)
-    this.track(finish)
-    return response
-  }
-
-  /** Once the handlers are done: waits for their sends, then records the outcome (when anything needs it). */
-  private afterHandlers(id: string | number | undefined, ctx: C, replyXml: string | undefined, passive: boolean, started: number): Promise<void> | undefined {
-    if (id === undefined && !this.late.tracks(ctx)) return undefined // no log, no sends: nothing left to do
-    return this.late.finish(ctx, replyXml !== undefined && passive).then((late) => {
-      if (late !== undefined) return this.recordOutcome(id, late.via, late.replyXml, started, ctx, late.status, late.error)
-      return this.recordOutcome(id, replyXml === undefined ? 'none' : 'passive', replyXml, started, ctx)
-    })
-  }
-
-  private serialize(reply: Reply, message: WechatMessage, log: Logger): string | undefined {
-    try {
-      if (reply.type === 'text' && Buffer.byteLength(reply.content) > REPLY_LIMITS.textBytesWarning) {
-        log.warn({ bytes: Buffer.byteLength(reply.content) }, `text reply longer than ${REPLY_LIMITS.textBytesWarning} bytes: WeChat may cut or refuse it`)
-      }
-      return serializeReply(reply, { toUser: message.FromUserName, fromUser: message.ToUserName, createTime: this.now() / 1000, inReplyTo: message.MsgType })
-    } catch (err) {
-      log.error({ code: isWxmpError(err) ? err.code : 'WX_ERR_REPLY_INVALID', err: errorText(err) }, 'reply not sent: it breaks a documented limit; WeChat was answered "success"')
-      return undefined
-    }
-  }
-
-  /** The middleware chain; a synchronous chain that threw nothing returns COMPLETED itself. */
-  private runHandlers(ctx: C): Promise<void> {
-    let result: unknown
-    try {
-      result = this.middleware()(ctx, endOfChain)
-    } catch (err) {
-      return this.handlerFailed(err, ctx)
-    }
-    if (result === COMPLETED) return COMPLETED
-    return Promise.resolve(result).then(
-      () => undefined,
-      (err: unknown) => this.handlerFailed(err, ctx),
-    )
-  }
-
-  private async handlerFailed(err: unknown, ctx: C): Promise<void> {
-    try {
-      if (this.errorHandler !== undefined) await this.errorHandler(err, ctx)
-      else ctx.log.error({ code: 'WX_ERR_HANDLER', msgId: ctx.msgId, msgType: ctx.msgType, err: errorText(err), stack: err instanceof Error ? err.stack : undefined }, 'handler threw; WeChat gets a valid answer')
-    } catch (again) {
-      ctx.log.error({ code: 'WX_ERR_HANDLER', err: errorText(again) }, 'error handler threw')
-    }
-  }
-
-  private recordInbound(message: WechatMessage, opened: Opened, msgKey: string, receivedAt: number, log: Logger): Promise<string | number | undefined> | undefined {
-    const records = this.options.records
-    if (records === undefined) return undefined
-    const entry: InboundRecord = {
-      appId: this.options.appId ?? opened.appId ?? '',
-      msgKey,
-      openid: message.FromUserName,
-      msgType: message.MsgType,
-      event: message.MsgType === 'event' ? (message as { Event: string }).Event : undefined,
-      msgId: msgIdOf(message),
-      createTime: message.CreateTime,
-      rawXml: opened.xml,
-      receivedAt,
-      encrypted: opened.encrypted,
-    }
-    return records.recordInbound(entry).catch((err: unknown) => {
-      log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log write failed')
-      return undefined
-    })
-  }
-
-  private async recordOutcome(id: string | number | undefined, via: ReplyVia, replyXml: string | undefined, started: number, ctx: C, status?: string, error?: string): Promise<void> {
-    const records = this.options.records
-    if (records === undefined || id === undefined) return
-    try {
-      await records.recordOutcome(id, { replyXml, replyVia: via, ...(status === undefined ? {} : { replyStatus: status as 'sent' }), latencyMs: this.now() - started, error })
-    } catch (err) {
-      ctx.log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log outcome write failed')
-    }
   }
 
   private track(work: Promise<unknown>): void {
@@ -471,33 +390,14 @@ export class Bot<C extends Context = Context> extends Composer<C> {
 
   /** Maps any failure to its status and logs one precise line; never a stack of 5xx. */
   private reject(err: unknown, request: InboundRequest, requestId: string, started: number): OutboundResponse {
-    const known = isWxmpError(err) ? err : undefined
-    const status = known !== undefined && known.status >= 400 ? known.status : 500
-    const code = known?.code ?? 'WX_ERR_INTERNAL'
-    const fields = { requestId, code, status, remote: request.remoteAddress, method: request.method, err: errorText(err) }
-    if (status >= 500) this.log.error({ ...fields, stack: err instanceof Error ? err.stack : undefined }, 'request failed')
-    else this.log.warn(fields, `request rejected (${code})`)
-    this.emitOutcome({ requestId, status, kind: 'rejected', code, durationMs: this.now() - started })
-    const headers: Record<string, string> = code === 'WX_ERR_METHOD_NOT_ALLOWED' ? { allow: 'GET, POST' } : {}
+    const { status, code, reason, headers, quiet } = rejectionFor(err)
+    const precise = reason === undefined ? {} : { reason }
+    const fields = { requestId, code, ...precise, status, remote: this.admission.clientAddress(request), method: request.method, err: errorText(err) }
+    if (status >= 500 && code !== 'WX_ERR_OVERLOADED') this.log.error({ ...fields, stack: err instanceof Error ? err.stack : undefined }, 'request failed')
+    else if (!quiet) this.rejectionLog.warn(fields, `request rejected (${code})`)
+    this.emitOutcome({ requestId, status, kind: 'rejected', code, ...precise, durationMs: this.now() - started })
     return textResponse(status, `${code}\n`, headers)
   }
-}
-
-const endOfChain = (): Promise<void> => COMPLETED
-
-/** How each first-delivery response came about (the deduper stores only the response). */
-const responseKinds = new WeakMap<OutboundResponse, RequestOutcome['kind']>()
-function kindOf(response: OutboundResponse): RequestOutcome['kind'] {
-  return responseKinds.get(response) ?? (response.body === 'success' ? 'no-reply' : 'replied')
-}
-
-function msgIdOf(message: WechatMessage): string | undefined {
-  const id = (message as { MsgId?: unknown }).MsgId
-  return typeof id === 'string' ? id : undefined
-}
-
-function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
 }
 
 function errorText(err: unknown): string {

@@ -2,8 +2,7 @@ import type { WechatApi } from './api/client.js'
 import type { Logger } from './logger.js'
 import type { KeyValueStore } from './storage/types.js'
 import type { WechatMessage } from './messages/types.js'
-import type { DeliveryOutcome } from './pipeline/late-delivery.js'
-import { validateLateOptions, type LateOptions } from './pipeline/late-options.js'
+import { validateLateOptions, type DeliveryOutcome, type LateOptions } from './pipeline/late/settings.js'
 import type { ReplySlot } from './pipeline/reply-slot.js'
 import type { NewsArticle, Reply } from './reply/types.js'
 
@@ -14,8 +13,11 @@ export interface ContextHost<A = unknown> {
   readonly sharedStore: KeyValueStore
   /** Namespace for keys of this account (AppID, or the 原始ID when no AppID is set). */
   readonly accountKey: string
-  /** Delivers a reply that missed the passive window (customer-service API by default). Never rejects. */
-  deliverLate(ctx: Context, reply: Reply): Promise<DeliveryOutcome>
+  /**
+   * Delivers a reply that missed the passive window (customer service, a later delivery of the
+   * message, or the user's next message). `afterReturn`: the handlers had already returned. Never rejects.
+   */
+  deliverLate(ctx: Context, reply: Reply, afterReturn: boolean): Promise<DeliveryOutcome>
   /** Sends a message now through the customer-service API (ctx.send). Never rejects. */
   sendNow(ctx: Context, reply: Reply): Promise<DeliveryOutcome>
   /** The handler or a route changed this message's late options (the typing delay may move). */
@@ -31,6 +33,13 @@ export interface RequestInfo {
   receivedAt: number
 }
 
+let readCore: (ctx: Context) => unknown
+
+/** The core's record of a message, given to the context when the core made it (the dispatcher's run). */
+export function coreRecordOf(ctx: Context): unknown {
+  return readCore(ctx)
+}
+
 /**
  * The context of one inbound message: `ctx.message` with WeChat's official field names, camelCase
  * shortcuts, the reply helpers, `ctx.api`, and `ctx.state` for middleware to share data.
@@ -43,6 +52,8 @@ export class Context<M extends WechatMessage = WechatMessage> {
   /** Set by `hears` (the RegExp match or the matched string) and `click`/`scan` with a RegExp. */
   match: RegExpMatchArray | string | undefined
   private late: Readonly<LateOptions> = {}
+  /** The core's own record of this message (not public; read with `coreRecordOf`). A field, not a WeakMap: no GC cost per message. */
+  readonly #core: unknown
 
   constructor(
     readonly message: M,
@@ -50,7 +61,14 @@ export class Context<M extends WechatMessage = WechatMessage> {
     private readonly slot: ReplySlot,
     readonly request: RequestInfo,
     readonly log: Logger,
-  ) {}
+    core?: unknown,
+  ) {
+    this.#core = core
+  }
+
+  static {
+    readCore = (ctx) => ctx.#core
+  }
 
   /** The WeChat API client of this bot (needs appId and appSecret). */
   get api(): WechatApi {
@@ -122,21 +140,24 @@ export class Context<M extends WechatMessage = WechatMessage> {
 
   /**
    * Replies to this message. A string is a text reply. Within the deadline the reply is the
-   * HTTP response (passive); after it (or after `replyLater()`), the reply goes through the
-   * customer-service API — or is dropped with `late: 'drop'` — and the returned promise
-   * settles when that is done (the outcome is logged and recorded; it never rejects for a
-   * refused send). One reply per message: use `send` for more.
+   * HTTP response (passive); after it (or after `replyLater()`), the reply goes the way `late`
+   * says — on WeChat's next delivery (the retry window), through the customer-service API, as a
+   * pending answer for the user's next message, or dropped — and the returned promise settles
+   * when that is done (the outcome is logged and recorded; it never rejects for a refused send).
+   * A text longer than one message is sent in pages. One reply per message: use `send` for more.
    */
   reply(reply: string | Reply): Promise<void> {
     const value: Reply = typeof reply === 'string' ? { type: 'text', content: reply } : reply
-    if (this.slot.write(value)) return Promise.resolve()
-    return this.host.deliverLate(this as Context, value).then(() => undefined)
+    const how = this.slot.write(value)
+    if (how === 'passive') return Promise.resolve()
+    return this.host.deliverLate(this as Context, value, how === 'after-return').then(() => undefined)
   }
 
   /**
    * Says the reply will take a while: WeChat is answered now — with `interim` (or the
    * configured interim text) so the user sees something, else `success` — and the next
-   * `ctx.reply()` goes out through the customer-service API, whatever `late` is set to.
+   * `ctx.reply()` goes out through the customer-service API where the account may send it
+   * (whatever `late` is set to), else it waits for the user's next message (pending answer).
    *
    * @example
    * bot.on('text', async (ctx) => {
@@ -146,13 +167,13 @@ export class Context<M extends WechatMessage = WechatMessage> {
    */
   replyLater(interim?: string): void {
     if (interim !== undefined) validateLateOptions({ interim }, 'ctx.replyLater()')
-    this.setLateOptions({ late: 'customer-service' })
+    this.setLateOptions({ late: 'auto' })
     this.slot.defer(interim)
   }
 
   /**
-   * Late options for this message only (over the route's and the bot's): whether a late reply
-   * goes through customer service or is dropped, the interim text, the typing delay.
+   * Late options for this message only (over the route's and the bot's): what becomes of a late
+   * reply (`late`), the interim text, the typing delay, the pending notice.
    *
    * @example ctx.setLateOptions({ interim: '正在生成图片…', typingAfterMs: 0 })
    */

@@ -23,6 +23,10 @@ export type { WxErrorCode } from './errors.js'
 export type { InboundRequest, OutboundResponse } from './pipeline/request.js'
 export type { KeyValueStore } from './storage/types.js'
 export type { Logger } from './logger.js'
+// replies without code (the store, the live cache and the console import: 'wxmp/rules')
+export { rules } from './rules/middleware.js'
+export { compileRules } from './rules/compile.js'
+export type { RuleInput, Rule, RuleTrigger, RuleReply, RulesOrder } from './rules/types.js'
 
 // advanced
 export { MemoryStore } from './storage/memory.js'
@@ -36,3 +40,7 @@ export { MessageCrypto } from './pipeline/crypto.js'
 export { parseXml } from './xml/parse.js'
 export { buildXml, cdata } from './xml/build.js'
 export { createLogger } from './logger.js'
+// webhook protections for your own server (the ready-to-run server sets them from the environment)
+export { SourceRateLimit } from './server/rate-limit.js'
+export { RejectionLog } from './server/rejection-log.js'
+export type { RequestLimiter } from './pipeline/admission.js'

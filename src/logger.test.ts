@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
-import { lazyChild, type Logger } from './logger.js'
+import { createLogger, lazyChild, type Logger } from './logger.js'
 
 function capture(level: string): { logger: Logger; lines: () => Array<Record<string, unknown>>; children: () => number } {
   const out: string[] = []
@@ -57,4 +57,41 @@ test('a lazy child of a logger that cannot tell its level makes the child on the
   }
   lazyChild(plain, { requestId: 'r-3' }).debug({ x: 1 }, 'kept')
   assert.deepEqual(seen, [['debug', { x: 1 }, 'kept']])
+})
+
+function sink(isTTY: boolean): { stream: NodeJS.WritableStream & { isTTY: boolean }; text: () => string } {
+  const out: string[] = []
+  const stream = Object.assign(
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        out.push(chunk.toString())
+        done()
+      },
+    }),
+    { isTTY },
+  )
+  return { stream, text: () => out.join('') }
+}
+
+test('on a terminal, log lines are human-readable; piped, they are JSON; WXMP_LOG_FORMAT decides when set', () => {
+  const tty = sink(true)
+  createLogger({ level: 'info', destination: tty.stream }).warn({ code: 'WX_ERR_X', remote: '1.2.3.4' }, 'something happened')
+  assert.match(tty.text(), /WARN.*something happened/)
+  assert.ok(!tty.text().trimStart().startsWith('{'), tty.text())
+  assert.doesNotMatch(tty.text(), /"level":/)
+
+  const pipe = sink(false)
+  createLogger({ level: 'info', destination: pipe.stream }).warn({ code: 'WX_ERR_X' }, 'something happened')
+  assert.equal((JSON.parse(pipe.text()) as { msg: string }).msg, 'something happened')
+
+  const asked = sink(true)
+  createLogger({ level: 'info', format: 'json', destination: asked.stream }).info({ token: 'secret' }, 'json on a terminal')
+  const line = JSON.parse(asked.text()) as { msg: string; token: string }
+  assert.equal(line.msg, 'json on a terminal')
+  assert.equal(line.token, '[redacted]')
+
+  const pretty = sink(false)
+  createLogger({ level: 'info', format: 'pretty', destination: pretty.stream }).info({ appSecret: 'hunter2' }, 'pretty into a pipe')
+  assert.match(pretty.text(), /INFO.*pretty into a pipe/)
+  assert.doesNotMatch(pretty.text(), /hunter2/, 'secrets are redacted in pretty mode too')
 })

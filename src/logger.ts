@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { pino } from 'pino'
 
 /** The logging surface wxmp uses: pino's, so a pino (or compatible) logger can be passed in. */
@@ -25,16 +26,36 @@ export const REDACT_PATHS = [
   '*.secret',
 ]
 
+/** How log lines look: `pretty` for a person at a terminal, `json` for machines; `auto` picks by whether stdout is a terminal. */
+export type LogFormat = 'pretty' | 'json' | 'auto'
+
 /**
- * The default logger: JSON lines on stdout via pino, level from WXMP_LOG_LEVEL (default
- * info), secrets redacted.
+ * The default logger via pino, level from WXMP_LOG_LEVEL (default info), secrets redacted.
+ * Format from WXMP_LOG_FORMAT: JSON lines (what log collectors read) unless stdout is a
+ * terminal, where lines are human-readable (`12:00:01.123 INFO: message key=value`). The
+ * pretty printer (pino-pretty) is loaded only when used.
  */
-export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
-  return pino({
+export function createLogger(options: { level?: string; format?: LogFormat; destination?: NodeJS.WritableStream & { isTTY?: boolean } } = {}): Logger {
+  const destination = options.destination ?? process.stdout
+  const format = options.format ?? (process.env.WXMP_LOG_FORMAT as LogFormat | undefined) ?? 'auto'
+  const pretty = format === 'pretty' || (format === 'auto' && destination.isTTY === true)
+  const settings = {
     level: options.level ?? process.env.WXMP_LOG_LEVEL ?? 'info',
     base: { name: 'wxmp' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  }) as unknown as Logger
+  }
+  if (!pretty) return (options.destination === undefined ? pino(settings) : pino(settings, options.destination)) as unknown as Logger
+  // synchronous, in this thread: a line is on the terminal before the banner that follows it
+  const prettyStream = createRequire(import.meta.url)('pino-pretty') as (o: Record<string, unknown>) => NodeJS.WritableStream
+  const stream = prettyStream({
+    destination,
+    sync: true,
+    colorize: destination.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,name',
+    singleLine: true,
+  })
+  return pino(settings, stream) as unknown as Logger
 }
 
 type Level = 'debug' | 'info' | 'warn' | 'error'

@@ -21,7 +21,7 @@ import { WechatApi } from '../src/api/client.js'
 import { createStore } from '../src/storage/create-store.js'
 import { prefixed } from '../src/storage/prefixed.js'
 import { startFakeWechat, type FakeCall, type FakeWechat } from '../src/testing/fake-wechat/index.js'
-import { REDIS_URL, serviceAvailable } from './support/services.js'
+import { REDIS_URL, deleteRedisKeys, serviceAvailable } from './support/services.js'
 
 interface ChildTask {
   storeUrl: string
@@ -170,6 +170,7 @@ async function scenario(options: { storeUrl: string; tokenMode: 'stable' | 'clas
   } finally {
     await stopChildren(children)
     await fake.close()
+    if (options.storeUrl.startsWith('redis')) await deleteRedisKeys(options.storeUrl, `${task.prefix}*`)
   }
 }
 

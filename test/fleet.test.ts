@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { randomBytes } from 'node:crypto'
-import { POSTGRES_URL, REDIS_URL, serviceAvailable } from './support/services.js'
+import { REDIS_URL, createTestDatabase, deleteRedisKeys, serviceAvailable } from './support/services.js'
 import { signedRequest } from '../src/testing/signed-request.js'
 import { sampleXml, nextMsgId } from '../src/testing/samples.js'
 import { openRecords, type Records } from '../src/records/open-records.js'
@@ -20,15 +20,19 @@ const instances: Array<{ child: ChildProcess; url: string; runs: string[] }> = [
 let records: Records | undefined
 let available = false
 let fake: FakeWechat | undefined
+// a database of its own (the server keeps its tables in public) and keys under its own AppID
+let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined
 const appSecret = randomBytes(16).toString('hex')
 
 before(async () => {
   available = (await serviceAvailable('redis')) && (await serviceAvailable('postgres'))
   if (!available) return
   fake = await startFakeWechat({ appId, appSecret })
+  database = await createTestDatabase('wxmp_fleet')
+  const DATABASE_URL = database.url
   for (let i = 0; i < 3; i++) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/fleet-instance.ts'], {
-      env: { ...process.env, WECHAT_TOKEN: token, WECHAT_APPID: appId, WECHAT_APPSECRET: appSecret, WECHAT_API_BASE: fake.url, REDIS_URL, DATABASE_URL: POSTGRES_URL, PORT: '0', HOST: '127.0.0.1', WXMP_LOG_LEVEL: 'warn' },
+      env: { ...process.env, WECHAT_TOKEN: token, WECHAT_APPID: appId, WECHAT_APPSECRET: appSecret, WECHAT_API_BASE: fake.url, REDIS_URL, DATABASE_URL, PORT: '0', HOST: '127.0.0.1', WXMP_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     const runs: string[] = []
@@ -44,7 +48,7 @@ before(async () => {
     })
     instances.push({ child, url, runs })
   }
-  records = await openRecords(POSTGRES_URL)
+  records = await openRecords(DATABASE_URL)
 })
 
 after(async () => {
@@ -52,6 +56,8 @@ after(async () => {
   await Promise.all(instances.map(({ child }) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))))
   await records?.close()
   await fake?.close()
+  await database?.drop()
+  if (available) await deleteRedisKeys(REDIS_URL, `wxmp:${appId}:*`)
 })
 
 async function deliver(url: string, req: ReturnType<typeof signedRequest>) {

@@ -4,6 +4,8 @@
  */
 import { Bot, lateOptions, session, type Context, type SessionFlavor } from '../src/index.js'
 import { serve } from '../src/adapters/node.js'
+import { compileRules, rules } from '../src/index.js'
+import { LiveRules, openRuleStore } from '../src/rules/index.js'
 import { readReply, sampleXml, signedRequest } from '../src/testing/index.js'
 
 declare const token: string, appId: string, appSecret: string, encodingAESKey: string
@@ -48,4 +50,27 @@ export function sessions() {
   const bot = new Bot<Ctx>({ token })
   bot.use(session({ initial: () => ({ step: 0 }) }))
   bot.on('text', (ctx) => ctx.reply(String(++ctx.session.step)))
+}
+
+export async function repliesWithoutCode() {
+  // rules first: a rule answers, "pass" and unmatched messages go on to the code
+  const bot = new Bot({ token })
+  bot.use(
+    rules(
+      await compileRules([
+        { trigger: { type: 'follow' }, reply: { type: 'text', content: '欢迎关注！回复「价格」看看' } },
+        { trigger: { type: 'keyword', contains: ['价格', '多少钱'] }, reply: { type: 'text', content: '价格表见菜单「服务」' } },
+        { trigger: { type: 'keyword', exact: ['人工'] }, reply: { type: 'pass' } },
+        { trigger: { type: 'default' }, reply: { type: 'text', content: '收到，我们会尽快回复' }, cooldownSec: 3600 },
+      ]),
+    ),
+  )
+  bot.hears('人工', (ctx) => ctx.transferToCustomerService())
+
+  // code first: the rules, from the database, answer only what the code leaves
+  const other = new Bot({ token, appId })
+  const store = await openRuleStore(process.env.DATABASE_URL ?? 'sqlite:./data/wxmp.db', { appId })
+  other.use(rules(await LiveRules.start(store), { order: 'code-first' }))
+  other.hears(/^订单\s*\d+$/, (ctx) => ctx.reply('正在查询…'))
+  await store.create({ trigger: { type: 'keyword', exact: ['营业时间'] }, reply: { type: 'text', content: '每天 9:00–21:00' } })
 }

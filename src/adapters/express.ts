@@ -16,7 +16,7 @@ import type { InboundRequest } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
 import { send } from './node.js'
 
-type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
+type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget'>>
 
 /** What the adapter reads from Express's `req`. */
 export interface ExpressLikeRequest extends IncomingMessage {
@@ -32,6 +32,8 @@ export interface ExpressLikeRequest extends IncomingMessage {
  * An Express route handler for the webhook. Mount it before any body parser, or give it the raw
  * body (`express.raw()` / `express.text()` on the route); a parser that turned the XML into an
  * object gets the documented 400 WX_ERR_BODY_NOT_RAW. Bodies above `maxBodyBytes` get 413.
+ * Mounted before any body parser, a forged or stale request is answered 401/403 before its body
+ * is read (`bot.admit`); a parser mounted before wxmp reads every body first, checked or not.
  */
 export function wechatExpress(bot: AnyBot): (req: ExpressLikeRequest, res: ServerResponse) => Promise<void> {
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
@@ -43,11 +45,22 @@ export function wechatExpress(bot: AnyBot): (req: ExpressLikeRequest, res: Serve
       headers: req.headers,
       ...(remoteAddress ? { remoteAddress } : {}),
     }
+    const refused = bot.admit?.(request)
+    if (refused !== undefined) return send(res, refused, false)
+    let release: (() => void) | undefined
     try {
-      if (request.method === 'POST') request.body = (await nodeRawBody(req, req.body, limit)) as InboundRequest['body']
+      if (request.method === 'POST') {
+        const raw = await nodeRawBody(req, req.body, limit, bot.bodyBudget)
+        request.body = raw.body as InboundRequest['body']
+        release = raw.release
+      }
     } catch (err) {
       return send(res, bot.handleError(err, request), true)
     }
-    send(res, await bot.handle(request), false)
+    try {
+      send(res, await bot.handle(request), false)
+    } finally {
+      release?.()
+    }
   }
 }

@@ -12,9 +12,10 @@
 import type { Bot } from '../bot.js'
 import { DEFAULTS } from '../bot-options.js'
 import { WxmpError } from '../errors.js'
+import { overloaded, type BodyBudget } from '../pipeline/body-budget.js'
 import type { InboundRequest } from '../pipeline/request.js'
 
-type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
+type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget'>>
 
 export interface WechatFetchOptions {
   /**
@@ -34,6 +35,8 @@ export type FetchHandler = (request: Request, ...platformArgs: unknown[]) => Pro
  * A fetch handler for the webhook. The body is read up to the bot's `maxBodyBytes` (checked
  * against Content-Length first, then while reading, so a chunked upload is cut off); beyond it,
  * 413. A body another middleware already read is the documented 400 WX_ERR_BODY_NOT_RAW.
+ * A forged, stale or replayed query is answered by `bot.admit` before the body is read; while it
+ * is read, its bytes are reserved from the bot's body budget (503 past it).
  */
 export function wechatFetch(bot: AnyBot, options: WechatFetchOptions = {}): FetchHandler {
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
@@ -45,12 +48,25 @@ export function wechatFetch(bot: AnyBot, options: WechatFetchOptions = {}): Fetc
       headers: Object.fromEntries(request.headers),
       ...(remoteAddress ? { remoteAddress } : {}),
     }
+    const refused = bot.admit?.(inbound)
+    if (refused !== undefined) return toResponse(refused)
+    let reserved = 0
     try {
-      if (request.method === 'POST') inbound.body = await readBounded(request, limit)
+      if (request.method === 'POST') {
+        const body = await readBounded(request, limit, bot.bodyBudget)
+        if (body !== undefined) {
+          inbound.body = body
+          if (bot.bodyBudget !== undefined) reserved = body.length
+        }
+      }
     } catch (err) {
       return toResponse(bot.handleError(err, inbound))
     }
-    return toResponse(await bot.handle(inbound))
+    try {
+      return toResponse(await bot.handle(inbound))
+    } finally {
+      bot.bodyBudget?.release(reserved)
+    }
   }
 }
 
@@ -58,9 +74,11 @@ function toResponse(response: { status: number; headers: Record<string, string>;
   return new Response(response.body, { status: response.status, headers: response.headers })
 }
 
-async function readBounded(request: Request, limit: number): Promise<Buffer | undefined> {
+/** The body, bounded by `limit`; with a budget, its bytes stay reserved (the caller releases them) unless reading fails. */
+async function readBounded(request: Request, limit: number, budget: BodyBudget | undefined): Promise<Buffer | undefined> {
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (declared > limit) throw new WxmpError('WX_ERR_BODY_TOO_LARGE', `body of ${declared} bytes exceeds the ${limit}-byte limit`)
+  if (budget !== undefined && Number.isFinite(declared) && !budget.fits(declared)) throw overloaded(budget.limit)
   if (request.bodyUsed) throw new WxmpError('WX_ERR_BODY_NOT_RAW', 'the request body was already read by another middleware: mount wxmp before it, or pass it the untouched Request')
   if (request.body === null) return undefined
   const reader = request.body.getReader()
@@ -70,14 +88,21 @@ async function readBounded(request: Request, limit: number): Promise<Buffer | un
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
-      size += value.byteLength
-      if (size > limit) {
+      if (size + value.byteLength > limit) {
         void reader.cancel().catch(() => undefined)
         throw new WxmpError('WX_ERR_BODY_TOO_LARGE', `body exceeds the ${limit}-byte limit`)
       }
+      try {
+        budget?.reserve(value.byteLength)
+      } catch (err) {
+        void reader.cancel().catch(() => undefined)
+        throw err
+      }
+      size += value.byteLength
       chunks.push(value)
     }
   } catch (err) {
+    budget?.release(size)
     if (err instanceof WxmpError) throw err
     throw new WxmpError('WX_ERR_BODY_EMPTY', `request body could not be read: ${(err as Error).message}`, { cause: err })
   }

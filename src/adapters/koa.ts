@@ -16,7 +16,7 @@ import { WxmpError } from '../errors.js'
 import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
 
-type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
+type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget'>>
 
 /** What the adapter reads from and writes to Koa's `ctx`. */
 export interface KoaLikeContext {
@@ -43,6 +43,8 @@ export interface WechatKoaOptions {
  * A Koa middleware for the webhook. Mount it before any body parser, or let the parser keep the
  * raw text (koa-bodyparser's `ctx.request.rawBody`); a parser that consumed the XML into an
  * object gets the documented 400 WX_ERR_BODY_NOT_RAW. Bodies above `maxBodyBytes` get 413.
+ * Mounted before any body parser, a forged or stale request is answered 401/403 before its body
+ * is read (`bot.admit`).
  */
 export function wechatKoa(bot: AnyBot, options: WechatKoaOptions = {}): <C extends KoaLikeContext>(ctx: C, next: () => Promise<unknown>) => Promise<unknown> {
   const { path } = options
@@ -56,12 +58,23 @@ export function wechatKoa(bot: AnyBot, options: WechatKoaOptions = {}): <C exten
       headers: ctx.headers,
       ...(ctx.ip ? { remoteAddress: ctx.ip } : {}),
     }
+    const refused = bot.admit?.(request)
+    if (refused !== undefined) return respond(ctx, refused)
+    let release: (() => void) | undefined
     try {
-      if (request.method === 'POST') request.body = (await nodeRawBody(ctx.req, ctx.request.rawBody ?? ctx.request.body, limit)) as InboundRequest['body']
+      if (request.method === 'POST') {
+        const raw = await nodeRawBody(ctx.req, ctx.request.rawBody ?? ctx.request.body, limit, bot.bodyBudget)
+        request.body = raw.body as InboundRequest['body']
+        release = raw.release
+      }
     } catch (err) {
       return respond(ctx, bot.handleError(err, request))
     }
-    respond(ctx, await bot.handle(request))
+    try {
+      respond(ctx, await bot.handle(request))
+    } finally {
+      release?.()
+    }
   }
 }
 

@@ -1,6 +1,9 @@
 /**
  * node:http adapter (also Express and Connect: their req/res are node's). It translates the
- * request to InboundRequest and the OutboundResponse back; all policy lives in `bot.handle`.
+ * request to InboundRequest and the OutboundResponse back; all policy lives in the core:
+ * `bot.admit` decides from the request line alone (a forged, stale or replayed query is
+ * answered before a byte of its body is read: node discards the upload), then the body is read
+ * within the bot's limit and body budget, then `bot.handle`.
  *
  * @example
  * import { serve } from 'wxmp/node'
@@ -14,8 +17,10 @@ import type { WxErrorCode } from '../errors.js'
 import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
 import { createWriteBatch, type WriteBatch } from './write-batch.js'
+import { drainOnSignals } from './shutdown-signals.js'
 
-type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'>
+/** A Bot, or a stand-in with the same `handle` (then the checks before the body run inside `handle`). */
+type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget' | 'drain'>>
 
 /** A request listener for the webhook: `http.createServer(webhookCallback(bot))` or `app.all('/wechat', …)`. */
 export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -43,28 +48,41 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
   return async (req, res, query) => {
     const remoteAddress = req.socket.remoteAddress
-    let body: InboundRequest['body']
+    // the core reads req.headers only behind a trusted proxy (a getter on a class: see NodeInboundRequest)
+    const request = new NodeInboundRequest(req, query)
+    if (remoteAddress) request.remoteAddress = remoteAddress
+    const refused = bot.admit?.(request)
+    if (refused !== undefined) return send(res, refused, hasLargeUploadPending(req))
+    let release: (() => void) | undefined
     try {
       // req.body is set when a body parser ran before us (Express, Connect)
-      if (req.method === 'POST') body = (await nodeRawBody(req, (req as { body?: unknown }).body, limit)) as InboundRequest['body']
+      if (req.method === 'POST') {
+        const raw = await nodeRawBody(req, (req as { body?: unknown }).body, limit, bot.bodyBudget)
+        request.body = raw.body as InboundRequest['body']
+        release = raw.release
+      }
     } catch (err) {
-      // body errors still go through the core, so the status and log line are the core's. The
-      // connection is not closed at once: a client still uploading would get a reset instead of
-      // the 413. Node discards the rest of the upload; requestTimeoutMs bounds how long.
-      return send(res, bot.handleError(err, { method: req.method ?? 'POST', query, ...(remoteAddress ? { remoteAddress } : {}) }), false)
+      // body errors still go through the core, so the status and log line are the core's. After
+      // a 413 the connection stays: a client still uploading would get a reset instead of the
+      // answer, so Node discards the rest (requestTimeoutMs bounds how long). A large upload
+      // turned away by the body budget (503) is not read on: that is what the budget is for.
+      const response = bot.handleError(err, request)
+      return send(res, response, response.status === 503 && hasLargeUploadPending(req))
     }
-    const request = new NodeInboundRequest(req, query)
-    if (body !== undefined) request.body = body
-    if (remoteAddress) request.remoteAddress = remoteAddress
-    const response = await bot.handle(request)
+    let response: OutboundResponse
+    try {
+      response = await bot.handle(request)
+    } finally {
+      release?.()
+    }
     if (batch === undefined) send(res, response, false)
     else batch.queue(() => send(res, response, false))
   }
 }
 
 /**
- * The request as the core sees it. Node builds req.headers on first read and the core never
- * reads it, so it is a getter, on a class: an object literal with a getter gets a fresh
+ * The request as the core sees it. Node builds req.headers on first read and the core reads it
+ * only behind a trusted proxy, so it is a getter, on a class: an object literal with a getter gets a fresh
  * accessor (and hidden class) per request, which outlived the request in V8 and was most of
  * what the adapter made the garbage collector promote under load.
  */
@@ -82,6 +100,22 @@ class NodeInboundRequest implements InboundRequest {
   get headers(): InboundRequest['headers'] {
     return this.req.headers
   }
+}
+
+/** Uploads smaller than this are read to their end after a refusal before the body; larger ones lose their connection. */
+const DRAIN_AT_MOST = 64 * 1024
+
+/**
+ * Whether a request refused before its body (forged, stale, replayed) still has a large upload
+ * coming. A small one is read to its end and discarded (Node does that by itself), so the
+ * connection stays usable and the client surely reads the answer; a large or unannounced one
+ * gets `Connection: close`, so that a thousand forged slow uploads cost their sockets for a
+ * moment, not a gigabyte of reading (their client may see a reset after the answer).
+ */
+function hasLargeUploadPending(req: IncomingMessage): boolean {
+  if (req.complete || req.method !== 'POST') return false
+  const declared = Number(req.headers['content-length'])
+  return !Number.isFinite(declared) || declared > DRAIN_AT_MOST
 }
 
 export function send(res: ServerResponse, response: OutboundResponse, close: boolean): void {
@@ -112,6 +146,12 @@ export interface ServeOptions {
    * fewer wake-ups of the client, so less CPU per request under load, for at most one turn of delay.
    */
   batchWrites?: boolean
+  /**
+   * On SIGINT/SIGTERM stop accepting, let requests in flight and handlers still running (late
+   * replies) finish for at most `drainMs` (default 10 000), then end the process by that signal
+   * (default true). `false` leaves the signals to you: call `server.close({ drainMs })`.
+   */
+  drainOnSignals?: boolean | { drainMs?: number }
 }
 
 /** A connection refused at the HTTP layer: slow-loris timeouts, unparseable requests, oversized headers. */
@@ -135,7 +175,11 @@ export interface RunningServer {
   /** e.g. http://127.0.0.1:3000/wechat */
   url: string
   port: number
-  close(): Promise<void>
+  /**
+   * Stops accepting and waits for the requests in flight. With `drainMs`, also waits up to that
+   * long for handlers still running after their answer went out (late replies: `bot.drain()`).
+   */
+  close(options?: { drainMs?: number }): Promise<void>
 }
 
 /** Starts a node:http server with the webhook at `path`. Resolves once listening. */
@@ -185,22 +229,27 @@ export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningS
       server.off('error', reject)
       const port = (server.address() as AddressInfo).port
       const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host
-      resolve({
-        server,
-        port,
-        url: `http://${host}:${port}${path}`,
-        close: () =>
-          new Promise<void>((done) => {
-            // a connection busy when close() is called turns idle once its answer is out: sweep
-            // again until none is left, rather than waiting for its keep-alive timeout
-            const sweep = setInterval(() => server.closeIdleConnections(), 100)
-            server.close(() => {
-              clearInterval(sweep)
-              done()
-            })
-            server.closeIdleConnections()
-          }),
-      })
+      const stopHttp = () =>
+        new Promise<void>((done) => {
+          // a connection busy when close() is called turns idle once its answer is out: sweep
+          // again until none is left, rather than waiting for its keep-alive timeout
+          const sweep = setInterval(() => server.closeIdleConnections(), 100)
+          server.close(() => {
+            clearInterval(sweep)
+            done()
+          })
+          server.closeIdleConnections()
+        })
+      let closing: Promise<void> | undefined
+      const signals = options.drainOnSignals ?? true
+      const close = (closeOptions: { drainMs?: number } = {}): Promise<void> => {
+        unregister()
+        closing ??= stopHttp()
+        const drainMs = closeOptions.drainMs
+        return drainMs === undefined || bot.drain === undefined ? closing : Promise.all([closing, bot.drain(drainMs)]).then(() => undefined)
+      }
+      const unregister = signals === false ? () => {} : drainOnSignals({ close, drainMs: (typeof signals === 'object' ? signals.drainMs : undefined) ?? 10_000 })
+      resolve({ server, port, url: `http://${host}:${port}${path}`, close })
     })
   })
 }

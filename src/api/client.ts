@@ -8,7 +8,8 @@ import { WxmpError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { MemoryStore } from '../storage/memory.js'
 import type { KeyValueStore } from '../storage/types.js'
-import { TOKEN_INVALID_ERRCODES, WechatApiError } from './errors.js'
+import { ApiCaller, type CallOptions, type RawCallOptions, type RawResult } from './caller.js'
+import { AutoReplyApi } from './groups/autoreply.js'
 import { CustomerServiceApi } from './groups/customer-service.js'
 import { JssdkApi } from './groups/jssdk.js'
 import { MediaApi } from './groups/media.js'
@@ -18,8 +19,21 @@ import { QrcodeApi } from './groups/qrcode.js'
 import { TagApi } from './groups/tag.js'
 import { TemplateApi } from './groups/template.js'
 import { UserApi } from './groups/user.js'
+import { BlacklistApi } from './groups/blacklist.js'
+import { CommentApi } from './groups/comment.js'
+import { DatacubeApi } from './groups/datacube.js'
+import { DraftApi } from './groups/draft.js'
+import { PublishApi } from './groups/freepublish.js'
+import { KfApi } from './groups/kf.js'
+import { MassApi } from './groups/mass.js'
+import { MaterialApi } from './groups/material.js'
+import { OcrApi } from './groups/ocr.js'
+import { ShortKeyApi } from './groups/shorten.js'
+import { SubscribeMessageApi } from './groups/subscribe-message.js'
 import { TokenManager, type TokenMode, type TokenProvider } from './token-manager.js'
-import { Transport, type BinaryResult, type CallInfo, type Query, type RequestSpec } from './transport.js'
+import { Transport, type BinaryResult, type CallInfo, type RequestSpec } from './transport.js'
+
+export type { CallOptions, RawCallOptions, RawResult, FormFields, FormFile } from './caller.js'
 
 export const DEFAULT_API_BASE = 'https://api.weixin.qq.com'
 /** Where QR images are served (showqrcode). */
@@ -69,14 +83,6 @@ export interface WechatApiOptions {
   onCall?: (info: CallInfo) => void
 }
 
-export interface CallOptions {
-  /** Default: POST when there is a body, else GET. */
-  method?: 'GET' | 'POST'
-  query?: Query
-  /** Retry network errors (default: true for GET). */
-  idempotent?: boolean
-}
-
 /**
  * @example
  * const api = new WechatApi({ appId, appSecret, store: createStore('redis://127.0.0.1:6379/0') })
@@ -101,11 +107,35 @@ export class WechatApi {
   readonly qrcode: QrcodeApi
   readonly oauth: OAuthApi
   readonly jssdk: JssdkApi
+  /** The MP console's own reply settings and menu (read-only): `wxmp rules import` reads them. */
+  readonly autoReply: AutoReplyApi
+  /** Permanent material and images for article bodies. */
+  readonly material: MaterialApi
+  /** The draft box (草稿箱). */
+  readonly draft: DraftApi
+  /** Publishing drafts (发布能力). */
+  readonly publish: PublishApi
+  /** Comments on sent articles (留言). */
+  readonly comment: CommentApi
+  /** Mass send (群发). */
+  readonly mass: MassApi
+  /** Subscription notices (订阅通知). */
+  readonly subscribeMessage: SubscribeMessageApi
+  /** Customer-service agents, sessions and records. */
+  readonly kf: KfApi
+  readonly blacklist: BlacklistApi
+  /** Short keys (短key). */
+  readonly shortKey: ShortKeyApi
+  /** Statistics (数据统计). */
+  readonly datacube: DatacubeApi
+  /** OCR and image processing. */
+  readonly ocr: OcrApi
   /** @internal */
   readonly transport: Transport
   /** @internal */
   readonly now: () => number
-  private readonly logger: Logger | undefined
+  /** @internal what the groups send through */
+  readonly caller: ApiCaller
 
   constructor(options: WechatApiOptions) {
     if (typeof options.appId !== 'string' || !/^\S+$/.test(options.appId)) {
@@ -122,7 +152,6 @@ export class WechatApi {
     this.appId = options.appId
     this.appSecret = options.appSecret
     this.now = options.now ?? Date.now
-    this.logger = options.logger
     this.store = options.store ?? new MemoryStore({ now: this.now })
     this.transport = new Transport({
       baseUrl,
@@ -145,31 +174,64 @@ export class WechatApi {
       timeoutMs,
       logger: options.logger,
     })
-    this.customerService = new CustomerServiceApi(this)
-    this.menu = new MenuApi(this)
-    this.template = new TemplateApi(this)
-    this.user = new UserApi(this)
-    this.tag = new TagApi(this)
-    this.media = new MediaApi(this)
-    this.qrcode = new QrcodeApi(this)
-    this.oauth = new OAuthApi(this)
-    this.jssdk = new JssdkApi(this)
+    const caller = new ApiCaller({
+      appId: this.appId,
+      appSecret: this.appSecret,
+      store: this.store,
+      now: this.now,
+      transport: this.transport,
+      token: this.token,
+      mpBaseUrl: this.mpBaseUrl,
+      openBaseUrl: this.openBaseUrl,
+      logger: options.logger,
+    })
+    this.caller = caller
+    this.customerService = new CustomerServiceApi(caller)
+    this.menu = new MenuApi(caller)
+    this.template = new TemplateApi(caller)
+    this.user = new UserApi(caller)
+    this.tag = new TagApi(caller)
+    this.media = new MediaApi(caller)
+    this.qrcode = new QrcodeApi(caller)
+    this.oauth = new OAuthApi(caller)
+    this.jssdk = new JssdkApi(caller)
+    this.material = new MaterialApi(caller)
+    this.draft = new DraftApi(caller)
+    this.publish = new PublishApi(caller)
+    this.comment = new CommentApi(caller)
+    this.mass = new MassApi(caller)
+    this.subscribeMessage = new SubscribeMessageApi(caller)
+    this.kf = new KfApi(caller)
+    this.blacklist = new BlacklistApi(caller)
+    this.shortKey = new ShortKeyApi(caller)
+    this.datacube = new DatacubeApi(caller)
+    this.ocr = new OcrApi(caller)
+    this.autoReply = new AutoReplyApi(caller)
   }
 
   /**
-   * Calls any endpoint with the access_token added: POST JSON when `body` is given, else GET.
-   * Returns WeChat's JSON with 64-bit ids as strings; a non-zero errcode throws WechatApiError.
+   * Calls any endpoint with the access_token added: POST JSON when `body` is given (or a
+   * multipart form with `options.form`), else GET. Returns WeChat's JSON with 64-bit ids as
+   * strings; a non-zero errcode throws WechatApiError.
    *
    * @example
    * const { ip_list } = await api.call<{ ip_list: string[] }>('/cgi-bin/getcallbackip')
+   * await api.call('/cgi-bin/material/add_material', undefined, { query: { type: 'image' }, form: { media: { data, filename: 'a.png' } } })
    */
   async call<T = Record<string, unknown>>(path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
-    const { pathname, query } = splitPath(path)
-    const method = options.method ?? (body === undefined ? 'GET' : 'POST')
-    if (method === 'GET' && body !== undefined) throw new WxmpError('WX_ERR_API_INPUT', `${pathname}: a GET request cannot carry a body; pass parameters in options.query`)
-    const spec: RequestSpec = { path: pathname, method, query: { ...query, ...options.query }, ...(body === undefined ? {} : { json: body }) }
-    if (options.idempotent !== undefined) spec.idempotent = options.idempotent
-    return this.withToken(spec, (s) => this.transport.json<T>(s))
+    return this.caller.call<T>(path, body, options)
+  }
+
+  /**
+   * The escape hatch: send a body exactly as given (JSON text you serialised yourself, bytes)
+   * and get the answer as JSON or, when WeChat answers a file, as the Response.
+   *
+   * @example
+   * const res = await api.raw('/cgi-bin/material/get_material', { body: '{"media_id":"…"}' })
+   * if (res.kind === 'binary') await writeFile('image.jpg', await res.buffer())
+   */
+  async raw(path: string, options: RawCallOptions = {}): Promise<RawResult> {
+    return this.caller.raw(path, options)
   }
 
   /** The IP ranges WeChat calls your webhook from (for a firewall allow-list). */
@@ -178,38 +240,31 @@ export class WechatApi {
     return body.ip_list ?? []
   }
 
+  /**
+   * Resets the daily API quotas after a 45009 (10 times a month; 48006 when those are used up).
+   */
+  async clearQuota(): Promise<void> {
+    await this.call('/cgi-bin/clear_quota', { appid: this.appId })
+  }
+
+  /** The IP addresses of api.weixin.qq.com (for an egress allow-list). */
+  async getApiDomainIp(): Promise<string[]> {
+    const body = await this.call<{ ip_list?: string[] }>('/cgi-bin/get_api_domain_ip')
+    return body.ip_list ?? []
+  }
+
   /** @internal a JSON call without the access_token (token fetch, OAuth). */
   async unauthenticated<T>(spec: RequestSpec): Promise<T> {
-    return this.transport.json<T>(spec)
+    return this.caller.unauthenticated<T>(spec)
   }
 
   /** @internal a call whose answer may be a file. */
   async binary(spec: RequestSpec): Promise<BinaryResult> {
-    return this.withToken(spec, (s) => this.transport.binary(s))
+    return this.caller.binary(spec)
   }
 
   /** @internal runs `send` with the current token; on a token errcode, once more with a fresh one. */
   async withToken<T>(spec: RequestSpec, send: (spec: RequestSpec) => Promise<T>): Promise<T> {
-    if (spec.query?.access_token !== undefined) throw new WxmpError('WX_ERR_API_INPUT', `${spec.path}: do not pass access_token yourself; the client adds it`)
-    const record = await this.token.record()
-    try {
-      return await send({ ...spec, query: { ...spec.query, access_token: record.value } })
-    } catch (err) {
-      if (!(err instanceof WechatApiError && TOKEN_INVALID_ERRCODES.has(err.errcode))) throw err
-      this.logger?.warn({ path: spec.path, errcode: err.errcode }, 'access_token refused: refreshing it once and retrying the call once')
-      const fresh = await this.token.replaceFailed(record)
-      return send({ ...spec, query: { ...spec.query, access_token: fresh.value } })
-    }
+    return this.caller.withToken(spec, send)
   }
-}
-
-function splitPath(path: string): { pathname: string; query: Query } {
-  if (typeof path !== 'string' || path.length === 0) throw new WxmpError('WX_ERR_API_INPUT', 'api.call needs a path such as /cgi-bin/menu/get')
-  if (/^[a-z]+:\/\//i.test(path)) {
-    throw new WxmpError('WX_ERR_API_INPUT', `api.call takes a path such as /cgi-bin/menu/get, not a URL (${path.split('?')[0]}): the host comes from baseUrl / WECHAT_API_BASE`)
-  }
-  const [rawPath = '', rawQuery] = path.split('?', 2)
-  const query: Query = {}
-  for (const [k, v] of new URLSearchParams(rawQuery ?? '')) query[k] = v
-  return { pathname: rawPath.startsWith('/') ? rawPath : '/' + rawPath, query }
 }

@@ -20,6 +20,8 @@ export interface RequestSpec {
   json?: unknown
   /** Multipart body (POST), built afresh for every attempt. */
   form?: () => FormData
+  /** A body sent exactly as given (raw JSON text or bytes) with its Content-Type. */
+  raw?: { body: string | Uint8Array; contentType: string }
   /** Safe to send twice: network errors and 5xx are retried. Default: GET requests. */
   idempotent?: boolean
   /** `binary`: a non-JSON answer is returned as the Response (media download). Default `json`. */
@@ -116,7 +118,10 @@ export class Transport {
       try {
         const init: RequestInit = { method: spec.method, signal: controller.signal }
         if (spec.form !== undefined) init.body = spec.form()
-        else if (spec.json !== undefined) {
+        else if (spec.raw !== undefined) {
+          init.body = spec.raw.body
+          init.headers = { 'content-type': spec.raw.contentType }
+        } else if (spec.json !== undefined) {
           init.body = JSON.stringify(spec.json)
           init.headers = { 'content-type': 'application/json; charset=utf-8' }
         }

@@ -40,7 +40,7 @@ async function loadedByServe(env: Record<string, string>): Promise<Loaded> {
 
 const packageLoaded = (loaded: Loaded, name: string) => loaded.cjs.some((file) => file.includes(`/node_modules/${name}/`))
 const moduleLoaded = (loaded: Loaded, path: string) => loaded.esm.some((url) => url.endsWith(path))
-const OTHER_COMMANDS = ['/cli/commands/simulate.ts', '/cli/commands/api.ts', '/cli/commands/fake-wechat.ts', '/cli/commands/db.ts']
+const OTHER_COMMANDS = ['/cli/commands/simulate.ts', '/cli/commands/api.ts', '/cli/commands/fake-wechat.ts', '/cli/commands/db.ts', '/cli/commands/rules.ts', '/rules/console-import.ts', '/cli/commands/publish.ts', '/cli/commands/draft.ts', '/cli/commands/material.ts']
 
 test('wxmp serve on memory: loads neither ioredis nor pg, nor the other commands', async () => {
   const loaded = await loadedByServe({ DATABASE_URL: 'memory:' })
@@ -50,6 +50,9 @@ test('wxmp serve on memory: loads neither ioredis nor pg, nor the other commands
   assert.equal(packageLoaded(loaded, 'ioredis'), false, 'ioredis is loaded')
   assert.equal(packageLoaded(loaded, 'pg'), false, 'pg is loaded')
   for (const path of OTHER_COMMANDS) assert.equal(moduleLoaded(loaded, path), false, `${path} is loaded`)
+  // the rules engine is on, but its regex analysers and the YAML parser load only when needed
+  assert.ok(moduleLoaded(loaded, '/rules/middleware.ts'), 'the rules middleware is loaded')
+  for (const name of ['scslre', 'regexp-ast-analysis', 'yaml']) assert.equal(packageLoaded(loaded, name) || loaded.esm.some((u) => u.includes(`/node_modules/${name}/`)), false, `${name} is loaded`)
 })
 
 test('wxmp serve on the default sqlite: database loads better-sqlite3 only', async () => {

@@ -61,9 +61,9 @@ test('the change event is accepted with the popup wrapper the official sample on
 })
 
 test('unknown message types and events pass through with raw fields', () => {
-  const card = parseMessage('<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>user_get_card</Event><CardId>p1</CardId></xml>') as Record<string, any>
+  const card = parseMessage('<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>card_future_event</Event><CardId>p1</CardId></xml>') as Record<string, any>
   assert.equal(card.unknown, true)
-  assert.equal(card.Event, 'user_get_card')
+  assert.equal(card.Event, 'card_future_event')
   assert.equal(card.CardId, 'p1')
   const file = parseMessage('<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime><MsgType>file</MsgType><Title>x</Title></xml>') as Record<string, any>
   assert.equal(file.unknown, true)

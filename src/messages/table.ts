@@ -30,6 +30,8 @@ export const MESSAGE_TABLE = {
   shortvideo: { ...ORDINARY, ...media },
   location: { ...ORDINARY, Location_X: number, Location_Y: number, Scale: optional(number), Label: optional(string) },
   link: { ...ORDINARY, Title: optional(string), Description: optional(string), Url: string },
+  /** A mini-program card a user sent in a mini program's customer-service chat. */
+  miniprogrampage: { ...ORDINARY, Title: optional(string), AppId: optional(string), PagePath: optional(string), ThumbUrl: optional(string), ThumbMediaId: optional(string) },
 } as const satisfies Record<string, FieldMap>
 
 const key = { EventKey: string } as const
@@ -51,6 +53,17 @@ const copyrightItem = object({
   NeedReplaceContent: optional(number),
   NeedShowReprintSource: optional(number),
 })
+
+/**
+ * Card (卡券) and member-card events: the card and the user's code. The newer rows below keep
+ * their fields optional: a missing field must never turn a real event into a 400.
+ */
+const card = { CardId: optional(string), UserCardCode: optional(string) } as const
+/** Product-scan (扫一扫商品) events: the barcode standard and its value. */
+const product = { KeyStandard: optional(string), KeyStr: optional(string), ExtInfo: optional(string) } as const
+/** Hardware-device events. */
+const device = { DeviceType: optional(string), DeviceID: optional(string), OpenID: optional(string) } as const
+const beacon = object({ Uuid: optional(string), Major: optional(string), Minor: optional(string), Distance: optional(number) })
 
 export const EVENT_TABLE = {
   subscribe: { ...optionalKey, Ticket: optional(string) },
@@ -111,6 +124,62 @@ export const EVENT_TABLE = {
   verify_expired: { ExpiredTime: optional(number) },
   qualification_verify_fail: { FailTime: optional(number), FailReason: optional(string) },
   naming_verify_fail: { FailTime: optional(number), FailReason: optional(string) },
+  // cards and member cards (卡券, 会员卡)
+  card_pass_check: { CardId: optional(string), RefuseReason: optional(string) },
+  card_not_pass_check: { CardId: optional(string), RefuseReason: optional(string) },
+  user_get_card: {
+    ...card,
+    IsGiveByFriend: optional(number),
+    FriendUserName: optional(string),
+    OldUserCardCode: optional(string),
+    OuterId: optional(string),
+    OuterStr: optional(string),
+    IsRestoreMemberCard: optional(number),
+    IsRecommendByFriend: optional(number),
+    UnionId: optional(string),
+  },
+  user_gifting_card: { ...card, IsReturnBack: optional(number), FriendUserName: optional(string), IsChatRoom: optional(number) },
+  user_del_card: card,
+  user_consume_card: { ...card, ConsumeSource: optional(string), LocationName: optional(string), StaffOpenId: optional(string), VerifyCode: optional(string), RemarkAmount: optional(string), OuterStr: optional(string) },
+  user_pay_from_pay_cell: { ...card, TransId: optional(string), LocationId: optional(string), Fee: optional(string), OriginalFee: optional(string) },
+  user_view_card: { ...card, OuterStr: optional(string) },
+  user_enter_session_from_card: card,
+  update_member_card: { ...card, ModifyBonus: optional(number), ModifyBalance: optional(number) },
+  card_sku_remind: { CardId: optional(string), Detail: optional(string) },
+  card_pay_order: { OrderId: optional(string), Status: optional(string), CreateOrderTime: optional(number), PayFinishTime: optional(number), Desc: optional(string), FreeCoinCount: optional(string), PayCoinCount: optional(string), RefundFreeCoinCount: optional(string), RefundPayCoinCount: optional(string), OrderType: optional(string), Memo: optional(string), ReceiptInfo: optional(string) },
+  submit_membercard_user_info: card,
+  // invoices (电子发票)
+  user_authorize_invoice: { SuccOrderId: optional(string), FailOrderId: optional(string), AppId: optional(string), Source: optional(string) },
+  update_invoice_status: { Status: optional(string), CardId: optional(string), Code: optional(string) },
+  submit_invoice_title: {
+    title: optional(string),
+    phone: optional(string),
+    tax_no: optional(string),
+    addr: optional(string),
+    bank_type: optional(string),
+    bank_no: optional(string),
+    attach: optional(string),
+    title_type: optional(string),
+  },
+  // Wi-Fi, shake (摇一摇周边), stores (门店)
+  WifiConnected: { ConnectTime: optional(number), ExpireTime: optional(number), VendorId: optional(string), ShopId: optional(string), PlaceId: optional(string), DeviceNo: optional(string) },
+  ShakearoundUserShake: { ChosenBeacon: optional(beacon), AroundBeacons: optional(list(beacon, 'AroundBeacon')) },
+  poi_check_notify: { UniqId: optional(string), PoiId: optional(string), Result: optional(string), Msg: optional(string) },
+  // product scans (扫一扫)
+  user_scan_product: { ...product, Country: optional(string), Province: optional(string), City: optional(string), Sex: optional(number), Scene: optional(number) },
+  user_scan_product_enter_session: product,
+  user_scan_product_async: { ...product, RegionCode: optional(string) },
+  user_scan_product_verify_action: { KeyStandard: optional(string), KeyStr: optional(string), Result: optional(string), ReasonMsg: optional(string) },
+  subscribe_scan_product: { ...optionalKey },
+  // mini programs, shops and devices
+  user_enter_tempsession: { SessionFrom: optional(string) },
+  weapp_audit_success: { SuccTime: optional(number) },
+  merchant_order: { OrderId: optional(string), OrderStatus: optional(number), ProductId: optional(string), SkuInfo: optional(string) },
+  device_text: { ...device, SessionID: optional(string), Content: optional(string) },
+  device_bind: { ...device, SessionID: optional(string), Content: optional(string) },
+  device_unbind: { ...device, SessionID: optional(string), Content: optional(string) },
+  device_subscribe_status: { ...device, OpType: optional(number) },
+  device_unsubscribe_status: { ...device, OpType: optional(number) },
 } as const satisfies Record<string, FieldMap>
 
 export type MessageTypeName = keyof typeof MESSAGE_TABLE

@@ -526,12 +526,21 @@ describe('pooledRandomBytes', () => {
 })
 
 describe('AppID mismatch with a long AppID', () => {
-  test('the message shows at most 64 characters of the AppID from the ciphertext', () => {
+  test('what stands where the AppID belongs is shown only when it looks like one (up to 64 characters)', () => {
     const crypto = new MessageCrypto({ token: 't', encodingAESKey: SAMPLE_KEY, appId: 'wx2c2769f8efd9abc2' })
     const long = 'w'.repeat(500)
-    const err = throwsCode(() => crypto.decrypt(encryptMessage(decodeAesKey(SAMPLE_KEY), '<xml/>', long, Buffer.alloc(16))), 'WX_ERR_APPID_MISMATCH')
-    assert.ok(err.message.includes(`${'w'.repeat(64)}…,`))
-    assert.ok(!err.message.includes('w'.repeat(65)))
-    assert.equal(String(err.details?.appId).length, 128)
+    const err = throwsCode(() => crypto.decrypt(encryptMessage(decodeAesKey(SAMPLE_KEY), '<xml/>', long, Buffer.alloc(16))), 'WX_ERR_APPID_MISMATCH', /not an AppID \(500 bytes, not shown\)/)
+    assert.ok(!err.message.includes('w'.repeat(20)))
+    assert.deepEqual(err.details, { appIdBytes: 500, expectedAppId: 'wx2c2769f8efd9abc2' })
+  })
+
+  test('a msg_len of 0 puts the decrypted message where the AppID belongs: it never reaches the error', () => {
+    const crypto = new MessageCrypto({ token: 't', encodingAESKey: SAMPLE_KEY, appId: 'wx2c2769f8efd9abc2' })
+    const xml = '<xml><Content><![CDATA[my-secret-text]]></Content></xml>'
+    const plain = Buffer.concat([Buffer.alloc(16, 1), Buffer.alloc(4), Buffer.from(xml + 'wx2c2769f8efd9abc2')])
+    const pad = 32 - (plain.length % 32)
+    const err = throwsCode(() => crypto.decrypt(encryptRaw(decodeAesKey(SAMPLE_KEY), Buffer.concat([plain, Buffer.alloc(pad, pad)]))), 'WX_ERR_APPID_MISMATCH')
+    assert.ok(!err.message.includes('secret') && !err.message.includes('<xml>'), err.message)
+    assert.ok(!JSON.stringify(err.details).includes('secret'))
   })
 })

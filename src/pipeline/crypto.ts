@@ -1,9 +1,9 @@
-import { isUtf8 } from 'node:buffer'
 import { createCipheriv, createDecipheriv, randomBytes as nodeRandomBytes, randomFillSync } from 'node:crypto'
 import type { Cipher, Decipher } from 'node:crypto'
 import { WxmpError, isWxmpError } from '../errors.js'
 import type { WxErrorCode } from '../errors.js'
 import { safeEqualHex, sha1Sorted } from './signature.js'
+import { BLOCK, HEADER_LENGTH, RANDOM_LENGTH, decodeCiphertext, unpackPlaintext } from './decrypt-checks.js'
 
 /**
  * WeChat message encryption (安全模式 / 兼容模式), protocol §5:
@@ -17,9 +17,6 @@ import { safeEqualHex, sha1Sorted } from './signature.js'
  */
 
 const KEY_LENGTH = 43
-const BLOCK = 32
-const RANDOM_LENGTH = 16
-const HEADER_LENGTH = RANDOM_LENGTH + 4
 
 const DECRYPT_CODES: ReadonlySet<WxErrorCode> = new Set<WxErrorCode>([
   'WX_ERR_DECRYPT_FAILED',
@@ -155,53 +152,8 @@ function decryptWith(cbc: CbcKey, encrypt: string, expectedAppId: string | undef
       details: { cipherBytes: ciphertext.length },
     })
   }
-  const padLength = checkPadding(padded)
-  const plainLength = padded.length - padLength
-  if (plainLength < HEADER_LENGTH) {
-    throw new WxmpError(
-      'WX_ERR_DECRYPT_BUFFER',
-      `decrypted message is ${plainLength} bytes, shorter than the 20-byte random + length header: wrong EncodingAESKey?`,
-      { details: { plainBytes: plainLength } },
-    )
-  }
-  const msgLength = padded.readUInt32BE(RANDOM_LENGTH)
-  if (msgLength > plainLength - HEADER_LENGTH) {
-    throw new WxmpError(
-      'WX_ERR_DECRYPT_BUFFER',
-      `decrypted msg_len ${msgLength} runs past the end of the ${plainLength}-byte plaintext: wrong EncodingAESKey?`,
-      { details: { plainBytes: plainLength, msgLen: msgLength } },
-    )
-  }
-  const msg = padded.subarray(HEADER_LENGTH, HEADER_LENGTH + msgLength)
-  if (!isUtf8(msg)) {
-    throw new WxmpError('WX_ERR_DECRYPT_BUFFER', 'decrypted message is not valid UTF-8: wrong EncodingAESKey or corrupted Encrypt?', {
-      details: { msgLen: msgLength },
-    })
-  }
-  const appId = padded.toString('latin1', HEADER_LENGTH + msgLength, plainLength)
-  // a search for one bad character: an anchored ^[…]*$ backtracks through every character
-  if (NOT_PRINTABLE_ASCII.test(appId)) {
-    throw new WxmpError(
-      'WX_ERR_DECRYPT_BUFFER',
-      'the bytes after the message are not an AppID (not printable ASCII): wrong EncodingAESKey or corrupted Encrypt?',
-      { details: { msgLen: msgLength, appIdBytes: plainLength - HEADER_LENGTH - msgLength } },
-    )
-  }
-  if (expectedAppId !== undefined && appId !== expectedAppId) {
-    throw new WxmpError(
-      'WX_ERR_APPID_MISMATCH',
-      `AppID in ciphertext is ${shown(appId)}, the configured AppID is ${expectedAppId}: ` +
-        'is WECHAT_APPID the account that this Token and EncodingAESKey belong to?',
-      { details: { appId: appId.slice(0, 128), expectedAppId } },
-    )
-  }
-  return { xml: msg.toString('utf8'), appId, padded, padLength }
-}
-
-/** An AppID as it appears in a message: capped, since the bytes come from the request. */
-function shown(appId: string): string {
-  if (appId.length === 0) return '(empty)'
-  return appId.length > 64 ? `${appId.slice(0, 64)}…` : appId
+  const { xml, appId, padLength } = unpackPlaintext(padded, expectedAppId)
+  return { xml, appId, padded, padLength }
 }
 
 function assertAesKey(key: Buffer): void {
@@ -211,73 +163,6 @@ function assertAesKey(key: Buffer): void {
       decodedLength: Buffer.isBuffer(key) ? key.length : undefined,
     })
   }
-}
-
-const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
-const NOT_PRINTABLE_ASCII = /[^\x21-\x7e]/
-
-/** Standard base64 only: Buffer.from(…, 'base64') silently skips foreign characters. */
-function decodeCiphertext(encrypt: string): Buffer {
-  if (typeof encrypt !== 'string' || encrypt.length === 0) {
-    throw new WxmpError('WX_ERR_DECRYPT_BASE64', 'Encrypt is empty', { details: { length: 0 } })
-  }
-  // The usual case: a value that re-encodes to itself is canonical base64 (whole quanta,
-  // standard alphabet, '=' only as padding), so it passes every check below. Checking that
-  // costs a tenth of the CANONICAL_BASE64 scan, whose greedy loop backtracks per character.
-  // Anything else, including valid base64 with non-zero unused bits, takes the full path.
-  const decoded = Buffer.from(encrypt, 'base64')
-  if (decoded.length !== 0 && decoded.length % 16 === 0 && decoded.toString('base64') === encrypt) return decoded
-  const canonical = encrypt.length % 4 === 0 && CANONICAL_BASE64.test(encrypt)
-  const bad = canonical ? null : /[^A-Za-z0-9+/=]/.exec(encrypt)
-  if (bad !== null) {
-    throw new WxmpError('WX_ERR_DECRYPT_BASE64', `Encrypt is not base64: ${base64Hint(bad[0])} at position ${bad.index + 1}`, {
-      details: { length: encrypt.length, position: bad.index + 1 },
-    })
-  }
-  if (!canonical) {
-    throw new WxmpError(
-      'WX_ERR_DECRYPT_BASE64',
-      `Encrypt is not canonical base64 (${encrypt.length} characters, misplaced or missing '='): truncated?`,
-      { details: { length: encrypt.length } },
-    )
-  }
-  const ciphertext = Buffer.from(encrypt, 'base64')
-  if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
-    throw new WxmpError(
-      'WX_ERR_DECRYPT_BASE64',
-      `Encrypt decodes to ${ciphertext.length} bytes, not a positive multiple of the 16-byte AES block: truncated?`,
-      { details: { length: encrypt.length, cipherBytes: ciphertext.length } },
-    )
-  }
-  return ciphertext
-}
-
-function base64Hint(char: string): string {
-  if (char === ' ') return "a space (a '+' turned into a space: was the body URL-decoded or form-parsed?)"
-  if (/\s/.test(char)) return 'whitespace or a line break'
-  if (char === '%') return "'%' (the value is still URL-encoded)"
-  if (char === '-' || char === '_') return `${JSON.stringify(char)} (URL-safe base64; WeChat uses the standard alphabet)`
-  return `character ${JSON.stringify(char)}`
-}
-
-/** Returns the pad length; every one of the n pad bytes must equal n (official samples only look at the last). */
-function checkPadding(padded: Buffer): number {
-  const pad = padded[padded.length - 1] ?? 0
-  if (pad < 1 || pad > BLOCK || pad > padded.length) {
-    throw new WxmpError('WX_ERR_DECRYPT_PADDING', `PKCS#7 pad byte is ${pad}, expected 1..32: wrong EncodingAESKey?`, {
-      details: { padByte: pad, cipherBytes: padded.length },
-    })
-  }
-  let diff = 0
-  for (let i = padded.length - pad; i < padded.length; i++) diff |= (padded[i] ?? 0) ^ pad
-  if (diff !== 0) {
-    throw new WxmpError(
-      'WX_ERR_DECRYPT_PADDING',
-      `PKCS#7 padding is corrupt (not all of the last ${pad} bytes equal ${pad}): wrong EncodingAESKey or corrupted Encrypt?`,
-      { details: { padByte: pad, cipherBytes: padded.length } },
-    )
-  }
-  return pad
 }
 
 /**

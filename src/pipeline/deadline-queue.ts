@@ -120,3 +120,6 @@ export class DeadlineQueue {
     if (this.head !== undefined) this.arm(this.head.due)
   }
 }
+
+/** Every bot's reply deadlines (and the retry window's held deliveries), on one timer in real time. */
+export const deadlines = new DeadlineQueue()

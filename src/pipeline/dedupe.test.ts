@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Deduper, dedupKey } from './dedupe.js'
-import { xmlResponse, type OutboundResponse } from './request.js'
+import { Deduper, dedupKey, type DedupOutcome, type FirstAnswer } from './dedupe.js'
+import { successResponse, xmlResponse, type OutboundResponse } from './request.js'
 import { MemoryStore } from '../storage/memory.js'
 import { prefixed } from '../storage/prefixed.js'
 import type { KeyValueStore } from '../storage/types.js'
@@ -20,17 +20,22 @@ function deferred<T>() {
   return { promise, resolve, reject }
 }
 
+/** The parts of an outcome a test compares (the delivery's timing is checked apart). */
+function summary(outcome: DedupOutcome): { kind: string; response?: OutboundResponse } {
+  return 'response' in outcome ? { kind: outcome.kind, response: outcome.response } : { kind: outcome.kind }
+}
+
 for (const [name, makeStore] of STORES) {
   test(`a message runs once; a concurrent retry gets the first delivery's answer (${name})`, async () => {
     const deduper = new Deduper(makeStore())
-    const gate = deferred<OutboundResponse>()
+    const gate = deferred<FirstAnswer>()
     let runs = 0
     const work = () => ((runs += 1), gate.promise)
     const first = deduper.run('m:1', 1000, work)
     const retry = deduper.run('m:1', 1000, work)
     gate.resolve(xmlResponse('<xml>a</xml>'))
-    assert.deepEqual(await first, { kind: 'first', response: xmlResponse('<xml>a</xml>') })
-    assert.deepEqual(await retry, { kind: 'retry', response: xmlResponse('<xml>a</xml>') })
+    assert.deepEqual(summary(await first), { kind: 'first', response: xmlResponse('<xml>a</xml>') })
+    assert.deepEqual(summary(await retry), { kind: 'retry', response: xmlResponse('<xml>a</xml>') })
     assert.equal(runs, 1)
   })
 
@@ -39,8 +44,8 @@ for (const [name, makeStore] of STORES) {
     let runs = 0
     const work = async () => xmlResponse(`<xml>${++runs}</xml>`)
     assert.equal((await deduper.run('m:1', 1000, work)).kind, 'first')
-    assert.deepEqual(await deduper.run('m:1', 1000, work), { kind: 'retry', response: xmlResponse('<xml>1</xml>') })
-    assert.deepEqual(await deduper.run('m:2', 1000, work), { kind: 'first', response: xmlResponse('<xml>2</xml>') })
+    assert.deepEqual(summary(await deduper.run('m:1', 1000, work)), { kind: 'retry', response: xmlResponse('<xml>1</xml>') })
+    assert.deepEqual(summary(await deduper.run('m:2', 1000, work)), { kind: 'first', response: xmlResponse('<xml>2</xml>') })
   })
 
   test(`a failed first delivery releases its claim so WeChat's retry runs the handlers again (${name})`, async () => {
@@ -51,7 +56,7 @@ for (const [name, makeStore] of STORES) {
         throw new Error('sync boom')
       }),
     /sync boom/)
-    assert.deepEqual(await deduper.run('m:1', 1000, async () => xmlResponse('<xml>ok</xml>')), { kind: 'first', response: xmlResponse('<xml>ok</xml>') })
+    assert.deepEqual(summary(await deduper.run('m:1', 1000, async () => xmlResponse('<xml>ok</xml>'))), { kind: 'first', response: xmlResponse('<xml>ok</xml>') })
   })
 
   test(`the stored answer expires with the TTL (${name})`, async () => {
@@ -62,18 +67,50 @@ for (const [name, makeStore] of STORES) {
     now += 60_001
     assert.equal((await deduper.run('m:1', 1000, async () => xmlResponse('<xml>2</xml>'))).kind, 'first')
   })
+
+  test(`the retry window: a lapsed first delivery keeps the claim; a retry waits, and gets the answer published later (${name})`, async () => {
+    const deduper = new Deduper(makeStore())
+    const first = await deduper.run('m:1', 1000, async () => ({ lapse: true as const, notice: '回复任意文字获取结果' }))
+    assert.equal(first.kind, 'lapse')
+    assert.equal(deduper.isRunning('m:1'), true)
+    const retry = deduper.run('m:1', 2000, async () => assert.fail('the handlers must not run again'))
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    assert.deepEqual(await deduper.publish('m:1', xmlResponse('<xml>late</xml>')), { won: true, response: xmlResponse('<xml>late</xml>') })
+    assert.deepEqual(summary(await retry), { kind: 'retry', response: xmlResponse('<xml>late</xml>') })
+    assert.equal(deduper.isRunning('m:1'), false)
+  })
+
+  test(`the retry window: a retry whose budget ends first learns the message is in its window, with its notice (${name})`, async () => {
+    const deduper = new Deduper(makeStore())
+    await deduper.run('m:1', 1000, async () => ({ lapse: true as const, notice: 'come back' }))
+    const retry = await deduper.run('m:1', 60, async () => assert.fail('no second run'))
+    assert.equal(retry.kind, 'retry-timeout')
+    assert.equal(retry.kind === 'retry-timeout' && retry.window, true)
+    assert.equal(retry.kind === 'retry-timeout' && retry.notice, 'come back')
+  })
+
+  test(`publish is first-wins: the notice of the last delivery and a late reply never both become the answer (${name})`, async () => {
+    const deduper = new Deduper(makeStore())
+    await deduper.run('m:1', 1000, async () => ({ lapse: true as const, notice: undefined }))
+    const [a, b] = await Promise.all([deduper.publish('m:1', xmlResponse('<xml>notice</xml>')), deduper.publish('m:1', xmlResponse('<xml>reply</xml>'))])
+    assert.equal([a, b].filter((p) => p.won).length, 1)
+    assert.deepEqual(a.response, b.response)
+    const retry = await deduper.run('m:1', 100, async () => successResponse())
+    assert.deepEqual(summary(retry), { kind: 'retry', response: a.response })
+  })
 }
 
 test('on a process-local store a first delivery answered synchronously is settled synchronously', async () => {
   const deduper = new Deduper(new MemoryStore())
   const first = deduper.run('m:1', 1000, () => xmlResponse('<xml>1</xml>'))
-  assert.deepEqual(first, { kind: 'first', response: xmlResponse('<xml>1</xml>') })
+  assert.ok(!(first instanceof Promise))
+  assert.deepEqual(summary(first as DedupOutcome), { kind: 'first', response: xmlResponse('<xml>1</xml>') })
   const retry = deduper.run('m:1', 1000, () => xmlResponse('<xml>2</xml>'))
   assert.ok(retry instanceof Promise) // a retry takes the general path
-  assert.deepEqual(await retry, { kind: 'retry', response: xmlResponse('<xml>1</xml>') })
+  assert.deepEqual(summary(await retry), { kind: 'retry', response: xmlResponse('<xml>1</xml>') })
   const shared = new Deduper(asSharedStore(new MemoryStore())).run('m:1', 1000, () => xmlResponse('<xml>1</xml>'))
   assert.ok(shared instanceof Promise)
-  assert.deepEqual(await shared, { kind: 'first', response: xmlResponse('<xml>1</xml>') })
+  assert.deepEqual(summary(await shared), { kind: 'first', response: xmlResponse('<xml>1</xml>') })
 })
 
 test('a retry elsewhere reads the answer through the ordinary API as a copy, never the stored object', async () => {
@@ -83,12 +120,69 @@ test('a retry elsewhere reads the answer through the ordinary API as a copy, nev
   const record = await memory.get<{ state: string; response: OutboundResponse }>('dedup:m:1')
   assert.equal(record?.state, 'done')
   record!.response.body = 'changed'
-  assert.deepEqual(await new Deduper(asSharedStore(memory)).run('m:1', 1000, async () => xmlResponse('x')), { kind: 'retry', response: xmlResponse('<xml>1</xml>') })
+  assert.deepEqual(summary(await new Deduper(asSharedStore(memory)).run('m:1', 1000, async () => xmlResponse('x'))), { kind: 'retry', response: xmlResponse('<xml>1</xml>') })
 })
 
-test('dedup keys: MsgId, else MsgID + Event, else sender + time + type (+ event and key)', () => {
+test('a claim whose owner stopped its heartbeat (crash, kill -9) is taken over at once by the next delivery', async () => {
+  const store = asSharedStore(new MemoryStore())
+  const dead = new Deduper(store, { owner: 'host/111/dead', heartbeatTtlMs: 150 })
+  const hanging = deferred<FirstAnswer>()
+  void dead.run('m:1', 1000, () => hanging.promise)
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  dead.close() // the process is gone: nothing renews its heartbeat
+  // (its claim is still in the store, far younger than the 10 s age rule for claims without one)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const other = new Deduper(store, { owner: 'host/222/alive' })
+  let runs = 0
+  const started = Date.now()
+  const outcome = await other.run('m:1', 3000, async (delivery) => {
+    runs++
+    assert.equal(delivery.number >= 2, true, 'a takeover runs as a retry')
+    return xmlResponse('<xml>recovered</xml>')
+  })
+  assert.equal(outcome.kind, 'first')
+  assert.equal(outcome.kind === 'first' && outcome.tookOver, 'host/111/dead')
+  assert.equal(runs, 1)
+  assert.ok(Date.now() - started < 2000, 'taken over well within the retry\'s budget')
+  other.close()
+})
+
+test('a claim whose owner is alive (heartbeat renewed) is never taken over, however long its handler runs', async () => {
+  const store = asSharedStore(new MemoryStore())
+  const owner = new Deduper(store, { owner: 'host/1/alive', heartbeatTtlMs: 150, staleClaimMs: 100 })
+  const slow = deferred<FirstAnswer>()
+  const first = owner.run('m:1', 5000, () => slow.promise)
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  const retry = await new Deduper(store, { owner: 'host/2/other', staleClaimMs: 100 }).run('m:1', 500, async () => assert.fail('a live owner keeps its message'))
+  assert.equal(retry.kind, 'retry-timeout')
+  slow.resolve(xmlResponse('<xml>done</xml>'))
+  assert.equal((await first).kind, 'first')
+  owner.close()
+})
+
+test('dedup keys: sender + MsgId, else sender + MsgID + Event, else sender + time + type (+ event and key)', () => {
   const base = { ToUserName: 'gh_1', FromUserName: 'o1', CreateTime: 1 }
-  assert.equal(dedupKey({ ...base, MsgType: 'text', Content: 'x', MsgId: '42' } as never), 'm:42')
-  assert.equal(dedupKey({ ...base, MsgType: 'event', Event: 'TEMPLATESENDJOBFINISH', MsgID: '7' } as never), 'j:7:TEMPLATESENDJOBFINISH')
+  assert.equal(dedupKey({ ...base, MsgType: 'text', Content: 'x', MsgId: '42' } as never), 'm:o1:42')
+  assert.equal(dedupKey({ ...base, MsgType: 'event', Event: 'TEMPLATESENDJOBFINISH', MsgID: '7' } as never), 'j:o1:7:TEMPLATESENDJOBFINISH')
   assert.equal(dedupKey({ ...base, MsgType: 'event', Event: 'CLICK', EventKey: 'k' } as never), 'e:o1:1:event:CLICK:k')
+  // the same MsgId from two users is two messages
+  assert.notEqual(dedupKey({ ...base, MsgType: 'text', Content: 'x', MsgId: '42' } as never), dedupKey({ ...base, FromUserName: 'o2', MsgType: 'text', Content: 'x', MsgId: '42' } as never))
+})
+
+test("a retry is numbered by when it arrived after the first delivery, not by when its wait ended (WeChat's deliveries are 5 s apart)", async () => {
+  let clock = 1_000_000
+  const store = asSharedStore(new MemoryStore())
+  const first = new Deduper(store, { owner: 'host/1/a', now: () => clock })
+  await first.run('m:1', 4500, async () => ({ lapse: true as const, notice: undefined }))
+  clock += 5000 // delivery 2 arrives on another instance
+  const retry = new Deduper(store, { owner: 'host/2/b', now: () => clock }).run('m:1', 4500, async () => assert.fail('the owner is alive'))
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  clock += 4500 // its budget runs out 9.5 s after the first delivery
+  const outcome = await retry
+  assert.equal(outcome.kind, 'retry-timeout')
+  assert.equal(outcome.delivery.number, 2)
+  clock += 500 // delivery 3, 10 s after the first
+  const third = await new Deduper(store, { owner: 'host/3/c', now: () => clock, pollMs: 5 }).run('m:1', 0, async () => assert.fail('the owner is alive'))
+  assert.equal(third.delivery.number, 3)
+  first.close()
 })

@@ -1,53 +1,128 @@
+import { hostname } from 'node:os'
 import type { KeyValueStore, LocalStore } from '../storage/types.js'
 import type { WechatMessage } from '../messages/types.js'
+import { Heartbeat } from './heartbeat.js'
 import type { OutboundResponse } from './request.js'
 
 /**
- * The key that identifies one message across WeChat's retries (protocol.md §4.1): MsgId for
- * ordinary messages; MsgID + Event for job/sent events; otherwise sender + CreateTime + type,
- * plus Event and EventKey because several events can share one second.
+ * The key that identifies one message across WeChat's retries: sender + MsgId for ordinary
+ * messages (MsgIds of different users have been seen to collide, and a collision must never
+ * hand one user another's reply); sender + MsgID + Event for job/sent events; otherwise sender
+ * + CreateTime + type, plus Event and EventKey because several events can share one second.
  */
 export function dedupKey(message: WechatMessage): string {
   const m = message as Record<string, unknown>
-  if (typeof m.MsgId === 'string' && m.MsgId !== '') return `m:${m.MsgId}`
-  if (typeof m.MsgID === 'string' && m.MsgID !== '') return `j:${m.MsgID}:${String(m.Event ?? '')}`
+  if (typeof m.MsgId === 'string' && m.MsgId !== '') return `m:${message.FromUserName}:${m.MsgId}`
+  if (typeof m.MsgID === 'string' && m.MsgID !== '') return `j:${message.FromUserName}:${m.MsgID}:${String(m.Event ?? '')}`
   const parts = [message.FromUserName, String(message.CreateTime), message.MsgType]
   if (message.MsgType === 'event') parts.push(String(m.Event ?? ''), typeof m.EventKey === 'string' ? m.EventKey : '')
   return `e:${parts.join(':')}`
 }
 
-type Record_ = { state: 'pending'; since: number; owner: string } | { state: 'done'; response: OutboundResponse }
+/** WeChat's spacing of deliveries (it retries when 5 s pass without an answer) and their number. */
+export const WECHAT_RETRY_INTERVAL_MS = 5000
+export const WECHAT_DELIVERIES = 3
+
+/** Which of WeChat's deliveries this is, and when the first one arrived. */
+export interface DeliveryInfo {
+  /** 1 for the first delivery; 2 or 3 for WeChat's retries. */
+  number: number
+  /** Unix ms when the message's first delivery arrived (its claim). */
+  firstArrival: number
+}
+
+/**
+ * Returned by a first delivery's work instead of a response: this delivery is left unanswered
+ * (WeChat will retry), and the message's answer is published later with `publish()`. `notice`
+ * is what the last delivery answers if the reply is still not ready then.
+ */
+export interface Lapse {
+  readonly lapse: true
+  readonly notice: string | undefined
+}
+export type FirstAnswer = OutboundResponse | Lapse
+export function isLapse(answer: FirstAnswer): answer is Lapse {
+  return (answer as Partial<Lapse>).lapse === true
+}
+
+/**
+ * A claim: the message is being handled by `owner`. `hb` marks an owner that keeps a heartbeat
+ * (so a claim whose heartbeat stopped is taken over at once); `window` marks a message whose
+ * first delivery was left unanswered on purpose (the retry window).
+ */
+type Claim = { state: 'pending'; since: number; owner: string; hb?: 1; window?: 1; notice?: string }
+type Done = { state: 'done'; response: OutboundResponse }
+type Record_ = Claim | Done
 
 export interface DeduperOptions {
   /** How long a message is remembered; must outlive WeChat's retries (3 × 5 s). Default 5 min. */
   ttlMs?: number
   /** How often a retry on another instance polls for the first delivery's answer. Default 50 ms. */
   pollMs?: number
-  /** A pending claim older than this is taken over (its owner died). Default 10 s. */
+  /**
+   * A claim made by an instance without a heartbeat (an older version) is taken over once it
+   * is this old. Claims with a heartbeat are taken over as soon as the heartbeat stops. Default 10 s.
+   */
   staleClaimMs?: number
+  /** How long an owner's heartbeat lives without renewal (it is renewed 3–4 times meanwhile). Default 2000 ms. */
+  heartbeatTtlMs?: number
   now?: () => number
-  /** Distinguishes this process's claims from other instances'. */
+  /** Distinguishes this process's claims from other instances'. Default: host/pid/start time/random. */
   owner?: string
 }
 
 export type DedupOutcome =
-  | { kind: 'first'; response: OutboundResponse }
-  | { kind: 'retry'; response: OutboundResponse }
-  | { kind: 'retry-timeout' }
+  /** This delivery ran the handlers and answers with `response`; `tookOver` names a dead owner whose claim it replaced. */
+  | { kind: 'first'; response: OutboundResponse; delivery: DeliveryInfo; tookOver?: string }
+  /** This delivery ran the handlers and is left unanswered (the retry window). */
+  | { kind: 'lapse'; delivery: DeliveryInfo; tookOver?: string }
+  /** A retry, answered with the message's answer. */
+  | { kind: 'retry'; response: OutboundResponse; delivery: DeliveryInfo }
+  /** A retry whose own budget ran out before the message had an answer; `window` when the message is in its retry window. */
+  | { kind: 'retry-timeout'; window: boolean; notice?: string | undefined; delivery: DeliveryInfo }
+
+/** What `publish` decided: whether this answer became the message's answer, and the answer. */
+export interface Published {
+  won: boolean
+  response: OutboundResponse
+}
+
+/** A message this process is handling: its answer, once known, and whether it is in its retry window. */
+interface Running {
+  answer: Promise<OutboundResponse | undefined>
+  settle(response: OutboundResponse | undefined): void
+  since: number
+  window: boolean
+  notice: string | undefined
+  /** Set while the window mark is being written: publishing waits for it, so the writes stay in order. */
+  marking: Promise<void> | undefined
+}
+
+type MaybePromise<T> = T | Promise<T>
+
+/** The owner id this process uses by default: readable in logs, unique per process start. */
+const PROCESS_OWNER = `${hostname().slice(0, 40)}/${process.pid}/${Date.now().toString(36)}/${Math.random().toString(36).slice(2, 6)}`
 
 /**
  * Runs a message's pipeline once, however many times WeChat delivers it and to whichever
  * instance: the first delivery claims the key (atomic add); a retry in the same process awaits
- * the same promise; a retry elsewhere polls the shared store for the stored answer until its
- * own budget runs out. A claim whose owner died mid-handler is taken over, so nothing is lost.
+ * the same answer; a retry elsewhere polls the shared store for it until its own budget runs
+ * out. An owner keeps a heartbeat in the shared store while it holds claims, so a claim whose
+ * owner died (crash, kill -9, a restart) is taken over by the next delivery at once.
+ *
+ * The message's answer is normally the first delivery's response. In the retry window the first
+ * delivery returns LAPSE instead and the answer comes later through `publish()`, which is
+ * atomic across instances (the first answer published wins: the reply, or the notice a last
+ * delivery gives when its budget ran out).
  */
 export class Deduper {
-  private readonly inflight = new Map<string, Promise<OutboundResponse>>()
+  private readonly running = new Map<string, Running>()
   private readonly ttlMs: number
   private readonly pollMs: number
   private readonly staleClaimMs: number
   private readonly now: () => number
   private readonly owner: string
+  private readonly heartbeat: Heartbeat
 
   constructor(
     private readonly store: KeyValueStore,
@@ -57,109 +132,238 @@ export class Deduper {
     this.pollMs = options.pollMs ?? 50
     this.staleClaimMs = options.staleClaimMs ?? 10_000
     this.now = options.now ?? Date.now
-    this.owner = options.owner ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`
+    this.owner = options.owner ?? PROCESS_OWNER
+    this.heartbeat = new Heartbeat(store, this.owner, options.heartbeatTtlMs ?? 2000, this.now)
   }
 
-  /** True while this process is running the first delivery of `key`. */
+  /** True while this process is running the first delivery of `key` (or waits for its answer in the retry window). */
   isRunning(key: string): boolean {
-    return this.inflight.has(key)
+    return this.running.has(key)
   }
 
   /**
    * Runs `work` for the first delivery of `key`, or answers a retry. On a process-local store a
    * first delivery whose work finishes synchronously is settled synchronously too.
    */
-  run(key: string, budgetMs: number, work: () => OutboundResponse | Promise<OutboundResponse>): DedupOutcome | Promise<DedupOutcome> {
+  run(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): DedupOutcome | Promise<DedupOutcome> {
     const local = this.store.local
-    if (local === undefined || this.inflight.has(key)) return this.runShared(key, budgetMs, work)
+    if (local === undefined || this.running.has(key)) return this.runShared(key, budgetMs, work)
     const storeKey = `dedup:${key}`
-    const claim: Record_ = { state: 'pending', since: this.now(), owner: this.owner }
+    const since = this.now()
+    const claim: Claim = { state: 'pending', since, owner: this.owner }
     // a retry, or a claim left behind: the general path sorts it out (its add fails the same way)
     if (!local.addLocal(storeKey, claim, this.ttlMs)) return this.runShared(key, budgetMs, work)
-    let running: OutboundResponse | Promise<OutboundResponse>
+    const delivery: DeliveryInfo = { number: 1, firstArrival: since }
+    let answer: FirstAnswer | Promise<FirstAnswer>
     try {
-      running = work()
+      answer = work(delivery)
     } catch (err) {
       local.deleteLocalIf(storeKey, claim) // let a retry run it
       throw err
     }
-    if (running instanceof Promise) return this.finishLocal(key, storeKey, claim, running, local)
+    if (answer instanceof Promise) return this.finishLocal(key, storeKey, claim, delivery, answer, local)
+    if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, this.track(key, since), answer)
     // the records are never mutated, so the store keeps them as they are
-    local.setLocal(storeKey, { state: 'done', response: running } satisfies Record_, this.ttlMs)
-    return { kind: 'first', response: running }
+    local.setLocal(storeKey, { state: 'done', response: answer } satisfies Done, this.ttlMs)
+    return { kind: 'first', response: answer, delivery }
   }
 
-  private async finishLocal(key: string, storeKey: string, claim: Record_, running: Promise<OutboundResponse>, local: LocalStore): Promise<DedupOutcome> {
-    this.inflight.set(key, running)
+  /**
+   * Makes `response` the message's answer unless it already has one, atomically across
+   * instances, and hands it to every delivery waiting for it. Resolves with the answer that
+   * won (this one, or the one published before it).
+   */
+  publish(key: string, response: OutboundResponse): MaybePromise<Published> {
+    const running = this.running.get(key)
+    if (running?.marking !== undefined) return running.marking.then(() => this.publish(key, response))
+    const storeKey = `dedup:${key}`
+    const local = this.store.local
+    if (local !== undefined) {
+      const record = local.getLocal<Record_>(storeKey)
+      if (record?.state === 'done') return this.published(key, { won: false, response: record.response })
+      local.setLocal(storeKey, { state: 'done', response } satisfies Done, this.ttlMs)
+      return this.published(key, { won: true, response })
+    }
+    return this.publishShared(key, storeKey, response)
+  }
+
+  private async publishShared(key: string, storeKey: string, response: OutboundResponse): Promise<Published> {
+    if (await this.store.add(`${storeKey}:answer`, response, this.ttlMs)) {
+      await this.store.set(storeKey, { state: 'done', response } satisfies Done, this.ttlMs)
+      return this.published(key, { won: true, response })
+    }
+    const winner = (await this.store.get<OutboundResponse>(`${storeKey}:answer`)) ?? doneResponse(await this.store.get<Record_>(storeKey)) ?? response
+    return this.published(key, { won: false, response: winner })
+  }
+
+  private published(key: string, result: Published): Published {
+    const running = this.running.get(key)
+    if (running !== undefined) {
+      this.running.delete(key)
+      running.settle(result.response)
+    }
+    return result
+  }
+
+  private track(key: string, since: number): Running {
+    let settle!: (response: OutboundResponse | undefined) => void
+    const answer = new Promise<OutboundResponse | undefined>((resolve) => (settle = resolve))
+    const running: Running = { answer, settle, since, window: false, notice: undefined, marking: undefined }
+    this.running.set(key, running)
+    return running
+  }
+
+  private async finishLocal(key: string, storeKey: string, claim: Claim, delivery: DeliveryInfo, pending: Promise<FirstAnswer>, local: LocalStore): Promise<DedupOutcome> {
+    const running = this.track(key, claim.since)
+    let answer: FirstAnswer
     try {
-      const response = await running
-      local.setLocal(storeKey, { state: 'done', response } satisfies Record_, this.ttlMs)
-      // a journaled store: the stored answer is committed before the answer leaves (a retry after a crash gets it)
-      await local.whenDurable?.()
-      return { kind: 'first', response }
+      answer = await pending
     } catch (err) {
       local.deleteLocalIf(storeKey, claim) // let a retry run it
+      this.forget(key, running)
       throw err
-    } finally {
-      this.inflight.delete(key)
     }
+    if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, running, answer)
+    local.setLocal(storeKey, { state: 'done', response: answer } satisfies Done, this.ttlMs)
+    this.forget(key, running, answer)
+    // a journaled store: the stored answer is on disk before the answer leaves (a retry after a crash gets it)
+    await local.whenDurable?.()
+    return { kind: 'first', response: answer, delivery }
+  }
+
+  /** The first delivery was left unanswered: the claim is marked, so later deliveries know the message is in its window. */
+  private lapsed(key: string, storeKey: string, claim: Claim, delivery: DeliveryInfo, running: Running, lapse: Lapse, tookOver?: string): DedupOutcome | Promise<DedupOutcome> {
+    running.window = true
+    running.notice = lapse.notice
+    // after WeChat's last delivery nobody waits here any more: a handler that never ends must not keep the entry
+    setTimeout(() => this.forget(key, running), (WECHAT_DELIVERIES + 1) * WECHAT_RETRY_INTERVAL_MS).unref()
+    const marked: Claim = { ...claim, window: 1, ...(lapse.notice === undefined ? {} : { notice: lapse.notice }) }
+    const outcome: DedupOutcome = { kind: 'lapse', delivery, ...(tookOver === undefined ? {} : { tookOver }) }
+    const local = this.store.local
+    if (local !== undefined) {
+      if (local.getLocal<Record_>(storeKey)?.state !== 'done') local.setLocal(storeKey, marked, this.ttlMs)
+      return outcome
+    }
+    running.marking = this.store
+      .get<Record_>(storeKey)
+      .then((record) => (record?.state === 'done' ? undefined : this.store.set(storeKey, marked, this.ttlMs)))
+      .catch(() => undefined)
+      .finally(() => (running.marking = undefined))
+    return running.marking.then(() => outcome)
+  }
+
+  private forget(key: string, running: Running, response?: OutboundResponse): void {
+    if (this.running.get(key) === running) this.running.delete(key)
+    running.settle(response)
   }
 
   /** Any store: claims through the async API, waits for another delivery's answer when needed. */
-  private async runShared(key: string, budgetMs: number, work: () => OutboundResponse | Promise<OutboundResponse>): Promise<DedupOutcome> {
-    const runningHere = this.inflight.get(key)
-    if (runningHere !== undefined) return this.awaitLocal(runningHere, budgetMs)
+  private async runShared(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): Promise<DedupOutcome> {
+    const arrived = this.now()
+    const deadline = arrived + budgetMs
+    const runningHere = this.running.get(key)
+    if (runningHere !== undefined) return this.awaitLocal(runningHere, arrived, deadline)
     const storeKey = `dedup:${key}`
-    let claim: Record_ = { state: 'pending', since: this.now(), owner: this.owner }
+    const shared = this.store.local === undefined
+    if (shared) await this.heartbeat.beat()
+    let claim: Claim = { state: 'pending', since: this.now(), owner: this.owner, ...(shared ? { hb: 1 as const } : {}) }
+    let tookOver: string | undefined
+    let delivery: DeliveryInfo = { number: 1, firstArrival: claim.since }
     if (!(await this.store.add(storeKey, claim, this.ttlMs))) {
-      const again = this.inflight.get(key) // another local delivery may have claimed meanwhile
-      if (again !== undefined) return this.awaitLocal(again, budgetMs)
-      const seen = await this.awaitRemote(storeKey, budgetMs)
+      const again = this.running.get(key) // another local delivery may have claimed meanwhile
+      if (again !== undefined) return this.awaitLocal(again, arrived, deadline)
+      const seen = await this.awaitRemote(storeKey, arrived, deadline)
       if (!('claim' in seen)) return seen
       claim = seen.claim
+      tookOver = seen.tookOver
+      // this delivery is a retry that runs the message itself (the owner died, or the first run failed)
+      delivery = { number: retryNumber(claim.since, arrived), firstArrival: claim.since }
     }
-    const running = promiseOf(work)
-    this.inflight.set(key, running)
+    const running = this.track(key, claim.since)
+    if (this.store.local === undefined) this.heartbeat.keepBeating(() => this.running.size > 0)
+    let answer: FirstAnswer
     try {
-      const response = await running
-      await this.store.set(storeKey, { state: 'done', response } satisfies Record_, this.ttlMs)
-      return { kind: 'first', response }
+      answer = await promiseOf(() => work(delivery))
     } catch (err) {
       await this.store.deleteIf(storeKey, claim).catch(() => undefined) // let a retry run it
+      this.forget(key, running)
       throw err
-    } finally {
-      this.inflight.delete(key)
     }
+    if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, running, answer, tookOver)
+    try {
+      await this.store.set(storeKey, { state: 'done', response: answer } satisfies Done, this.ttlMs)
+    } finally {
+      this.forget(key, running, answer)
+    }
+    return { kind: 'first', response: answer, delivery, ...(tookOver === undefined ? {} : { tookOver }) }
   }
 
-  private async awaitLocal(running: Promise<OutboundResponse>, budgetMs: number): Promise<DedupOutcome> {
+  private async awaitLocal(running: Running, arrived: number, deadline: number): Promise<DedupOutcome> {
+    const delivery: DeliveryInfo = { number: retryNumber(running.since, arrived), firstArrival: running.since }
     let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(resolve, budgetMs, 'timeout')
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - this.now()), undefined)
     })
     try {
-      const result = await Promise.race([running.catch(() => 'timeout' as const), timeout])
-      return result === 'timeout' ? { kind: 'retry-timeout' } : { kind: 'retry', response: result }
+      const response = await Promise.race([running.answer, timeout])
+      if (response !== undefined) return { kind: 'retry', response, delivery }
+      return { kind: 'retry-timeout', window: running.window, notice: running.notice, delivery }
     } finally {
       clearTimeout(timer)
     }
   }
 
-  private async awaitRemote(storeKey: string, budgetMs: number): Promise<DedupOutcome | { claim: Record_ }> {
-    const deadline = this.now() + budgetMs
+  /**
+   * Polls the shared record until the answer is there, the claim's owner is gone (then this
+   * delivery claims the message and runs it), or the budget ends.
+   */
+  private async awaitRemote(storeKey: string, arrived: number, deadline: number): Promise<DedupOutcome | { claim: Claim; tookOver: string | undefined }> {
+    // a retry's number: from its arrival (not from when its wait ends) since the first delivery's claim
+    let ownerCheckedAt = -Infinity
+    let since = arrived
+    let window = false
+    let notice: string | undefined
     for (;;) {
       const record = await this.store.get<Record_>(storeKey)
-      if (record?.state === 'done') return { kind: 'retry', response: record.response }
-      if (record === undefined || (record.state === 'pending' && this.now() - record.since > this.staleClaimMs)) {
-        // the first delivery's owner vanished (crash, kill -9): whoever replaces the claim runs it
-        if (record !== undefined) await this.store.deleteIf(storeKey, record)
-        const claim: Record_ = { state: 'pending', since: this.now(), owner: this.owner }
-        if (await this.store.add(storeKey, claim, this.ttlMs)) return { claim }
+      if (record?.state === 'done') return { kind: 'retry', response: record.response, delivery: { number: retryNumber(since, arrived), firstArrival: since } }
+      let gone: string | undefined
+      if (record !== undefined) {
+        since = record.since
+        window = record.window === 1
+        notice = record.notice
+        if (record.hb === 1) {
+          // the owner's heartbeat is checked a few times a second, not on every poll
+          if (this.now() - ownerCheckedAt >= 250) {
+            ownerCheckedAt = this.now()
+            if (!(await this.heartbeat.alive(record.owner))) gone = record.owner
+          }
+        } else if (this.now() - record.since > this.staleClaimMs) gone = record.owner
       }
-      if (this.now() + this.pollMs > deadline) return { kind: 'retry-timeout' }
+      if (record === undefined || gone !== undefined) {
+        // the first delivery's owner vanished (crash, kill -9, restart): whoever replaces the claim runs it
+        if (record !== undefined) await this.store.deleteIf(storeKey, record)
+        await this.heartbeat.beat()
+        const claim: Claim = { state: 'pending', since, owner: this.owner, hb: 1, ...(window ? { window: 1 as const } : {}), ...(notice === undefined ? {} : { notice }) }
+        if (await this.store.add(storeKey, claim, this.ttlMs)) return { claim, tookOver: gone }
+      }
+      if (this.now() + this.pollMs > deadline) return { kind: 'retry-timeout', window, notice, delivery: { number: retryNumber(since, arrived), firstArrival: since } }
       await new Promise((resolve) => setTimeout(resolve, this.pollMs))
     }
   }
+
+  /** Stops the heartbeat timer (shutdown); the heartbeat then expires by itself. */
+  close(): void {
+    this.heartbeat.close()
+  }
+}
+
+function doneResponse(record: Record_ | undefined): OutboundResponse | undefined {
+  return record?.state === 'done' ? record.response : undefined
+}
+
+/** A retry's number from the time since the first delivery: WeChat retries 5 s apart. */
+function retryNumber(firstArrival: number, now: number): number {
+  return Math.min(WECHAT_DELIVERIES, Math.max(2, 1 + Math.round((now - firstArrival) / WECHAT_RETRY_INTERVAL_MS)))
 }
 
 /** work() as a promise, a synchronous throw included. */

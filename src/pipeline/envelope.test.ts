@@ -14,7 +14,17 @@ const encodingAESKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
 const appId = 'wx2c2769f8efd9abc2'
 const oldKey = 'kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR'
 const codes: string[] = []
-const logger: Logger = { debug() {}, info() {}, warn: (o: object) => void codes.push(String((o as { code?: string }).code)), error() {}, child: () => logger }
+const lines: Array<Record<string, unknown>> = []
+const logger: Logger = {
+  debug() {},
+  info() {},
+  warn: (o: object) => {
+    codes.push(String((o as { code?: string }).code))
+    lines.push(o as Record<string, unknown>)
+  },
+  error() {},
+  child: () => logger,
+}
 
 function safeBot(extra: Partial<ConstructorParameters<typeof Bot>[0]> = {}) {
   const bot = new Bot({ token, encodingAESKey, appId, logger, ...extra })
@@ -56,7 +66,7 @@ describe('safe and compatible mode', () => {
     assert.equal((await strict.handle(signedRequest({ token, xml: sampleXml('text') }))).status, 403)
   })
 
-  test('each failure has its own code and status', async () => {
+  test('each failure before msg_signature has its own code and status; every one after it is WX_ERR_DECRYPT_FAILED', async () => {
     const cases: Array<[string, () => ReturnType<typeof signedRequest>, Bot, number, string]> = []
     const enc = () => signedRequest({ token, encodingAESKey, appId, mode: 'safe', xml: sampleXml('text') })
     cases.push(['no key configured', enc, new Bot({ token, logger }), 400, 'WX_ERR_NO_AES_KEY'])
@@ -69,8 +79,8 @@ describe('safe and compatible mode', () => {
       const r = enc()
       return { ...r, query: { ...r.query, msg_signature: sha1Sorted(['forged']) } }
     }, safeBot(), 401, 'WX_ERR_MSG_SIGNATURE_INVALID'])
-    cases.push(['ciphertext for another AppID', () => signedRequest({ token, encodingAESKey, appId: 'wxb11529c136998cb6', mode: 'safe', xml: sampleXml('text') }), safeBot(), 403, 'WX_ERR_APPID_MISMATCH'])
-    cases.push(['wrong key', () => signedRequest({ token, encodingAESKey: oldKey, appId, mode: 'safe', xml: sampleXml('text') }), safeBot(), 400, ''])
+    cases.push(['ciphertext for another AppID', () => signedRequest({ token, encodingAESKey, appId: 'wxb11529c136998cb6', mode: 'safe', xml: sampleXml('text') }), safeBot(), 400, 'WX_ERR_DECRYPT_FAILED'])
+    cases.push(['wrong key', () => signedRequest({ token, encodingAESKey: oldKey, appId, mode: 'safe', xml: sampleXml('text') }), safeBot(), 400, 'WX_ERR_DECRYPT_FAILED'])
     cases.push(['unknown encrypt_type', () => {
       const r = enc()
       return { ...r, query: { ...r.query, encrypt_type: 'rsa' } }
@@ -83,9 +93,44 @@ describe('safe and compatible mode', () => {
       codes.length = 0
       const res = await bot.handle(make())
       assert.equal(res.status, status, name)
-      if (code !== '') assert.equal(res.body, `${code}\n`, name)
-      if (name === 'wrong key') assert.match(res.body, /^WX_ERR_DECRYPT_/)
+      assert.equal(res.body, `${code}\n`, name)
     }
+  })
+
+  test('no decryption oracle: padding, length, UTF-8, AppID, base64 and XML failures inside a signed ciphertext get one answer; the log line says which', async () => {
+    const key = Buffer.from(`${encodingAESKey}=`, 'base64')
+    const { createCipheriv } = await import('node:crypto')
+    const seal = (plain: Buffer) => createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false).update(plain).toString('base64')
+    const layout = (msgLen: number, xml: string, tail: string, pad?: number) => {
+      const plain = Buffer.concat([Buffer.alloc(16, 3), Buffer.alloc(4), Buffer.from(xml + tail)])
+      plain.writeUInt32BE(msgLen, 16)
+      const n = 32 - (plain.length % 32)
+      return Buffer.concat([plain, Buffer.alloc(n, pad ?? n)])
+    }
+    const good = sampleXml('text')
+    const compact = '<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Content><![CDATA[private-words]]></Content></xml>'
+    const encrypts: Array<[string, string]> = [
+      ['WX_ERR_DECRYPT_PADDING', seal(layout(Buffer.byteLength(good), good, appId, 0))],
+      ['WX_ERR_DECRYPT_BUFFER', seal(layout(1 << 30, good, appId))],
+      ['WX_ERR_DECRYPT_BUFFER', seal(layout(0, good, appId))],
+      ['WX_ERR_APPID_MISMATCH', seal(layout(Buffer.byteLength(good), good, 'wx0000000000000000'))],
+      ['WX_ERR_APPID_MISMATCH', seal(layout(0, compact, appId))],
+      ['WX_ERR_DECRYPT_BASE64', 'not*base64'],
+      ['WX_ERR_XML_MALFORMED', seal(layout(10, '<xml><ToUs', appId))],
+      ['WX_ERR_MESSAGE_INVALID', seal(layout(13, '<xml></xml>\n\n', appId))],
+    ]
+    const answers = new Set<string>()
+    for (const [reason, encrypt] of encrypts) {
+      const r = signedRequest({ token, encodingAESKey, appId, mode: 'safe', xml: sampleXml('text') })
+      const query = { ...r.query, msg_signature: sha1Sorted([token, r.query.timestamp!, r.query.nonce!, encrypt]) }
+      lines.length = 0
+      const res = await safeBot().handle({ ...r, query, body: `<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>` })
+      answers.add(`${res.status} ${JSON.stringify(res.headers)} ${res.body}`)
+      assert.equal(lines[0]?.code, 'WX_ERR_DECRYPT_FAILED', reason)
+      assert.equal(lines[0]?.reason, reason, reason)
+      assert.ok(!JSON.stringify(lines).includes('<xml>') && !JSON.stringify(lines).includes('private-words'), `${reason}: no decrypted content in the line: ${JSON.stringify(lines)}`)
+    }
+    assert.deepEqual([...answers], [`400 ${JSON.stringify({ 'content-type': 'text/plain; charset=utf-8' })} WX_ERR_DECRYPT_FAILED\n`])
   })
 
   test('a body altered after signing fails msg_signature', async () => {

@@ -1,4 +1,6 @@
-import { WxmpError } from '../errors.js'
+import { WxmpError, isWxmpError } from '../errors.js'
+import { parseMessage } from '../messages/parse.js'
+import type { WechatMessage } from '../messages/types.js'
 import { parseXml, textOf } from '../xml/parse.js'
 import type { MessageCrypto } from './crypto.js'
 import type { Query } from './request.js'
@@ -18,6 +20,11 @@ export interface Opened {
  * encryption is required. `encrypt_type=aes` (compatible or safe mode): msg_signature is
  * checked over the Encrypt text, then the ciphertext is decrypted and the AppID checked; in
  * compatible mode the unauthenticated plaintext copy in the body is ignored.
+ *
+ * No decryption oracle: msg_signature needs only the Token, so whoever has it can sign
+ * ciphertexts of their own and watch how they are refused. Every failure after msg_signature
+ * (base64, padding, length field, UTF-8, AppID, and the XML inside, see `parseOpened`) is
+ * answered alike, 400 WX_ERR_DECRYPT_FAILED; the precise code is `details.reason`, for the log.
  */
 export function openEnvelope(query: Query, body: string, crypto: MessageCrypto | undefined, requireEncryption: boolean): Opened {
   const type = query.encrypt_type
@@ -38,8 +45,28 @@ export function openEnvelope(query: Query, body: string, crypto: MessageCrypto |
   if (!crypto.verifySignature(msgSignature, timestamp, nonce, encrypt)) {
     throw new WxmpError('WX_ERR_MSG_SIGNATURE_INVALID', 'msg_signature does not match the Encrypt text: the body was altered, or WECHAT_TOKEN differs from the console Token')
   }
-  const { xml, appId, key } = crypto.decrypt(encrypt)
-  return { xml, encrypted: true, appId, key }
+  try {
+    const { xml, appId, key } = crypto.decrypt(encrypt)
+    return { xml, encrypted: true, appId, key }
+  } catch (err) {
+    throw sealedFailure(err)
+  }
+}
+
+/** The message inside an opened envelope; for an encrypted one, a failure looks like any other after msg_signature. */
+export function parseOpened(opened: Opened): WechatMessage {
+  if (!opened.encrypted) return parseMessage(opened.xml)
+  try {
+    return parseMessage(opened.xml)
+  } catch (err) {
+    throw sealedFailure(err)
+  }
+}
+
+/** One outward code for every failure behind a valid msg_signature; the precise one stays in `details.reason`. */
+function sealedFailure(err: unknown): unknown {
+  if (!isWxmpError(err)) return err // a bug, not an answer: it surfaces as a 500 with its stack in the log
+  return new WxmpError('WX_ERR_DECRYPT_FAILED', err.message, { cause: err, details: { ...err.details, reason: err.code } })
 }
 
 const LT = 0x3c

@@ -1,27 +1,31 @@
 /**
- * Everything that reaches the user outside the HTTP answer (protocol.md §7): a reply that
- * missed the passive window, messages a handler pushes with `ctx.send()`, and "typing…".
+ * Everything that reaches the user outside the first HTTP answer: a reply that missed the
+ * passive window, messages a handler pushes with `ctx.send()`, and "typing…".
  *
- * Rules kept here, in one place:
+ * A late reply goes the way the message's strategy says (settings.ts): passively on a later
+ * delivery while the retry window is open, as customer-service messages (long text as
+ * consecutive pages), or as pending answers for the user's next message. Rules kept here:
  * - every customer-service send has one outcome (`sent`, `out-of-window`, `quota`,
- *   `no-permission`, `failed`, `dropped`), logged once, never retried in a loop (the API
- *   client's bounded retry on errcode -1 is the only retry);
- * - 45015 → out-of-window, 45047 → quota, 48001 → no-permission (explained once per process
- *   and account), 43004 and network errors → failed;
+ *   `no-permission`, `failed`, `dropped`), logged once, never retried in a loop;
  * - one trigger allows few messages (a user message 5, a menu click, follow or QR scan 3):
  *   sends beyond that are not attempted (WeChat would answer 45047);
- * - a Typing request still in flight is awaited before a message goes out, so "typing…"
- *   never lands after the answer.
+ * - with `late: 'auto'` a 48001 teaches the account's permission, and the reply becomes a
+ *   pending answer instead of being lost;
+ * - a Typing request still in flight is awaited before a message goes out.
  */
 import type { Context } from '../context.js'
 import type { Logger } from '../logger.js'
-import type { WechatMessage } from '../messages/types.js'
 import { serializeReply } from '../reply/serialize.js'
 import type { Reply } from '../reply/types.js'
-import { resolveLateSettings, type LateOptions, type LateSettings } from './late-options.js'
+import { attemptSend, DELIVERY_MEANINGS, opensWindow, sendAllowance } from './late/customer-service-rules.js'
+import type { CustomerServicePermission } from './late/permission.js'
+import type { PendingLog, PendingRoute } from './late/pending-route.js'
+import { resolveLateSettings, type DeliveryOutcome, type DeliveryStatus, type LateOptions, type LateSettings, type LateStrategy } from './late/settings.js'
 import type { ReplySlot } from './reply-slot.js'
 import { TypingIndicator, type TypingAccount } from './typing.js'
 
+export { classifySendError, DELIVERY_MEANINGS, lateDeliveryProblem, opensWindow, sendAllowance } from './late/customer-service-rules.js'
+export type { DeliveryOutcome, DeliveryStatus } from './late/settings.js'
 /** The slice of the API client late delivery needs (WechatApi has it; tests may pass a fake). */
 export interface CustomerServiceSender {
   customerService: {
@@ -30,64 +34,14 @@ export interface CustomerServiceSender {
   }
 }
 
-/** What became of one customer-service message; the message log's `replyStatus`. */
-export type DeliveryStatus = 'sent' | 'out-of-window' | 'no-permission' | 'quota' | 'failed' | 'dropped'
-
-export interface DeliveryOutcome {
-  status: DeliveryStatus
-  /** WeChat's errcode when WeChat refused the message. */
-  errcode?: number
-  /** Why it was not sent. */
-  error?: string
-}
-
-/** What each failed status means, for the log line and the docs. */
-export const DELIVERY_MEANINGS: Readonly<Record<Exclude<DeliveryStatus, 'sent'>, string>> = Object.freeze({
-  'out-of-window': 'the customer-service window is closed (48 hours after the user\'s last message, 1 minute after a menu click, follow or scan): only template messages reach the user now',
-  quota: 'the customer-service quota for this interaction is used up (5 messages per user message, 3 per menu click, follow or scan)',
-  'no-permission': 'this account may not send customer-service messages (客服消息, errcode 48001): that needs a verified service account (认证服务号). Late replies cannot be delivered: keep handlers under the deadline, or set late: \'drop\'',
-  failed: 'the message could not be sent',
-  dropped: "late: 'drop' is set for this message, so the reply was not sent",
-})
-
-const ERRCODE_STATUS: Readonly<Record<number, DeliveryStatus>> = { 45015: 'out-of-window', 45047: 'quota', 48001: 'no-permission', 43004: 'failed' }
-
-/**
- * The outcome of a failed customer-service send: WeChat's errcode decides (45015, 45047,
- * 48001, 43004…); anything without one (network, timeout, no API client) is `failed`.
- *
- * @example classifySendError(new WechatApiError({ errcode: 45015, errmsg: 'response out of time limit', path })).status // 'out-of-window'
- */
-export function classifySendError(err: unknown): DeliveryOutcome {
-  const errcode = (err as { errcode?: unknown } | null | undefined)?.errcode
-  const error = err instanceof Error ? err.message : String(err)
-  if (typeof errcode === 'number' && Number.isInteger(errcode)) return { status: ERRCODE_STATUS[errcode] ?? 'failed', errcode, error }
-  return { status: 'failed', error }
-}
-
-/** Events after which WeChat opens a short customer-service window (3 messages, 1 minute). */
-const WINDOW_EVENTS = new Set(['subscribe', 'SCAN', 'CLICK', 'scancode_push', 'scancode_waitmsg'])
-
-/**
- * Customer-service messages one inbound message allows (protocol.md §7): 5 for a user message,
- * 3 for a menu click, follow or QR scan; undefined when this trigger opens no window of its
- * own (a message may still get through an earlier window: WeChat decides).
- */
-export function sendAllowance(message: WechatMessage): number | undefined {
-  if (message.MsgType !== 'event') return 5
-  return WINDOW_EVENTS.has((message as { Event: string }).Event) ? 3 : undefined
-}
-
-/** Whether this trigger opens a customer-service window of its own (a late reply or "typing…" can follow). */
-export function opensWindow(message: WechatMessage): boolean {
-  return message.MsgType !== 'event' || WINDOW_EVENTS.has((message as { Event: string }).Event)
-}
+/** How a late reply left: customer service, a later delivery of the message (passive), the user's next message, or not at all. */
+export type LateVia = 'customer-service' | 'passive' | 'next-message' | 'none'
 
 export interface LateListenerEvent {
   requestId: string
   openid: string
   reply: Reply
-  via: 'customer-service' | 'none'
+  via: LateVia
   status: DeliveryStatus
   error?: string
 }
@@ -99,19 +53,23 @@ export interface LateDeliveryOptions {
   hasApi(): boolean
   /** Bot-level late options. */
   defaults: LateOptions
-  /** Names the account in "once per account" notices. */
+  /** Names the account in "once per account" notices and pending-answer queues. */
   accountKey: string
   /** Bot-level logger, for the once-per-account notices. */
   log: Logger
   now: () => number
   /** Every late reply's outcome (metrics, `bot.onLateReply`). */
   onLateReply(event: LateListenerEvent): void
+  permission: CustomerServicePermission
+  route: PendingRoute
+  /** The message's dedup key and its message-log row (when there is a log). */
+  originOf(ctx: Context): { msgKey: string; recordId: Promise<string | number | undefined> | undefined }
 }
 
-/** What the message log records for a message whose answer used the customer-service API. */
+/** What the message log records for a message whose answer did not (only) go out with the first delivery. */
 export interface LateRecord {
-  via: 'customer-service' | 'none'
-  status: DeliveryStatus
+  via: LateVia
+  status: DeliveryStatus | undefined
   replyXml: string | undefined
   error: string | undefined
 }
@@ -122,11 +80,17 @@ interface Deliveries {
   /** Customer-service messages attempted for this trigger (late reply and ctx.send). */
   attempts: number
   pending: Set<Promise<unknown>>
-  lateReply: (DeliveryOutcome & { reply: Reply; via: LateRecord['via'] }) | undefined
+  lateReply: (DeliveryOutcome & { reply: Reply; via: LateVia }) | undefined
   pushed: DeliveryOutcome[]
   typing: TypingIndicator | undefined
+  /** While WeChat's retries can still carry the reply: hands it to the next delivery (false once too late). */
+  window: ((reply: Reply) => Promise<boolean>) | undefined
+  /** The user was told the answer waits for their next message. */
+  noticeGiven: boolean
 }
 
+/** Customer-service pages wait this long after the passive first page, so the user reads them in order. */
+const PAGE_AFTER_PASSIVE_MS = 500
 /** 48001 explained once per process and account, however many messages meet it. */
 const noPermissionExplained = new Set<string>()
 
@@ -154,6 +118,23 @@ export class LateDelivery {
     return resolveLateSettings(this.options.defaults, ctx.lateOverrides)
   }
 
+  /** The strategy in force for this message now: `auto` resolved by what is known of the account's permission. */
+  strategy(ctx: Context): LateStrategy {
+    const late = this.settings(ctx).late
+    if (late !== 'auto') return late
+    return this.options.permission.state() === 'no' ? 'retry-window' : 'customer-service'
+  }
+
+  /**
+   * Whether the pages of a long reply after the first go out as customer-service messages (else
+   * they wait for the next messages): only when the account is known to have the permission (or
+   * customer service is pinned), since page 1 must already say whether more follow by itself.
+   */
+  pagesByCustomerService(ctx: Context): boolean {
+    if (this.strategy(ctx) !== 'customer-service' || !opensWindow(ctx.message)) return false
+    return this.settings(ctx).late === 'customer-service' || this.options.permission.state() === 'yes'
+  }
+
   /** Handlers are about to run: start the bookkeeping and schedule "typing…". */
   begin(ctx: Context, slot: ReplySlot): void {
     // no typing indicator possible: keep nothing per message until a send needs it (entry() then)
@@ -179,27 +160,69 @@ export class LateDelivery {
     else if (kind === 'interim') typing?.resume()
   }
 
-  /** A reply after the passive window: through the customer-service API, or dropped. Never throws. */
-  deliverLate(ctx: Context, reply: Reply): Promise<DeliveryOutcome> {
+  /** The first delivery was left unanswered: until `publish` says it is too late, a reply goes out on a later delivery. */
+  openWindow(ctx: Context, publish: (reply: Reply) => Promise<boolean>): void {
+    this.entry(ctx).window = publish
+  }
+
+  /** True while the retry window can still carry this message's reply (no reply, no notice yet). */
+  windowOpen(ctx: Context): boolean {
+    const entry = this.messages.get(ctx)
+    return entry?.window !== undefined && entry.lateReply === undefined
+  }
+
+  /** The user was told the answer waits for their next message: a reply from now on is queued for it. */
+  noticeGiven(ctx: Context): void {
     const entry = this.entry(ctx)
-    if (reply.type === 'success') return Promise.resolve({ status: 'sent' })
-    const base = { requestId: ctx.request.id, openid: ctx.openid, reply }
-    if (this.settings(ctx).late === 'drop') {
-      ctx.log.warn({ replyType: reply.type, status: 'dropped' }, "late reply dropped (late: 'drop'): the user does not get it")
-      entry.lateReply = { status: 'dropped', reply, via: 'none' }
-      this.options.onLateReply({ ...base, via: 'none', status: 'dropped' })
-      void entry.typing?.stop({ cancel: true })
-      return Promise.resolve({ status: 'dropped' })
+    entry.noticeGiven = true
+    entry.window = undefined
+  }
+
+  /** A reply after the passive window: a later delivery, customer service, the next message, or dropped. Never throws. */
+  deliverLate(ctx: Context, reply: Reply, afterReturn: boolean): Promise<DeliveryOutcome> {
+    const entry = this.entry(ctx)
+    if (afterReturn) {
+      ctx.log.warn(
+        { code: 'WX_ERR_REPLY_AFTER_RETURN', replyType: reply.type },
+        `ctx.reply() was called after the handlers had returned (a forgotten \`await\`?): WeChat was already answered, so this reply ${this.lateWay(ctx)}. Await the reply inside the handler`,
+      )
     }
-    const work = (async () => {
-      await entry.typing?.stop() // the message ends "typing…"; never let a Typing land after it
-      const outcome = await this.send(entry, reply, 'late reply')
-      if (outcome.status === 'sent') entry.typing?.messageSent()
-      entry.lateReply = { ...outcome, reply, via: 'customer-service' }
-      this.options.onLateReply({ ...base, via: 'customer-service', status: outcome.status, ...(outcome.error === undefined ? {} : { error: outcome.error }) })
-      return outcome
+    const work = (async (): Promise<DeliveryOutcome> => {
+      if (entry.window !== undefined) {
+        if (await entry.window(reply)) {
+          entry.lateReply = { status: 'sent', reply, via: 'passive' }
+          this.emit(ctx, reply, 'passive', 'sent')
+          return { status: 'sent' }
+        }
+        entry.window = undefined // the last delivery was answered meanwhile: the reply waits for the next message
+        entry.noticeGiven = true
+      }
+      if (reply.type === 'success') return { status: 'sent' }
+      const strategy = this.strategy(ctx)
+      if (entry.noticeGiven || strategy === 'next-message' || strategy === 'retry-window') return this.queue(entry, reply, this.options.route.split(reply), 'next-message')
+      if (strategy === 'drop') {
+        ctx.log.warn({ replyType: reply.type, status: 'dropped' }, "late reply dropped (late: 'drop'): the user does not get it")
+        entry.lateReply = { status: 'dropped', reply, via: 'none' }
+        this.emit(ctx, reply, 'none', 'dropped')
+        void entry.typing?.stop({ cancel: true })
+        return { status: 'dropped' }
+      }
+      return this.sendPages(entry, reply, this.options.route.split(reply), 'late reply')
     })()
     return this.track(entry, work)
+  }
+
+  /**
+   * The rest of a long reply whose first page went out passively: customer-service messages (a
+   * moment later, so they land after the first page), or pending answers.
+   */
+  overflow(ctx: Context, reply: Reply, rest: Reply[], byCustomerService: boolean): void {
+    if (rest.length === 0) return
+    const entry = this.entry(ctx)
+    const work = byCustomerService
+      ? new Promise((resolve) => setTimeout(resolve, PAGE_AFTER_PASSIVE_MS)).then(() => this.sendPages(entry, reply, rest, 'page'))
+      : this.queue(entry, reply, rest, 'passive')
+    void this.track(entry, work)
   }
 
   /** `ctx.send()`: a customer-service message now, beside the reply. Never throws. */
@@ -227,7 +250,12 @@ export class LateDelivery {
     while (entry.pending.size > 0) await Promise.allSettled([...entry.pending])
     await entry.typing?.stop({ cancel: true })
     const late = entry.lateReply
-    if (late !== undefined) return { via: late.via, status: late.status, replyXml: this.xmlOf(ctx, late.reply), error: late.error }
+    if (late === undefined && entry.noticeGiven) {
+      // told to come back, but the handlers ended without an answer: nothing to wait for
+      const { msgKey } = this.options.originOf(ctx)
+      await this.options.route.clear(this.userOf(ctx), msgKey).catch(() => undefined)
+    }
+    if (late !== undefined) return { via: late.via, status: late.via === 'passive' && late.status === 'sent' ? undefined : late.status, replyXml: this.xmlOf(ctx, late.reply), error: late.error }
     if (passiveReply || entry.pushed.length === 0) return undefined
     const worst = entry.pushed.find((o) => o.status !== 'sent') ?? entry.pushed[0]!
     return { via: 'customer-service', status: worst.status, replyXml: undefined, error: worst.error }
@@ -243,10 +271,22 @@ export class LateDelivery {
     return (this.messages.get(ctx)?.pending.size ?? 0) > 0
   }
 
+  /** The user's pending-answer queue name. */
+  userOf(ctx: Context): string {
+    return this.options.route.userOf(ctx, this.options.accountKey)
+  }
+
+  private lateWay(ctx: Context): string {
+    const strategy = this.strategy(ctx)
+    if (strategy === 'customer-service') return 'goes out through the customer-service API (it spends that quota)'
+    if (strategy === 'drop') return "is dropped (late: 'drop')"
+    return "waits for the user's next message (pending answer)"
+  }
+
   private entry(ctx: Context): Deliveries {
     let entry = this.messages.get(ctx)
     if (entry === undefined) {
-      entry = { ctx, attempts: 0, pending: new Set(), lateReply: undefined, pushed: [], typing: undefined }
+      entry = { ctx, attempts: 0, pending: new Set(), lateReply: undefined, pushed: [], typing: undefined, window: undefined, noticeGiven: false }
       this.messages.set(ctx, entry)
     }
     return entry
@@ -258,34 +298,66 @@ export class LateDelivery {
     return work
   }
 
-  /** One attempt, one outcome, one log line. */
-  private async send(entry: Deliveries, reply: Reply, what: 'late reply' | 'message'): Promise<DeliveryOutcome> {
+  private emit(ctx: Context, reply: Reply, via: LateVia, status: DeliveryStatus, error?: string): void {
+    this.options.onLateReply({ requestId: ctx.request.id, openid: ctx.openid, reply, via, status, ...(error === undefined ? {} : { error }) })
+  }
+
+  /**
+   * Customer-service messages for `pages`, in order. Pages beyond this trigger's allowance, and
+   * (with `auto`) every page after a 48001, wait for the user's next messages instead; the last
+   * page sent then says how many follow.
+   */
+  private async sendPages(entry: Deliveries, reply: Reply, pages: Reply[], what: 'late reply' | 'page'): Promise<DeliveryOutcome> {
     const { ctx } = entry
     const allowance = sendAllowance(ctx.message)
+    const fit = allowance === undefined ? pages.length : Math.max(0, Math.min(pages.length, allowance - entry.attempts))
+    await entry.typing?.stop() // the message ends "typing…"; never let a Typing land after it
+    for (let i = 0; i < pages.length; i++) {
+      const overQuota = i >= fit && pages.length > 1
+      const outcome = overQuota ? undefined : await this.send(entry, i === fit - 1 && fit < pages.length ? this.options.route.shown(pages[i]!, pages.length - fit) : pages[i]!, what)
+      if (outcome?.status === 'sent') continue
+      const noPermission = outcome?.status === 'no-permission' && this.settings(ctx).late === 'auto'
+      if (noPermission) this.options.permission.learnedNo('customer-service')
+      if (overQuota || noPermission) return this.queue(entry, reply, pages.slice(i), i === 0 && what === 'late reply' ? 'next-message' : what === 'page' ? 'passive' : 'customer-service')
+      const failed = outcome as DeliveryOutcome
+      entry.lateReply = { ...failed, reply, via: 'customer-service' }
+      this.emit(ctx, reply, 'customer-service', failed.status, failed.error)
+      return failed
+    }
+    entry.typing?.messageSent()
+    if (what === 'late reply' || entry.lateReply === undefined) entry.lateReply = { status: 'sent', reply, via: what === 'page' ? 'passive' : 'customer-service' }
+    if (what === 'late reply') this.emit(ctx, reply, 'customer-service', 'sent')
+    return { status: 'sent' }
+  }
+
+  /** Pending answers for the user's next messages. */
+  private async queue(entry: Deliveries, reply: Reply, pages: Reply[], via: LateVia): Promise<DeliveryOutcome> {
+    const { ctx } = entry
+    const origin = this.options.originOf(ctx)
+    const recordId = await origin.recordId
+    const log: PendingLog = { via: via === 'passive' || via === 'customer-service' ? via : 'next-message', replyXml: this.xmlOf(ctx, reply) }
+    const user = this.userOf(ctx)
+    await this.options.route.enqueue(ctx, user, pages, { msgKey: origin.msgKey, recordId, log })
+    await this.options.route.clear(user, origin.msgKey).catch(() => undefined)
+    ctx.log.info({ replyType: reply.type, pages: pages.length, status: 'pending' }, `the answer waits for the user's next message${pages.length > 1 ? ` (${pages.length} pages, one per message)` : ''}`)
+    void entry.typing?.stop({ cancel: true })
+    entry.lateReply = { status: 'pending', reply, via: log.via }
+    this.emit(ctx, reply, 'next-message', 'pending')
+    return { status: 'pending' }
+  }
+
+  /** One attempt, one outcome, one log line. */
+  private async send(entry: Deliveries, reply: Reply, what: 'late reply' | 'message' | 'page'): Promise<DeliveryOutcome> {
+    const { ctx } = entry
     entry.attempts++
-    let outcome: DeliveryOutcome
-    if (allowance !== undefined && entry.attempts > allowance) {
-      outcome = { status: 'quota', error: `not sent: this ${ctx.msgType === 'event' ? `${ctx.event} event` : 'message'} allows ${allowance} customer-service messages and ${allowance} were already sent (WeChat would answer 45047)` }
-    } else {
-      try {
-        await this.options.api().customerService.sendReply(ctx.openid, reply)
-        outcome = { status: 'sent' }
-      } catch (err) {
-        outcome = classifySendError(err)
-      }
-    }
-    const fields = { replyType: reply.type, status: outcome.status, ...(outcome.errcode === undefined ? {} : { errcode: outcome.errcode }) }
-    if (outcome.status === 'sent') {
-      ctx.log.info(fields, what === 'late reply' ? 'late reply delivered through the customer-service API' : 'message sent through the customer-service API')
-    } else {
-      const meaning = DELIVERY_MEANINGS[outcome.status]
-      ctx.log.warn({ ...fields, err: outcome.error }, `${what} not delivered (${outcome.status}): ${meaning}`)
-      if (outcome.status === 'no-permission') this.explainNoPermission()
-    }
+    const outcome = await attemptSend(ctx, reply, what, entry.attempts, () => this.options.api().customerService.sendReply(ctx.openid, reply))
+    if (outcome.status === 'sent') this.options.permission.learnedYes()
+    if (outcome.status === 'no-permission') this.explainNoPermission()
     return outcome
   }
 
   private explainNoPermission(): void {
+    if (this.options.defaults.late === 'auto' || this.options.defaults.late === undefined) this.options.permission.learnedNo('customer-service')
     if (noPermissionExplained.has(this.options.accountKey)) return
     noPermissionExplained.add(this.options.accountKey)
     this.options.log.warn(
@@ -304,10 +376,11 @@ export class LateDelivery {
         if (customerService.typing === undefined) throw new Error('this API client has no customerService.typing')
         await customerService.typing(ctx.openid, on)
       },
-      // only while the user still waits for the answer: no passive reply, no late reply yet
-      wanted: () => this.settings(ctx).late === 'customer-service' && slot.reply === undefined && entry.lateReply === undefined,
+      // only while the user still waits for a customer-service answer: no passive reply, no late reply yet
+      wanted: () => this.strategy(ctx) === 'customer-service' && slot.reply === undefined && entry.lateReply === undefined,
       account: this.typingAccount,
       onNoPermission: () => this.explainNoPermission(),
+      onAllowed: () => this.options.permission.learnedYes(),
       log: ctx.log,
       startedAt: ctx.request.receivedAt,
       now: this.options.now,
@@ -322,13 +395,4 @@ export class LateDelivery {
       return undefined
     }
   }
-}
-
-/**
- * The startup warning for a bot whose late replies could not reach anyone: late mode
- * `customer-service` (the default) but no API client (no AppID/AppSecret). Undefined when fine.
- */
-export function lateDeliveryProblem(bot: { apiConfigured: boolean; options: Pick<LateOptions, 'late'> }): string | undefined {
-  if (bot.apiConfigured || bot.options.late === 'drop') return undefined
-  return "late replies cannot be delivered: a handler slower than the deadline (WECHAT_REPLY_TIMEOUT_MS, default 4500 ms) gets \"success\" and its reply goes nowhere, because the customer-service API needs WECHAT_APPID and WECHAT_APPSECRET (a verified service account with 客服消息 permission). Set them, or WECHAT_LATE_REPLY=drop to silence this"
 }

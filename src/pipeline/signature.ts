@@ -43,21 +43,18 @@ function compareStrings(a: string, b: string): number {
 
 /**
  * Constant-time comparison of an expected lowercase hex digest with what the request sent.
- * Uppercase hex is accepted (some proxies rewrite it); anything else is simply unequal.
+ * Only WeChat's own form matches: 40 lowercase hex characters. An upper-cased copy is another
+ * spelling of the same signature, and every spelling accepted would be one more way to present
+ * one captured signature; so there is exactly one.
  *
  * Every character is visited and the differences are OR-ed together, so the time does not
- * depend on where (or whether) the strings differ; the only branch looks at the sender's own
- * character (case folding), never at the expected digest. This is what timingSafeEqual does,
- * without the two Buffer copies it needs (a measurable share of a request's CPU).
+ * depend on where (or whether) the strings differ. This is what timingSafeEqual does, without
+ * the two Buffer copies it needs (a measurable share of a request's CPU).
  */
 export function safeEqualHex(expected: string, given: string | undefined): boolean {
   if (given === undefined || given.length !== expected.length) return false
   let diff = 0
-  for (let i = 0; i < expected.length; i++) {
-    let c = given.charCodeAt(i)
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20 // A-Z → a-z
-    diff |= c ^ expected.charCodeAt(i)
-  }
+  for (let i = 0; i < expected.length; i++) diff |= given.charCodeAt(i) ^ expected.charCodeAt(i)
   return diff === 0
 }
 

@@ -1,5 +1,5 @@
 /**
- * "typing…" (客服输入状态, protocol.md §7) while a slow handler runs: shown once the handler
+ * "typing…" (客服输入状态) while a slow handler runs: shown once the handler
  * has run `afterMs`, re-sent every 15 s (the state lasts 15 s and cannot be renewed sooner),
  * never beyond `maxMs` after the message arrived (WeChat wants an interaction within the last
  * 30 s anyway). A message to the user ends the state, so the indicator pauses around sends
@@ -33,6 +33,8 @@ export interface TypingIndicatorOptions {
   account: TypingAccount
   /** Called once per indicator when WeChat answers 48001 (the caller logs it once per account). */
   onNoPermission(err: unknown): void
+  /** Called when WeChat accepted a Typing (the account has customer-service permission). */
+  onAllowed?(): void
   log: Logger
   /** Unix ms when the message arrived (delays count from here). */
   startedAt: number
@@ -133,7 +135,10 @@ export class TypingIndicator {
     this.inflight = this.options
       .send(true)
       .then(
-        () => this.shownNow(),
+        () => {
+          this.options.onAllowed?.()
+          this.shownNow()
+        },
         (err: unknown) => this.refused(err),
       )
       .finally(() => {

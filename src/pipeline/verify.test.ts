@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ReplayGuard, verifySignedQuery } from './verify.js'
+import { ReplayGuard, replayFingerprint, verifySignedQuery } from './verify.js'
 import { sha1Sorted } from './signature.js'
 import { MemoryStore } from '../storage/memory.js'
 import { asSharedStore } from '../../test/support/shared-view.js'
@@ -35,25 +35,64 @@ test('missing parameters, a wrong token and a non-numeric timestamp are told apa
   rejects(() => verifySignedQuery({ timestamp: ts, nonce: 'n', signature: sha1Sorted([token, ts, 'n']) }, { token, timestampToleranceSec: 0, now: Date.now }), 'WX_ERR_TIMESTAMP_INVALID')
 })
 
+test('only the form WeChat sends verifies: lowercase hex, no leading zero in the timestamp', () => {
+  const options = { token, timestampToleranceSec: 0, now: Date.now }
+  rejects(() => verifySignedQuery({ ...real, signature: real.signature.toUpperCase() }, options), 'WX_ERR_SIGNATURE_INVALID')
+  rejects(() => verifySignedQuery({ ...real, signature: real.signature.replace('c', 'C') }, options), 'WX_ERR_SIGNATURE_INVALID')
+  rejects(() => verifySignedQuery({ ...real, signature: ` ${real.signature.slice(1)}` }, options), 'WX_ERR_SIGNATURE_INVALID')
+  rejects(() => verifySignedQuery({ ...real, timestamp: '0' + real.timestamp, signature: sha1Sorted([token, '0' + real.timestamp, real.nonce]) }, options), 'WX_ERR_TIMESTAMP_INVALID')
+})
+
+test('every split of the digits that signs alike gives the same signature back, so the replay guard sees one request', () => {
+  // with the window off, "1714037059" + "486452656" re-split as "17140370594" + "86452656" sorts and signs the same
+  const options = { token, timestampToleranceSec: 0, now: Date.now }
+  const a = verifySignedQuery({ timestamp: '1714037059', nonce: '486452656', signature: sha1Sorted([token, '1714037059', '486452656']) }, options)
+  const b = verifySignedQuery({ timestamp: '17140370594', nonce: '86452656', signature: sha1Sorted([token, '1714037059', '486452656']) }, options)
+  assert.equal(a.signature, b.signature)
+})
+
+const body = (query: Record<string, string>, text: string) => replayFingerprint('POST', query, text)
+
 for (const [name, makeStore] of [
   ['process-local (synchronous) store', () => new MemoryStore()],
   ['shared (async) store', () => asSharedStore(new MemoryStore())],
 ] as const) {
   test(`an identical redelivery passes the replay guard; the same query with a new body does not (${name})`, async () => {
     const guard = new ReplayGuard(makeStore(), 60_000)
-    const check = async (params: typeof real, body: string) => guard.check(params, body)
-    await check(real, '<xml>a</xml>')
-    await check(real, '<xml>a</xml>')
-    await assert.rejects(check(real, '<xml>forged</xml>'), (err) => isWxmpError(err, 'WX_ERR_REPLAY'))
+    const check = async (params: typeof real, fingerprint: string) => guard.check(params, fingerprint)
+    await check(real, body({}, '<xml>a</xml>'))
+    await check(real, body({}, '<xml>a</xml>'))
+    await assert.rejects(check(real, body({}, '<xml>forged</xml>')), (err) => isWxmpError(err, 'WX_ERR_REPLAY'))
     // another signed query (a verified one has its own signature) is a new request
-    await check({ ...real, nonce: 'other', signature: sha1Sorted([token, real.timestamp, 'other']) }, '<xml>forged</xml>')
+    await check({ ...real, nonce: 'other', signature: sha1Sorted([token, real.timestamp, 'other']) }, body({}, '<xml>forged</xml>'))
+  })
+
+  test(`the same body with other encryption parameters is another use of the query (${name})`, async () => {
+    const guard = new ReplayGuard(makeStore(), 60_000)
+    await guard.check(real, body({ encrypt_type: 'aes', msg_signature: 'a'.repeat(40) }, '<xml>a</xml>'))
+    await assert.rejects(async () => guard.check(real, body({}, '<xml>a</xml>')), (err) => isWxmpError(err, 'WX_ERR_REPLAY'))
+    await assert.rejects(async () => guard.check(real, body({ encrypt_type: 'aes', msg_signature: 'b'.repeat(40) }, '<xml>a</xml>')), (err) => isWxmpError(err, 'WX_ERR_REPLAY'))
+    // an absent encrypt_type and "raw" are one meaning, so one fingerprint
+    assert.equal(body({}, 'x'), body({ encrypt_type: 'raw' }, 'x'))
+  })
+
+  test(`a URL check's query cannot carry a message, and a message's query cannot pass a URL check (${name})`, async () => {
+    const store = makeStore()
+    const guard = new ReplayGuard(store, 60_000)
+    await guard.check(real, replayFingerprint('GET', { echostr: 'e' }, ''))
+    await guard.check(real, replayFingerprint('GET', { echostr: 'e' }, '')) // the console may check twice
+    await assert.rejects(async () => guard.check(real, body({}, '<xml>a</xml>')), (err) => isWxmpError(err, 'WX_ERR_REPLAY') && /URL check/.test(err.message))
+    if (store.local !== undefined) assert.throws(() => guard.refuseUsedByUrlCheck(real), (err) => isWxmpError(err, 'WX_ERR_REPLAY'))
+    const other = { ...real, nonce: 'n2', signature: sha1Sorted([token, real.timestamp, 'n2']) }
+    guard.refuseUsedByUrlCheck(other)
+    await guard.check(other, body({}, '<xml>a</xml>'))
+    await assert.rejects(async () => guard.check(other, replayFingerprint('GET', { echostr: 'e' }, '')), (err) => isWxmpError(err, 'WX_ERR_REPLAY'))
   })
 }
 
 test('the replay guard answers synchronously on a process-local store and asynchronously on a shared one', async () => {
-  assert.equal(new ReplayGuard(new MemoryStore(), 60_000).check(real, '<xml>a</xml>'), undefined)
-  const pending = new ReplayGuard(asSharedStore(new MemoryStore()), 60_000).check(real, '<xml>a</xml>')
+  assert.equal(new ReplayGuard(new MemoryStore(), 60_000).check(real, body({}, '<xml>a</xml>')), undefined)
+  const pending = new ReplayGuard(asSharedStore(new MemoryStore()), 60_000).check(real, body({}, '<xml>a</xml>'))
   assert.ok(pending instanceof Promise)
   await pending
 })
-

@@ -56,8 +56,8 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     await records.close()
   } else if (task.mode === 'write-logged') {
     const records = await openRecords(task.url, options)
-    const file = (records.database as SqliteDatabase).filename
-    const log = await LoggedRecorder.open(records.messages, records.database as SqliteDatabase, { dir: `${file}-log` })
+    const file = (records.db as SqliteDatabase).filename
+    const log = await LoggedRecorder.open(records.messages, records.db as SqliteDatabase, { dir: `${file}-log` })
     for (let n = 0; n < 100_000; n += 20) {
       await Promise.all(
         Array.from({ length: 20 }, async (_, k) => {

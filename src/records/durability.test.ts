@@ -66,7 +66,7 @@ async function writeUntilKilled(url: string, options: { schema?: string }, run: 
 async function assertAllIntact(url: string, options: OpenRecordsOptions, run: string, reported: Map<number, number | string>) {
   const records = await openRecords(url, options)
   // the appended log's leftovers are loaded by the next start, as the server does
-  const logged = records.kind === 'sqlite' ? await LoggedRecorder.open(records.messages, records.database as SqliteDatabase, { dir: `${(records.database as SqliteDatabase).filename}-log` }) : undefined
+  const logged = records.kind === 'sqlite' ? await LoggedRecorder.open(records.messages, records.db as SqliteDatabase, { dir: `${(records.db as SqliteDatabase).filename}-log` }) : undefined
   try {
     for (const [n, reportedId] of reported) {
       let id = reportedId
@@ -74,7 +74,7 @@ async function assertAllIntact(url: string, options: OpenRecordsOptions, run: st
         const colon = reportedId.indexOf(':', 4)
         const length = Number(reportedId.slice(4, colon))
         const [appId, msgKey] = [reportedId.slice(colon + 1, colon + 1 + length), reportedId.slice(colon + 1 + length)]
-        const rows = await records.database.all<{ id: number; deliveries: number }>('SELECT id, deliveries FROM wxmp_messages WHERE app_id = ? AND msg_key = ?', [appId, msgKey])
+        const rows = await records.db.all<{ id: number; deliveries: number }>('SELECT id, deliveries FROM wxmp_messages WHERE app_id = ? AND msg_key = ?', [appId, msgKey])
         assert.equal(rows.length, 1, `message ${n} (${reportedId}) was reported written but is missing`)
         assert.equal(Number(rows[0]!.deliveries), 1, `message ${n} was loaded more than once`)
         id = Number(rows[0]!.id)

@@ -15,7 +15,7 @@ async function open(): Promise<{ records: Records; log: LoggedRecorder; dir: str
   const file = join(root, `m${++files}.db`)
   const records = await openRecords(`sqlite:${file}`)
   const dir = `${file}-log`
-  const log = await LoggedRecorder.open(records.messages, records.database as SqliteDatabase, { dir })
+  const log = await LoggedRecorder.open(records.messages, records.db as SqliteDatabase, { dir })
   return {
     records,
     log,

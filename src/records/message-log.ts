@@ -25,9 +25,9 @@ export interface InboundMessage {
   encrypted: boolean
 }
 
-export const REPLY_VIA = ['passive', 'customer-service', 'none'] as const
+export const REPLY_VIA = ['passive', 'customer-service', 'none', 'next-message'] as const
 export type ReplyVia = (typeof REPLY_VIA)[number]
-export const REPLY_STATUS = ['sent', 'out-of-window', 'no-permission', 'quota', 'failed', 'dropped'] as const
+export const REPLY_STATUS = ['sent', 'out-of-window', 'no-permission', 'quota', 'failed', 'dropped', 'pending', 'expired'] as const
 export type ReplyStatus = (typeof REPLY_STATUS)[number]
 
 /** What became of a message: the reply and how it left, the handler's time and error. */

@@ -69,6 +69,104 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX wxmp_followers_subscribed ON wxmp_followers (app_id, subscribed);
     `,
   },
+  {
+    version: 2,
+    name: 'reply rules and their version',
+    sql: `
+      CREATE TABLE wxmp_rules (
+        app_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        enabled INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (app_id, id)
+      );
+      CREATE UNIQUE INDEX wxmp_rules_priority ON wxmp_rules (app_id, priority);
+
+      CREATE TABLE wxmp_rules_version (
+        app_id TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        changed_at BIGINT NOT NULL,
+        file_sha256 TEXT
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: 'published posts and their uploaded images (wxmp publish)',
+    sql: `
+      CREATE TABLE wxmp_posts (
+        app_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        title TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        media_id TEXT,
+        publish_id TEXT,
+        article_id TEXT,
+        article_url TEXT,
+        status TEXT NOT NULL CHECK (status IN ('draft', 'publishing', 'published', 'failed')),
+        failure TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (app_id, source)
+      );
+      CREATE INDEX wxmp_posts_publish_id ON wxmp_posts (app_id, publish_id);
+
+      CREATE TABLE wxmp_post_images (
+        app_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('body', 'cover')),
+        url TEXT,
+        media_id TEXT,
+        uploaded_at BIGINT NOT NULL,
+        PRIMARY KEY (app_id, sha256, kind)
+      );
+    `,
+  },
+  {
+    version: 4,
+    name: 'operator console: audit log, operator replies, paused conversations',
+    sql: `
+      CREATE TABLE wxmp_console_audit (
+        id {{ID}},
+        app_id TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        operator TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT,
+        remote TEXT,
+        ok INTEGER NOT NULL
+      );
+      CREATE INDEX wxmp_console_audit_app ON wxmp_console_audit (app_id, id);
+
+      CREATE TABLE wxmp_console_replies (
+        id {{ID}},
+        app_id TEXT NOT NULL,
+        openid TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        msg_type TEXT NOT NULL,
+        content TEXT,
+        media_id TEXT,
+        sent_at BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        errcode INTEGER,
+        error TEXT
+      );
+      CREATE INDEX wxmp_console_replies_openid ON wxmp_console_replies (app_id, openid, id);
+
+      CREATE TABLE wxmp_console_paused (
+        app_id TEXT NOT NULL,
+        openid TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        paused_at BIGINT NOT NULL,
+        until_at BIGINT NOT NULL,
+        PRIMARY KEY (app_id, openid)
+      );
+    `,
+  },
 ]
 
 const ID_COLUMN: Record<SqlDatabase['kind'], string> = {
@@ -114,4 +212,15 @@ export async function runMigrations(
     const known = new Set(migrations.map((m) => m.version))
     return { applied, current: Math.max(0, ...done), unknown: [...done].filter((v) => !known.has(v)).sort((a, b) => a - b) }
   })
+}
+
+/** The schema's state without changing it (`wxmp doctor`): the version reached and what is still to apply. */
+export async function migrationStatus(db: SqlDatabase, migrations: readonly Migration[] = MIGRATIONS): Promise<{ current: number; pending: { version: number; name: string }[] }> {
+  const exists =
+    db.kind === 'sqlite'
+      ? (await db.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'wxmp_migrations'")).length > 0
+      : (await db.all<{ t: string | null }>("SELECT to_regclass('wxmp_migrations')::text AS t"))[0]?.t != null
+  const done = exists ? new Set((await db.all<{ version: number }>('SELECT version FROM wxmp_migrations')).map((r) => Number(r.version))) : new Set<number>()
+  const pending = [...migrations].filter((m) => !done.has(m.version)).sort((a, b) => a.version - b.version)
+  return { current: Math.max(0, ...done), pending: pending.map((m) => ({ version: m.version, name: m.name })) }
 }

@@ -2,7 +2,7 @@ import { checkSqlIdentifier } from '../storage/sql-identifier.js'
 import { parseStorageUrl } from '../storage/storage-url.js'
 import { Followers } from './followers.js'
 import { MessageLog } from './message-log.js'
-import { runMigrations, type MigrationResult } from './migrations.js'
+import { migrationStatus, runMigrations, type MigrationResult } from './migrations.js'
 import { PostgresDatabase, SqliteDatabase, type PostgresDatabaseOptions, type SqlDatabase } from './sql-database.js'
 
 export interface OpenRecordsOptions {
@@ -25,13 +25,12 @@ export interface Records {
   readonly kind: 'sqlite' | 'postgres'
   readonly messages: MessageLog
   readonly followers: Followers
-  /**
-   * The database under them (advanced): on SQLite, other writers can join its group commit
-   * (the server's replay and dedup journal does).
-   */
-  readonly database: SqlDatabase
+  /** The database itself, for queries of your own (the operator console keeps its tables here). */
+  readonly db: SqlDatabase
   /** Applies pending migrations (openRecords already did unless `migrate: false`). */
   migrate(): Promise<MigrationResult>
+  /** The schema version reached and the migrations still to apply, without applying them. */
+  migrationStatus(): Promise<{ current: number; pending: { version: number; name: string }[] }>
   /** The result of the migration run done while opening, if any. */
   readonly migration: MigrationResult | undefined
   close(): Promise<void>
@@ -69,8 +68,9 @@ export async function openRecords(databaseUrl: string, options: OpenRecordsOptio
     kind: db.kind,
     messages: new MessageLog(db, now),
     followers: new Followers(db, now),
-    database: db,
+    db,
     migrate: () => runMigrations(db, now),
+    migrationStatus: () => migrationStatus(db),
     migration,
     close: () => db.close(),
   }

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Bot } from '../bot.js'
 import { createWechatApiFromConfig } from '../api/from-config.js'
 import { lateDeliveryProblem } from '../pipeline/late-delivery.js'
-import { serve, send, type RunningServer } from '../adapters/node.js'
+import { serve, type RunningServer } from '../adapters/node.js'
 import { createLogger, type Logger } from '../logger.js'
 import type { KeyValueStore } from '../storage/types.js'
 import type { WxmpConfig } from './config.js'
@@ -18,7 +18,11 @@ import { ResilientStore } from '../storage/resilient.js'
 import { openServerStores } from './stores.js'
 import { boundYoungGeneration } from './young-generation.js'
 import { WxmpMetrics } from './metrics.js'
-import { RateLimiter, rateLimitGuard } from './rate-limit.js'
+import { SourceRateLimit } from './rate-limit.js'
+import { RejectionLog } from './rejection-log.js'
+import { Readiness } from './readiness.js'
+import { OPERATIONS_PATHS, isLoopback, operationsRoutes, serveOperations, type OperationsListener } from './operations.js'
+import { TrustedProxies } from '../pipeline/client-address.js'
 
 export interface StartServerOptions {
   config: WxmpConfig
@@ -47,6 +51,14 @@ export interface WxmpServer {
   spool: SpoolingRecorder | undefined
   /** Prometheus metrics served at GET /metrics; give `metrics.recordApiCall` to the API client's `onCall`. */
   metrics: WxmpMetrics
+  /** The listener for /healthz, /readyz and /metrics when WXMP_OPS_PORT is set. */
+  ops: OperationsListener | undefined
+  /** Why a reply after the deadline could not be delivered, when it could not (the banner shows it in development). */
+  lateReplyProblem: string | undefined
+  /** The rules (replies without code) and their live cache; undefined with WXMP_RULES=off. */
+  rules: import('../rules/server.js').ServerRules | undefined
+  /** The operator console when it is on (WXMP_CONSOLE…): its URL, and the generated sign-in in development. */
+  console: { url: string; dev: { user: string; password: string; file: string } | undefined } | undefined
   /** Stops accepting, lets running handlers finish (late replies included), closes stores. */
   close(options?: { drainMs?: number }): Promise<void>
 }
@@ -62,24 +74,52 @@ export function botOptionsFrom(config: WxmpConfig) {
     timestampToleranceSec: config.timestampToleranceSec,
     replyTimeoutMs: config.replyTimeoutMs,
     late: config.late,
+    ...(config.accountKind === undefined ? {} : { accountKind: config.accountKind }),
+    ...(config.pendingNotice === undefined ? {} : { pendingNotice: config.pendingNotice }),
+    pendingAnswers: {
+      then: config.pendingThen,
+      ttlMs: config.pendingTtlSec * 1000,
+      ...(config.pendingKeyword === undefined ? {} : { keyword: config.pendingKeyword }),
+      ...(config.pageFooter === undefined ? {} : { footer: config.pageFooter }),
+    },
+    language: config.language,
     ...(config.interim === undefined ? {} : { interim: config.interim }),
     ...(config.typingAfterMs === undefined ? {} : { typingAfterMs: config.typingAfterMs }),
     maxBodyBytes: config.maxBodyBytes,
     apiBaseUrl: config.apiBase,
+    maxBufferedBodyBytes: config.maxBufferedBytes,
+    ...(config.trustedProxies.length === 0 ? {} : { trustedProxies: config.trustedProxies, clientIpHeader: config.clientIpHeader }),
   }
 }
 
 export { openSharedStore } from './stores.js'
 
 export async function startServer(options: StartServerOptions): Promise<WxmpServer> {
+  // every client and timer opened before a failure is closed again: a server that cannot start
+  // must exit (a process manager then restarts it), not linger with a reconnecting Redis client
+  const opened: (() => Promise<unknown>)[] = []
+  try {
+    return await startOpening(options, opened)
+  } catch (err) {
+    for (const close of opened.reverse()) await close().catch(() => undefined)
+    throw err
+  }
+}
+
+async function startOpening(options: StartServerOptions, opened: (() => Promise<unknown>)[]): Promise<WxmpServer> {
   const { config } = options
-  const logger = options.logger ?? createLogger({ level: config.logLevel })
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat })
   // the young generation stays a few MiB instead of V8's 32 (src/server/young-generation.ts)
   const youngGeneration = boundYoungGeneration()
-  // stores, records and spool as `npm start` runs them (src/server/stores.ts)
+  opened.push(async () => youngGeneration.stop())
+  // stores, records, message log and spool as `npm start` runs them (src/server/stores.ts)
   const stores = await openServerStores(config, { logger, ...(options.spoolDir === undefined ? {} : { spoolDir: options.spoolDir }) })
+  opened.push(() => stores.close())
   const { store, sharedStore, records, spool } = stores
-  const bot = new Bot({ ...botOptionsFrom(config), ...stores.botOptions, logger })
+  // a flood of refusals writes a few lines and a count per source, not a line each
+  const rejections = new RejectionLog({ logger })
+  const rateLimit = config.rateLimitPerMinute > 0 ? { rateLimit: new SourceRateLimit({ perMinute: config.rateLimitPerMinute }) } : {}
+  const bot = new Bot({ ...botOptionsFrom(config), ...stores.botOptions, logger, rejectionLogger: rejections, ...rateLimit })
   const metrics = new WxmpMetrics().observe(bot)
   metrics.gauge('store_degraded', 'Whether the shared store runs on its in-process fallback (1) or its backend (0)', () => (sharedStore instanceof ResilientStore && sharedStore.degraded ? 1 : 0))
   metrics.gauge('spool_pending', 'Message-log records waiting in the local spool for the database', () => spool?.pending ?? 0)
@@ -88,56 +128,42 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     bot.setApiFactory(() => createWechatApiFromConfig(config, sharedStore, { logger, onCall: (call) => metrics.recordApiCall(call) }))
   }
   bot.use(followerTracking(spool ?? records.followers, config.appId ?? '', logger))
+  // the console is loaded only when it is on: the webhook and a library install never import it
+  const operatorConsole = config.console.enabled ? await (await import('../console/index.js')).startConsole({ config, bot, records, sharedStore, store, logger }) : undefined
+  if (operatorConsole !== undefined) bot.use(operatorConsole.middleware)
+  // before the code handlers, whatever the order: the rules middleware calls next() itself
+  const rules = config.rules === 'off' ? undefined : await (await import('../rules/server.js')).installRules(bot, config, logger)
   await (options.setup ?? installEchoBot)(bot)
   const lateProblem = lateDeliveryProblem(bot)
-  // in development (generated Token, the echo bot) nothing is slow yet: a note, not a warning
-  if (lateProblem !== undefined) (config.dev ? logger.info.bind(logger) : logger.warn.bind(logger))({ code: 'WX_ERR_CONFIG' }, lateProblem)
+  // in development (generated Token, the echo bot) nothing is slow yet: an expected state, shown
+  // in the banner (lateReplyProblem), not an error-coded log line
+  if (lateProblem !== undefined && !config.dev) logger.warn({ code: 'WX_ERR_CONFIG' }, lateProblem)
+  const readiness = new Readiness(
+    [...[...new Set([store, sharedStore])].map((s) => ({ name: s.kind, probe: () => s.ping() })), { name: `${records.kind} (records)`, probe: () => records.messages.recent({ limit: 1 }) }],
+    { logger, extra: () => ({ storeFallback: sharedStore instanceof ResilientStore && sharedStore.degraded, spoolPending: spool?.pending ?? 0 }) },
+  )
+  const proxies = config.trustedProxies.length === 0 ? undefined : new TrustedProxies({ proxies: config.trustedProxies, header: config.clientIpHeader })
+  const clientOf = (req: IncomingMessage) => proxies?.clientAddress(req.socket.remoteAddress, req.headers) ?? req.socket.remoteAddress
+  // on the webhook port in production, /readyz and /metrics are for this host only
+  const operations = config.opsPort === undefined ? operationsRoutes({ metrics, readiness, ...(config.dev ? {} : { allow: (req) => isLoopback(clientOf(req)) }) }) : undefined
+  const ops = config.opsPort === undefined ? undefined : await serveOperations(operationsRoutes({ metrics, readiness }), { port: config.opsPort, host: config.opsHost })
   const routes = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
-    if (req.method !== 'GET' || !OPERATIONS_PATHS.has(url.pathname)) {
-      // scanners probe paths all day: one info line each, never an error
-      logger.info({ code: 'WX_ERR_NOT_FOUND', status: 404, remote: req.socket.remoteAddress, method: req.method?.slice(0, 10), path: url.pathname.slice(0, 100) }, 'request rejected (WX_ERR_NOT_FOUND)')
-      return false
-    }
-    if (url.pathname === '/metrics') {
-      send(res, { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.render() }, false)
-      return true
-    }
-    if (url.pathname === '/healthz') {
-      send(res, json(200, { status: 'ok' }), false)
-      return true
-    }
-    if (url.pathname === '/readyz') {
-      const checks = await Promise.all(
-        [...new Set([store, sharedStore])].map(async (s) => {
-          try {
-            await s.ping()
-            return { store: s.kind, ok: true }
-          } catch (err) {
-            return { store: s.kind, ok: false, error: (err as Error).message }
-          }
-        }),
-      )
-      try {
-        await records.messages.recent({ limit: 1 })
-        checks.push({ store: `${records.kind} (records)`, ok: true })
-      } catch (err) {
-        checks.push({ store: `${records.kind} (records)`, ok: false, error: (err as Error).message })
-      }
-      const ok = checks.every((c) => c.ok)
-      const degraded = { storeFallback: sharedStore instanceof ResilientStore && sharedStore.degraded, spoolPending: spool?.pending ?? 0 }
-      send(res, json(ok ? 200 : 503, { status: ok ? 'ready' : 'unavailable', checks, ...degraded }), false)
-      return true
-    }
+    if (operatorConsole !== undefined && (await operatorConsole.handle(req, res, url))) return true
+    if (operations !== undefined && (await operations(req, res, url))) return true
+    // scanners probe paths all day: one info line each, never an error
+    const probing = req.method !== 'GET' || !OPERATIONS_PATHS.has(url.pathname)
+    logger.info({ code: 'WX_ERR_NOT_FOUND', status: 404, remote: clientOf(req), method: req.method?.slice(0, 10), path: url.pathname.slice(0, 100), ...(probing ? {} : { hint: 'operational endpoints are served elsewhere (WXMP_OPS_PORT) or to loopback only' }) }, 'request rejected (WX_ERR_NOT_FOUND)')
     return false
   }
   const http = await serve(bot, {
+    // the CLI drains on signals itself (and closes the stores after): not twice
+    drainOnSignals: false,
     port: config.port,
     host: config.host,
     path: config.path,
     routes,
     ...options.http,
-    ...(config.rateLimitPerMinute > 0 ? { guard: rateLimitGuard(new RateLimiter({ perMinute: config.rateLimitPerMinute }), { logger, onLimited: () => metrics.recordRateLimited() }) } : {}),
-    onClientError: (event) => logger.warn({ code: event.code, status: event.status, remote: event.remoteAddress, reason: event.reason }, `connection rejected (${event.code})`),
+    onClientError: (event) => rejections.warn({ code: event.code, status: event.status, remote: event.remoteAddress, reason: event.reason }, `connection rejected (${event.code})`),
   })
   let closed = false
   return {
@@ -148,13 +174,22 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
     records,
     spool,
     metrics,
+    ops,
+    lateReplyProblem: lateProblem,
+    rules,
+    console: operatorConsole === undefined ? undefined : { url: operatorConsole.server?.url ?? new URL(`${operatorConsole.path}/`, http.url).href, dev: operatorConsole.dev },
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true
+      await operatorConsole?.close()
       const stopped = http.close()
+      const opsStopped = ops?.close()
       const drained = await bot.drain(drainMs)
       if (!drained) logger.warn({ running: bot.backgroundCount }, 'shutdown: handlers still running after the drain timeout')
       await stopped
+      await opsStopped
+      rejections.close()
+      await rules?.close().catch(() => undefined)
       await stores.close()
       youngGeneration.stop()
     },
@@ -179,10 +214,4 @@ function followerTracking(followers: Pick<SpoolingRecorder, 'recordFollower'> | 
     }
     await next()
   }
-}
-
-const OPERATIONS_PATHS = new Set(['/healthz', '/readyz', '/metrics'])
-
-function json(status: number, body: unknown) {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) }
 }

@@ -85,7 +85,7 @@ export class WxmpMetrics {
     this.latency = new Histogram({ name: `${prefix}handler_duration_seconds`, help: 'Time from request to webhook answer, by outcome', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers })
     this.deadlineMisses = new Counter({ name: `${prefix}deadline_misses_total`, help: 'Handlers that did not reply before the passive deadline (answered "success")', registers })
     this.dedupHits = new Counter({ name: `${prefix}dedup_hits_total`, help: 'WeChat retries answered from the first delivery instead of running handlers again', registers })
-    this.decryptFailures = new Counter({ name: `${prefix}decrypt_failures_total`, help: 'Encrypted requests that could not be opened, by WX_ERR code', labelNames: ['code'], registers })
+    this.decryptFailures = new Counter({ name: `${prefix}decrypt_failures_total`, help: 'Encrypted requests that could not be opened, by precise WX_ERR code (the webhook answers all of them WX_ERR_DECRYPT_FAILED)', labelNames: ['code'], registers })
     this.lateReplies = new Counter({ name: `${prefix}late_replies_total`, help: 'Replies that missed the passive window, by how they left and what became of them', labelNames: ['via', 'status'], registers })
     this.apiCalls = new Counter({ name: `${prefix}api_calls_total`, help: 'WeChat API call attempts by path and errcode (no-answer, http-5xx, http-4xx when no errcode came back)', labelNames: ['path', 'errcode'], registers })
     this.apiRetries = new Counter({ name: `${prefix}api_retries_total`, help: 'WeChat API calls that were attempts after the first', labelNames: ['path'], registers })
@@ -101,14 +101,18 @@ export class WxmpMetrics {
   }
 
   recordOutcome(outcome: RequestOutcome): void {
-    this.requests.inc({ outcome: outcome.kind, code: outcome.code ?? '' })
-    this.latency.observe({ outcome: outcome.kind }, Math.max(0, outcome.durationMs) / 1000)
+    // the core refuses over-limit requests before their body; they keep their own outcome label
+    const kind = outcome.code === 'WX_ERR_RATE_LIMITED' ? 'rate-limited' : outcome.kind
+    this.requests.inc({ outcome: kind, code: outcome.code ?? '' })
+    this.latency.observe({ outcome: kind }, Math.max(0, outcome.durationMs) / 1000)
     if (outcome.kind === 'deadline') this.deadlineMisses.inc()
     if (outcome.kind === 'duplicate') this.dedupHits.inc()
-    if (outcome.code !== undefined && DECRYPT_CODES.has(outcome.code)) this.decryptFailures.inc({ code: outcome.code })
+    // the precise cause behind the one outward WX_ERR_DECRYPT_FAILED (operator-only, like the log)
+    const cause = outcome.reason ?? outcome.code
+    if (cause !== undefined && (DECRYPT_CODES.has(cause) || outcome.code === 'WX_ERR_DECRYPT_FAILED')) this.decryptFailures.inc({ code: cause })
   }
 
-  /** A request turned away by the per-address rate limit (it never reached the core). */
+  /** A request turned away by a rate limit outside the core (the core's own refusals arrive as outcomes). */
   recordRateLimited(): void {
     this.requests.inc({ outcome: 'rate-limited', code: 'WX_ERR_RATE_LIMITED' })
   }

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { RateLimiter } from './rate-limit.js'
+import { RateLimiter, SourceRateLimit, sourceKey } from './rate-limit.js'
 
 describe('per-address rate limiter', () => {
   test('a burst up to the limit passes, the next request is refused with Retry-After', () => {
@@ -46,5 +46,26 @@ describe('per-address rate limiter', () => {
   test('a zero or negative limit is refused at construction', () => {
     assert.throws(() => new RateLimiter({ perMinute: 0 }), /positive/)
     assert.throws(() => new RateLimiter({ perMinute: Number.NaN }), /positive/)
+  })
+})
+
+describe('the server rate limit: signed and refused requests apart', () => {
+  test('a flood of refused requests from WeChat\'s own source leaves its signed allowance whole', () => {
+    const limit = new SourceRateLimit({ perMinute: 5, now: () => 0 })
+    for (let i = 0; i < 50; i++) limit.take('127.0.0.1', false)
+    assert.equal(limit.take('127.0.0.1', false).allowed, false)
+    for (let i = 0; i < 5; i++) assert.equal(limit.take('127.0.0.1', true).allowed, true, `signed request ${i + 1}`)
+    assert.equal(limit.take('127.0.0.1', true).allowed, false)
+  })
+
+  test('IPv6 sources share a bucket per /64; IPv4 and IPv4-mapped addresses per address', () => {
+    assert.equal(sourceKey('2001:db8:1:2:aaaa::1'), sourceKey('2001:0db8:0001:0002:ffff:ffff:ffff:ffff'))
+    assert.notEqual(sourceKey('2001:db8:1:2::1'), sourceKey('2001:db8:1:3::1'))
+    assert.equal(sourceKey('::ffff:203.0.113.7'), '203.0.113.7')
+    assert.equal(sourceKey('203.0.113.7'), '203.0.113.7')
+    assert.equal(sourceKey('unknown'), 'unknown')
+    const limit = new SourceRateLimit({ perMinute: 1, now: () => 0 })
+    assert.equal(limit.take('2001:db8:1:2::1', true).allowed, true)
+    assert.equal(limit.take('2001:db8:1:2::99', true).allowed, false, 'another address of the same /64')
   })
 })

@@ -7,9 +7,10 @@
  *
  * WeChat delivers from a small set of egress addresses, so the limit must sit well above an
  * account's peak message rate; it is there to blunt scanners and floods, not to shape WeChat.
+ * Behind your own reverse proxy, list it in WXMP_TRUSTED_PROXIES so the source is the client
+ * and not the proxy.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Logger } from '../logger.js'
+import { isIP } from 'node:net'
 
 export interface RateLimiterOptions {
   /** Requests per minute per address; also the burst size. Must be positive. */
@@ -93,37 +94,54 @@ export class RateLimiter {
   }
 }
 
-export interface RateLimitGuardOptions {
-  logger?: Pick<Logger, 'warn'>
-  /** Called for every refused request (metrics). */
-  onLimited?: () => void
+export interface SourceRateLimitOptions {
+  /** Requests per minute per source that passed the signature check (WeChat's own). */
+  perMinute: number
+  /** Requests per minute per source that were refused before the body (forged, stale, malformed). Default `perMinute`. */
+  refusedPerMinute?: number
+  maxAddresses?: number
+  now?: () => number
 }
 
 /**
- * The node adapter's `guard` for the webhook path: answers 429 with Retry-After when the
- * source address is over its limit, before the body is read. One warning per address and
- * burst (its first refusal), not one per request, so a flood cannot flood the log too; every
- * refusal is counted through `onLimited`.
+ * The server's rate limit, as the core consults it before reading a body (`BotOptions.rateLimit`):
+ * each source has two buckets, one for requests whose signature checked out and one for those
+ * refused, so a flood of junk from behind the same proxy as WeChat (or from anywhere) spends
+ * only the junk allowance and never WeChat's. IPv6 sources count by their /64, which one host
+ * usually holds whole.
  *
  * @example
- * await serve(bot, { guard: rateLimitGuard(new RateLimiter({ perMinute: 600 }), { logger }) })
+ * new Bot({ token, rateLimit: new SourceRateLimit({ perMinute: 600 }) })
  */
-export function rateLimitGuard(limiter: RateLimiter, options: RateLimitGuardOptions = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
-  return (req, res) => {
-    const remote = req.socket.remoteAddress ?? 'unknown'
-    const decision = limiter.take(remote)
-    if (decision.allowed) return false
-    if (decision.firstRefusal) {
-      options.logger?.warn(
-        { code: 'WX_ERR_RATE_LIMITED', status: 429, remote, perMinute: limiter.perMinute },
-        'request rejected (WX_ERR_RATE_LIMITED): this address is over its limit; further refusals are counted in metrics, not logged, until it slows down',
-      )
-    }
-    options.onLimited?.()
-    req.resume() // drain the upload so the 429 can be read
-    const body = 'WX_ERR_RATE_LIMITED\n'
-    res.writeHead(429, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(body.length), 'retry-after': String(decision.retryAfterSec), connection: 'close' })
-    res.end(body)
-    return true
+export class SourceRateLimit {
+  readonly verified: RateLimiter
+  readonly refused: RateLimiter
+
+  constructor(options: SourceRateLimitOptions) {
+    const shared = { ...(options.maxAddresses === undefined ? {} : { maxAddresses: options.maxAddresses }), ...(options.now === undefined ? {} : { now: options.now }) }
+    this.verified = new RateLimiter({ perMinute: options.perMinute, ...shared })
+    this.refused = new RateLimiter({ perMinute: options.refusedPerMinute ?? options.perMinute, ...shared })
   }
+
+  take(source: string, verified: boolean): RateDecision {
+    return (verified ? this.verified : this.refused).take(sourceKey(source))
+  }
+}
+
+/** The bucket key of an address: itself for IPv4, its /64 for IPv6. */
+export function sourceKey(address: string): string {
+  if (isIP(address) !== 6) return address
+  if (address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4) return address.slice(7)
+  const groups = expandIpv6(address)
+  return groups === undefined ? address : `${groups.slice(0, 4).join(':')}::/64`
+}
+
+function expandIpv6(address: string): string[] | undefined {
+  const [head = '', tail] = address.split('::')
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === undefined || tail === '' ? [] : tail.split(':')
+  if (right.some((g) => g.includes('.')) || left.some((g) => g.includes('.'))) return undefined
+  const fill = tail === undefined ? [] : Array.from({ length: 8 - left.length - right.length }, () => '0')
+  const groups = [...left, ...fill, ...right].map((g) => g.replace(/^0+(?=.)/, '').toLowerCase())
+  return groups.length === 8 ? groups : undefined
 }

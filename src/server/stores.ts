@@ -60,7 +60,7 @@ export async function openServerStores(config: WxmpConfig, options: ServerStores
     const store = config.redisUrl === undefined ? await perRequestStore(file, logger) : sharedStore
     if (store !== sharedStore) opened.push(store)
     // on a SQLite file, the message log is appended beside it and loaded in bulk (src/records/logged-recorder.ts)
-    const appended = config.messageLog && file !== undefined ? await LoggedRecorder.open(records.messages, records.database as SqliteDatabase, { dir: `${file}-log`, logger }) : undefined
+    const appended = config.messageLog && file !== undefined ? await LoggedRecorder.open(records.messages, records.db as SqliteDatabase, { dir: `${file}-log`, logger }) : undefined
     if (appended !== undefined) opened.push(appended)
     // the appended log is the spool of a SQLite file; a spool elsewhere (another disk) only when asked for
     const spoolDir = options.spoolDir ?? (appended === undefined ? defaultSpoolDir(config.databaseUrl) : undefined)
@@ -103,7 +103,7 @@ async function perRequestStore(file: string | undefined, logger: Logger): Promis
 
 /** The records' SQLite file (absolute), or undefined for PostgreSQL and in-memory databases. */
 function sqliteFileOf(records: Records): string | undefined {
-  const database = records.database
+  const database = records.db
   return database instanceof SqliteDatabase && !database.inMemory ? database.filename : undefined
 }
 

@@ -161,7 +161,7 @@ function field(body: unknown, ...path: string[]): string {
   return typeof value === 'string' ? value : ''
 }
 
-/** A send as the chat shows it (the customer-service msgtypes of protocol.md §7). */
+/** A send as the chat shows it (the customer-service msgtypes). */
 export function describeSent(sent: { kind: LateMessage['kind']; msgtype: string; body: Record<string, unknown> }): string {
   const { body, msgtype } = sent
   if (sent.kind === 'typing') return 'typing…'

@@ -4,6 +4,7 @@
  */
 import { buildXml, type XmlElements } from '../xml/build.js'
 import type { EventName, MessageTypeName } from '../messages/table.js'
+import { MORE_SAMPLES } from './samples-more.js'
 
 export type SampleKind = MessageTypeName | `event:${EventName}`
 
@@ -91,6 +92,7 @@ export const SAMPLE_BODIES: Record<SampleKind, Body> = {
   'event:verify_expired': { ExpiredTime: 1442401156 },
   'event:qualification_verify_fail': { FailTime: 1442401122, FailReason: 'by time' },
   'event:naming_verify_fail': { FailTime: 1442401122, FailReason: 'by time' },
+  ...MORE_SAMPLES,
 }
 
 export const SAMPLE_KINDS = Object.keys(SAMPLE_BODIES) as SampleKind[]

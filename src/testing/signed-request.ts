@@ -85,8 +85,30 @@ export interface ReadReply {
   encrypted: boolean
   /** The (decrypted) reply XML. */
   xml: string | undefined
-  /** The reply's elements, e.g. { MsgType: 'text', Content: 'hi', … }. */
-  reply: XmlObject | undefined
+  /** The reply's elements, e.g. { MsgType: 'text', Content: 'hi', … }: `reply.Image.MediaId` needs no cast. */
+  reply: ReplyElements | undefined
+}
+
+type ArticleElement = { Title?: string; Description?: string; PicUrl?: string; Url?: string }
+
+/**
+ * A passive reply's elements as parsed (every value is text; WeChat's element names). The
+ * elements of each reply type are typed; anything else reads as XmlValue.
+ */
+export type ReplyElements = XmlObject & {
+  ToUserName: string
+  FromUserName: string
+  CreateTime: string
+  MsgType: string
+  Content?: string
+  Image?: { MediaId: string }
+  Voice?: { MediaId: string }
+  Video?: { MediaId: string; Title?: string; Description?: string }
+  Music?: { Title?: string; Description?: string; MusicUrl?: string; HQMusicUrl?: string; ThumbMediaId?: string }
+  ArticleCount?: string
+  /** One article is an object, several an array (as parsed). */
+  Articles?: { item: ArticleElement | ArticleElement[] }
+  TransInfo?: { KfAccount: string }
 }
 
 /**
@@ -114,7 +136,7 @@ export function readReply(response: Pick<OutboundResponse, 'status' | 'body'>, o
   for (const field of ['ToUserName', 'FromUserName', 'CreateTime', 'MsgType']) {
     if (doc[field] === undefined) throw new Error(`reply XML lacks <${field}>: WeChat would reject it`)
   }
-  return { status, noReply: false, encrypted, xml, reply: doc }
+  return { status, noReply: false, encrypted, xml, reply: doc as ReplyElements }
 }
 
 function cryptoFor(options: { token: string; encodingAESKey?: string; appId?: string; randomBytes?: (size: number) => Buffer }): MessageCrypto {

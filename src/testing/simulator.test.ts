@@ -1,92 +1,16 @@
 import { describe, test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Bot } from '../bot.js'
 import { serve } from '../adapters/node.js'
 import { isWxmpError } from '../errors.js'
-import { parseMessage } from '../messages/parse.js'
-import { MessageCrypto } from '../pipeline/crypto.js'
 import { sha1Sorted } from '../pipeline/signature.js'
 import { parseXml, textOf } from '../xml/parse.js'
 import { loadConfig } from '../server/config.js'
 import { startServer, type WxmpServer } from '../server/app.js'
 import { startFakeWechat, type FakeWechat } from './fake-wechat/index.js'
 import { SAMPLE_KINDS, sampleXml } from './samples.js'
-import { ERROR_BANNER, buildSimulatedMessage, simulate, verifyUrl, type SimulateResult } from './simulator.js'
-
-const token = 'simtoken'
-const encodingAESKey = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
-const appId = 'wx2c2769f8efd9abc2'
-
-/** A bot on a real loopback server: echoes text, answers every event with its name, ignores the rest. */
-async function botServer(options: Partial<ConstructorParameters<typeof Bot>[0]> = {}) {
-  const bot = new Bot({ token, ...options })
-  bot.on('text', (ctx) => ctx.reply(ctx.message.Content))
-  bot.on('event', (ctx) => ctx.reply(`event ${ctx.message.Event}`))
-  const server = await serve(bot, { port: 0, host: '127.0.0.1' })
-  return { bot, url: server.url, close: () => closeNow(server) }
-}
-
-/**
- * Closes a test server without waiting for idle keep-alive sockets: after an aborted request
- * fetch may leave a fresh, unused connection open that server.close() would wait ~4 s for.
- */
-function closeNow(server: { server: import('node:http').Server; close(): Promise<void> }): Promise<void> {
-  server.server.closeAllConnections()
-  return server.close()
-}
-
-interface Seen {
-  method: string
-  url: string
-  headers: IncomingMessage['headers']
-  body: string
-}
-
-/** A plain HTTP server answering with `answer` (which may never answer), recording every request. */
-async function rawServer(answer: (res: ServerResponse, seen: Seen) => void) {
-  const seen: Seen[] = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const entry = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }
-      seen.push(entry)
-      answer(res, entry)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/wechat`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
-
-const answerWith =
-  (status: number, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'text/plain' }) =>
-  (res: ServerResponse) => {
-    res.writeHead(status, headers)
-    res.end(body)
-  }
-
-/** A port nothing listens on (bound and released). */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+import { ERROR_BANNER, simulate, type SimulateResult } from './simulator.js'
+import { answerWith, appId, botServer, closedPort, closeNow, encodingAESKey, rawServer, token } from '../../test/support/simulator-servers.js'
 
 describe('simulate: round trips against a real bot server', () => {
   test('every sample kind is delivered once and judged: text and events get their reply, other messages no reply', async () => {
@@ -146,7 +70,7 @@ describe('simulate: round trips against a real bot server', () => {
     const result = await simulate({ url: server.url, token, mode: 'safe', encodingAESKey, appId: 'wx0000000000000000', xml: sampleXml('text'), timeoutMs: 3000 })
     assert.equal(result.final.kind, 'error-banner')
     assert.equal(result.attempts.length, 1)
-    assert.match(result.final.detail ?? '', /HTTP 403: WX_ERR_APPID_MISMATCH/)
+    assert.match(result.final.detail ?? '', /HTTP 400: WX_ERR_DECRYPT_FAILED/)
     assert.match(result.final.hint ?? '', /--appid/)
   })
 
@@ -298,84 +222,6 @@ describe('simulate: WeChat retries only when nothing answers', () => {
   })
 })
 
-describe('simulate: answers judged as WeChat judges them', () => {
-  const inbound = sampleXml('text', { Content: 'hi' }, { openid: 'oJudge', account: 'gh_judge' })
-  const reply = (fields: string) => `<xml><ToUserName><![CDATA[oJudge]]></ToUserName><FromUserName><![CDATA[gh_judge]]></FromUserName><CreateTime>1700000000</CreateTime>${fields}</xml>`
-  const crypto = new MessageCrypto({ token, encodingAESKey, appId })
-  const encryptedReply = (xml: string, opts: { signature?: string; appId?: string } = {}) => {
-    const encrypt = crypto.encrypt(xml, opts.appId)
-    const signature = opts.signature ?? crypto.signature('1700000000', 'n1', encrypt)
-    return `<xml><Encrypt><![CDATA[${encrypt}]]></Encrypt><MsgSignature><![CDATA[${signature}]]></MsgSignature><TimeStamp>1700000000</TimeStamp><Nonce><![CDATA[n1]]></Nonce></xml>`
-  }
-
-  const cases: Array<{ name: string; body: string | Buffer; mode?: 'plain' | 'safe' | 'compat'; expect: 'reply' | 'no-reply' | 'invalid'; detail?: RegExp }> = [
-    { name: 'success', body: 'success', expect: 'no-reply' },
-    { name: 'a zero-byte body', body: '', expect: 'no-reply' },
-    { name: 'a text reply', body: reply('<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[ok]]></Content>'), expect: 'reply' },
-    { name: 'an XML declaration before <xml>', body: '<?xml version="1.0" encoding="UTF-8"?>' + reply('<MsgType>text</MsgType><Content>ok</Content>'), expect: 'reply' },
-    { name: '"success" plus a newline', body: 'success\n', expect: 'invalid', detail: /exactly/ },
-    { name: 'JSON', body: '{"errcode":0}', expect: 'invalid', detail: /not a reply XML/ },
-    { name: 'a BOM before <xml>', body: '\uFEFF' + reply('<MsgType>text</MsgType><Content>ok</Content>'), expect: 'invalid', detail: /byte-order mark/ },
-    { name: 'a newline before <xml>', body: '\n' + reply('<MsgType>text</MsgType><Content>ok</Content>'), expect: 'invalid', detail: /whitespace/ },
-    { name: 'malformed XML', body: '<xml><MsgType>text</MsgType><Content>a & b</Content></xml>', expect: 'invalid', detail: /well-formed/ },
-    { name: 'a reply without MsgType', body: reply('<Content>ok</Content>'), expect: 'invalid', detail: /MsgType/ },
-    { name: 'an unknown MsgType', body: reply('<MsgType>markdown</MsgType><Content>ok</Content>'), expect: 'invalid', detail: /not one WeChat can show/ },
-    { name: 'a text reply without Content', body: reply('<MsgType>text</MsgType>'), expect: 'invalid', detail: /lacks <Content>/ },
-    { name: 'an image reply without MediaId', body: reply('<MsgType>image</MsgType><Image></Image>'), expect: 'invalid', detail: /lacks <Image><MediaId>/ },
-    { name: 'a news reply without articles', body: reply('<MsgType>news</MsgType><ArticleCount>0</ArticleCount>'), expect: 'invalid', detail: /Articles/ },
-    { name: 'bytes that are not UTF-8', body: Buffer.from([0x3c, 0x78, 0x6d, 0x6c, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x78, 0x6d, 0x6c, 0x3e]), expect: 'invalid', detail: /UTF-8/ },
-    { name: 'an encrypted reply to a plaintext request', body: encryptedReply(reply('<MsgType>text</MsgType><Content>ok</Content>')), expect: 'invalid', detail: /plaintext/ },
-    { name: 'an encrypted reply in safe mode', mode: 'safe', body: encryptedReply(reply('<MsgType>text</MsgType><Content>secret</Content>')), expect: 'reply' },
-    { name: 'a plaintext reply in safe mode', mode: 'safe', body: reply('<MsgType>text</MsgType><Content>ok</Content>'), expect: 'invalid', detail: /safe mode/ },
-    { name: 'a plaintext reply in compatible mode', mode: 'compat', body: reply('<MsgType>text</MsgType><Content>ok</Content>'), expect: 'reply' },
-    { name: 'success in safe mode', mode: 'safe', body: 'success', expect: 'no-reply' },
-    { name: 'an encrypted reply with a wrong MsgSignature', mode: 'safe', body: encryptedReply(reply('<MsgType>text</MsgType><Content>x</Content>'), { signature: 'f'.repeat(40) }), expect: 'invalid', detail: /MsgSignature/ },
-    { name: 'an encrypted reply for another AppID', mode: 'safe', body: encryptedReply(reply('<MsgType>text</MsgType><Content>x</Content>'), { appId: 'wx0000000000000000' }), expect: 'invalid', detail: /AppID/ },
-    { name: 'a body over 1 MiB', body: '<xml>' + 'a'.repeat(1024 * 1024 + 10) + '</xml>', expect: 'invalid', detail: /larger than/ },
-  ]
-  for (const c of cases) {
-    test(`${c.name}: ${c.expect === 'invalid' ? 'the error banner, no retry' : c.expect}`, async () => {
-      const server = await rawServer(answerWith(200, c.body))
-      after(server.close)
-      const mode = c.mode ?? 'plain'
-      const result = await simulate({ url: server.url, token, xml: inbound, mode, ...(mode === 'plain' ? {} : { encodingAESKey, appId }), timeoutMs: 3000 })
-      assert.equal(result.attempts.length, 1)
-      assert.equal(result.attempts[0]?.outcome, c.expect)
-      assert.equal(result.final.kind, c.expect === 'invalid' ? 'error-banner' : c.expect)
-      if (c.expect === 'invalid') assert.equal(result.userSaw, ERROR_BANNER)
-      if (c.detail !== undefined) assert.match(result.final.detail ?? '', c.detail)
-    })
-  }
-
-  test('what the user saw, for every reply type', async () => {
-    const bodies: Array<[string, string]> = [
-      ['<MsgType>image</MsgType><Image><MediaId>m1</MediaId></Image>', '[image m1]'],
-      ['<MsgType>voice</MsgType><Voice><MediaId>v1</MediaId></Voice>', '[voice v1]'],
-      ['<MsgType>video</MsgType><Video><MediaId>v2</MediaId><Title>T</Title></Video>', '[video "T" v2]'],
-      ['<MsgType>music</MsgType><Music><Title>Song</Title><ThumbMediaId>t</ThumbMediaId></Music>', '[music "Song"]'],
-      ['<MsgType>news</MsgType><ArticleCount>1</ArticleCount><Articles><item><Title>A</Title><Url>https://a</Url></item></Articles>', '[news "A" https://a]'],
-      ['<MsgType>transfer_customer_service</MsgType><TransInfo><KfAccount>k@x</KfAccount></TransInfo>', '(handed to customer service agent k@x; nothing shown yet)'],
-    ]
-    for (const [fields, saw] of bodies) {
-      const server = await rawServer(answerWith(200, reply(fields)))
-      const result = await simulate({ url: server.url, token, xml: inbound, timeoutMs: 3000 })
-      await server.close()
-      assert.equal(result.final.kind, 'reply', fields)
-      assert.equal(result.userSaw, saw)
-    }
-  })
-
-  test('To/From not swapped, CreateTime in ms and several articles are warnings, not the banner', async () => {
-    const body = `<xml><ToUserName>gh_judge</ToUserName><FromUserName>oJudge</FromUserName><CreateTime>1700000000000</CreateTime><MsgType>news</MsgType><ArticleCount>2</ArticleCount><Articles><item><Title>A</Title></item><item><Title>B</Title></item></Articles></xml>`
-    const server = await rawServer(answerWith(200, body))
-    after(server.close)
-    const result = await simulate({ url: server.url, token, xml: inbound, timeoutMs: 3000 })
-    assert.equal(result.final.kind, 'reply')
-    assert.equal(result.warnings.length, 4)
-    assert.match(result.warnings.join('\n'), /swap To and From[\s\S]*swap To and From[\s\S]*milliseconds[\s\S]*only the first/)
-  })
-})
-
 describe('simulate: options are checked before anything is sent', () => {
   const xml = sampleXml('text')
   const cases: Array<[string, Parameters<typeof simulate>[0], RegExp]> = [
@@ -399,191 +245,6 @@ describe('simulate: options are checked before anything is sent', () => {
   })
   test('malformed message XML is refused', async () => {
     await assert.rejects(simulate({ url: 'http://127.0.0.1:1/', token, xml: '<xml><a>' }), (err) => isWxmpError(err, 'WX_ERR_XML_MALFORMED'))
-  })
-})
-
-describe('verifyUrl: the console\'s Token check', () => {
-  test('passes against the bot: 200 with echostr byte-exact', async () => {
-    const server = await botServer()
-    after(server.close)
-    const result = await verifyUrl({ url: server.url, token, echostr: '8641591277801631551' })
-    assert.equal(result.ok, true)
-    assert.equal(result.status, 200)
-    assert.equal(result.body, '8641591277801631551')
-    assert.match(result.detail, /Token验证成功/)
-    assert.match(result.warnings[0] ?? '', /ports 80 and 443/)
-  })
-
-  test('fails with a wrong Token (401) and says so', async () => {
-    const server = await botServer()
-    after(server.close)
-    const result = await verifyUrl({ url: server.url, token: 'wrong' })
-    assert.equal(result.ok, false)
-    assert.equal(result.status, 401)
-    assert.match(result.detail, /Token验证失败: HTTP 401.*Token/)
-  })
-
-  const bodies: Array<[string, (e: string) => string, RegExp]> = [
-    ['echostr plus a newline', (e) => e + '\n', /whitespace or a newline/],
-    ['echostr in JSON quotes', (e) => JSON.stringify(e), /JSON quotes/],
-    ['echostr inside more text', (e) => `echostr=${e}`, /also other text/],
-    ['an empty body', () => '', /empty/],
-    ['something else', () => 'hello', /is not echostr/],
-  ]
-  for (const [name, make, reason] of bodies) {
-    test(`fails on ${name}, naming the mistake`, async () => {
-      const server = await rawServer((res, seen) => {
-        const echostr = new URL(seen.url, 'http://x').searchParams.get('echostr') ?? ''
-        answerWith(200, make(echostr))(res)
-      })
-      after(server.close)
-      const result = await verifyUrl({ url: server.url, token })
-      assert.equal(result.ok, false)
-      assert.match(result.detail, reason)
-      const [req] = server.seen
-      assert.equal(req?.method, 'GET')
-      const query = new URL(req?.url ?? '', 'http://x').searchParams
-      assert.deepEqual([...query.keys()].sort(), ['echostr', 'nonce', 'signature', 'timestamp'])
-      assert.equal(query.get('signature'), sha1Sorted([token, query.get('timestamp') ?? '', query.get('nonce') ?? '']))
-    })
-  }
-
-  test('fails on a server that does not answer in time', async () => {
-    const server = await rawServer(() => {})
-    after(server.close)
-    const result = await verifyUrl({ url: server.url, token, timeoutMs: 150 })
-    assert.equal(result.ok, false)
-    assert.equal(result.status, undefined)
-    assert.match(result.detail, /within 150 ms/)
-  })
-
-  test('no port warning for port 443', async () => {
-    const result = await verifyUrl({ url: 'https://example.invalid/wechat', token, timeoutMs: 100, fetch: () => Promise.reject(new TypeError('fetch failed')) })
-    assert.deepEqual(result.warnings, [])
-    assert.equal(result.ok, false)
-  })
-})
-
-describe('buildSimulatedMessage: command-line words to WeChat fields', () => {
-  const opts = { openid: 'oWords', account: 'gh_words' }
-  const parsed = (kind: string, args: string[]) => {
-    const msg = buildSimulatedMessage(kind, args, opts)
-    return { msg, doc: parseXml(msg.xml), typed: parseMessage(msg.xml) as unknown as Record<string, unknown> }
-  }
-
-  test('text: the words are the Content (hostile text survives intact)', () => {
-    const { msg, typed } = parsed('text', ['你好', ']]><x>&'])
-    assert.equal(msg.kind, 'text')
-    assert.equal(typed.Content, '你好 ]]><x>&')
-    assert.equal(typed.FromUserName, 'oWords')
-    assert.equal(typed.ToUserName, 'gh_words')
-    assert.match(String(typed.MsgId), /^\d+$/)
-  })
-
-  test('event subscribe without a scene: empty EventKey, no Ticket', () => {
-    const { doc } = parsed('event', ['subscribe'])
-    assert.equal(doc.Event, 'subscribe')
-    assert.equal(doc.EventKey, '')
-    assert.equal(doc.Ticket, undefined)
-  })
-
-  test('event subscribe with a scene: EventKey qrscene_<scene> and a Ticket', () => {
-    const { doc, msg } = parsed('event', ['subscribe', '42'])
-    assert.equal(doc.EventKey, 'qrscene_42')
-    assert.match(String(doc.Ticket), /^gQ/)
-    assert.equal(msg.label, 'event subscribe (scene 42)')
-  })
-
-  test('event SCAN: the scene without prefix, and a Ticket; a scene is required', () => {
-    const { doc } = parsed('event', ['SCAN', 'promo'])
-    assert.deepEqual([doc.Event, doc.EventKey], ['SCAN', 'promo'])
-    assert.ok(doc.Ticket)
-    assert.throws(() => buildSimulatedMessage('event', ['SCAN']), /needs the QR scene/)
-  })
-
-  test('click and view are menu events with their EventKey', () => {
-    assert.deepEqual([parsed('click', ['V1001']).doc.Event, parsed('click', ['V1001']).doc.EventKey], ['CLICK', 'V1001'])
-    const view = parsed('view', ['https://www.qq.com/a?b=1']).doc
-    assert.deepEqual([view.Event, view.EventKey], ['VIEW', 'https://www.qq.com/a?b=1'])
-  })
-
-  test('image, voice, video, shortvideo take an optional MediaId', () => {
-    assert.equal(parsed('image', ['MEDIA_1']).doc.MediaId, 'MEDIA_1')
-    assert.equal(parsed('image', []).doc.MediaId, 'image_media_id')
-    for (const kind of ['voice', 'video', 'shortvideo']) assert.equal(parsed(kind, []).doc.MsgType, kind)
-  })
-
-  test('location: numbers become Location_X/Location_Y, with a Scale and the Label', () => {
-    const { typed } = parsed('location', ['-33.8688', '151.2093', '悉尼', '歌剧院'])
-    assert.deepEqual([typed.Location_X, typed.Location_Y, typed.Scale, typed.Label], [-33.8688, 151.2093, 15, '悉尼 歌剧院'])
-  })
-
-  test('link: Url and Title', () => {
-    const { doc } = parsed('link', ['https://mp.weixin.qq.com', '官网'])
-    assert.deepEqual([doc.Url, doc.Title], ['https://mp.weixin.qq.com', '官网'])
-  })
-
-  test('event <Name> works for every table event, case-insensitively, and parses', () => {
-    const { doc } = parsed('event', ['templatesendjobfinish'])
-    assert.equal(doc.Event, 'TEMPLATESENDJOBFINISH')
-    assert.equal(parsed('event', ['scancode_push', 'K9']).doc.EventKey, 'K9')
-    const location = parsed('event', ['LOCATION', '23.1', '113.3', '30']).typed
-    assert.deepEqual([location.Latitude, location.Longitude, location.Precision], [23.1, 113.3, 30])
-  })
-
-  test('xml <file>: the file is sent as is', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wxmp-sim-'))
-    const file = join(dir, 'm.xml')
-    const xml = sampleXml('event:CLICK', { EventKey: 'FROM_FILE' })
-    writeFileSync(file, xml)
-    const msg = buildSimulatedMessage('xml', [file])
-    assert.equal(msg.xml, xml)
-    assert.equal(msg.kind, 'xml')
-    assert.match(msg.label, /event CLICK/)
-  })
-
-  const bad: Array<[string, string[], RegExp]> = [
-    ['bogus', [], /unknown kind "bogus".*text <message>/],
-    ['text', [], /needs the message/],
-    ['location', ['23.1'], /latitude and a longitude/],
-    ['location', ['abc', '113'], /latitude "abc" is not a number/],
-    ['location', ['23.1', '1e3'], /longitude "1e3" is not a number/],
-    ['location', ['91', '113'], /outside -90…90/],
-    ['location', ['23', '-181'], /outside -180…180/],
-    ['link', [], /needs a URL/],
-    ['link', ['javascript:alert(1)'], /http\(s\) URL/],
-    ['view', ['www.qq.com'], /http\(s\) URL/],
-    ['click', [], /menu button key/],
-    ['click', ['A', 'B'], /at most 1 argument/],
-    ['image', ['a', 'b'], /at most 1/],
-    ['event', [], /needs an Event name/],
-    ['event', ['nosuchevent'], /unknown event "nosuchevent"; events: subscribe/],
-    ['event', ['subscribe', 'has space'], /printable ASCII/],
-    ['event', ['subscribe', 'x'.repeat(65)], /1–64/],
-    ['event', ['unsubscribe', 'x'], /no arguments/],
-    ['event', ['TEMPLATESENDJOBFINISH', 'x'], /no arguments/],
-    ['event', ['LOCATION', '1'], /latitude, a longitude/],
-    ['event', ['LOCATION', '1', '2', '-3'], /precision/],
-    ['xml', [], /needs a file/],
-    ['xml', ['/nonexistent/m.xml'], /cannot read .*ENOENT/],
-  ]
-  for (const [kind, args, message] of bad) {
-    test(`${kind} ${args.join(' ')} is a usage error naming the mistake`.replace(/\s+is/, ' is'), () => {
-      assert.throws(() => buildSimulatedMessage(kind, args), (err) => isWxmpError(err, 'WX_ERR_CONFIG') && err.details?.usage === true && message.test(err.message))
-    })
-  }
-
-  test('xml files that are not WeChat messages are refused', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'wxmp-sim-'))
-    const broken = join(dir, 'broken.xml')
-    writeFileSync(broken, '<xml><MsgType>text</xml>')
-    assert.throws(() => buildSimulatedMessage('xml', [broken]), /not a WeChat message XML/)
-    const noType = join(dir, 'notype.xml')
-    writeFileSync(noType, '<xml><Content>hi</Content></xml>')
-    assert.throws(() => buildSimulatedMessage('xml', [noType]), /no <MsgType>/)
-    const doctype = join(dir, 'doctype.xml')
-    writeFileSync(doctype, '<!DOCTYPE x [<!ENTITY a "b">]><xml><MsgType>&a;</MsgType></xml>')
-    assert.throws(() => buildSimulatedMessage('xml', [doctype]), /DOCTYPE/)
   })
 })
 
@@ -675,9 +336,8 @@ describe('simulate with lateFrom: what the user saw after success or the interim
     assert.match(result.userSaw, new RegExp(`^${passiveParts} then \\(customer service, \\d+\\.\\d s\\): the answer to why$`))
   })
 
-  test('a text that is not the interim is a real reply: the fake is read once, nothing is waited for', async () => {
+  test('a wxmp server says what follows its answer (x-wxmp-next): its interim is waited for, whatever `interim` names', async () => {
     const { fake, url, release } = await slowServer({ WECHAT_INTERIM: '稍等' })
-    let waited = false
     const result = await simulate({
       url,
       token,
@@ -685,11 +345,32 @@ describe('simulate with lateFrom: what the user saw after success or the interim
       timeoutMs: 1000,
       interim: 'something else',
       lateFrom: fake.url,
+      lateWaitMs: 10_000,
+      onLateWait: () => release(),
+    })
+    assert.equal(result.final.reply?.Content, '稍等')
+    assert.equal(result.next, 'customer-service')
+    assert.match(result.userSaw, /^稍等 then \(customer service, \d+\.\d s\): the answer to x$/)
+  })
+
+  test('another server: a text that is not the interim is a real reply; the fake is read once, nothing is waited for', async () => {
+    const fake = await startFakeWechat()
+    after(() => fake.close())
+    const reply = '<xml><ToUserName><![CDATA[oLateUser0009]]></ToUserName><FromUserName><![CDATA[gh_wxmp_sample]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[稍等]]></Content></xml>'
+    const server = await rawServer(answerWith(200, reply, { 'content-type': 'application/xml' }))
+    after(server.close)
+    let waited = false
+    const result = await simulate({
+      url: server.url,
+      token,
+      xml: sampleXml('text', { Content: 'x' }, { openid: 'oLateUser0009' }),
+      interim: 'something else',
+      lateFrom: fake.url,
       lateWaitMs: 600_000,
       onLateWait: () => (waited = true),
     })
-    release()
     assert.equal(result.final.reply?.Content, '稍等')
+    assert.equal(result.next, undefined)
     assert.equal(waited, false)
     assert.deepEqual(result.late, [])
     assert.equal(result.userSaw, '稍等')

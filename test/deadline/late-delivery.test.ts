@@ -71,10 +71,11 @@ describe('what a refused customer-service send means', () => {
     assert.equal(sendAllowance(parseMessage(sampleXml('event:unsubscribe'))), undefined)
   })
 
-  test('the startup check warns only when late replies would go nowhere', () => {
-    assert.match(lateDeliveryProblem({ apiConfigured: false, options: {} }) ?? '', /WECHAT_APPID and WECHAT_APPSECRET/)
+  test('the startup check warns only when late replies would go nowhere (customer service pinned without an API client)', () => {
+    assert.match(lateDeliveryProblem({ apiConfigured: false, options: { late: 'customer-service' } }) ?? '', /WECHAT_APPID and WECHAT_APPSECRET/)
+    assert.equal(lateDeliveryProblem({ apiConfigured: false, options: {} }), undefined, "auto: the retry window and pending answers carry late answers")
     assert.equal(lateDeliveryProblem({ apiConfigured: false, options: { late: 'drop' } }), undefined)
-    assert.equal(lateDeliveryProblem({ apiConfigured: true, options: {} }), undefined)
+    assert.equal(lateDeliveryProblem({ apiConfigured: true, options: { late: 'customer-service' } }), undefined)
   })
 })
 
@@ -102,8 +103,8 @@ describe('a reply after the deadline', () => {
   })
 
   for (const [errcode, status] of [[45015, 'out-of-window'], [45047, 'quota'], [48001, 'no-permission'], [43004, 'failed']] as const) {
-    test(`errcode ${errcode} is recorded as ${status}, logged once and not retried`, async () => {
-      const { bot, sender, records, logger } = slowBot()
+    test(`errcode ${errcode} is recorded as ${status}, logged once and not retried (late: 'customer-service' pinned)`, async () => {
+      const { bot, sender, records, logger } = slowBot({ late: 'customer-service' })
       sender.failNext('send', wechatError(errcode))
       const slow = gate()
       bot.on('text', async (ctx) => {
@@ -140,7 +141,7 @@ describe('a reply after the deadline', () => {
   })
 
   test('48001 is explained once per account, however many messages meet it', async () => {
-    const { bot, sender, logger } = slowBot()
+    const { bot, sender, logger } = slowBot({ late: 'customer-service' })
     sender.failNext('send', wechatError(48001)).failNext('send', wechatError(48001))
     const slow = gate()
     bot.on('text', async (ctx) => {
@@ -173,10 +174,10 @@ describe('a reply after the deadline', () => {
     assert.equal(records.rows[0]?.outcome?.replyStatus, 'dropped')
   })
 
-  test('without an API client the late reply fails with a reason that names the missing settings', async () => {
+  test("late: 'customer-service' without an API client: the late reply fails with a reason that names the missing settings", async () => {
     const logger = memoryLogger()
     const records = new MemoryRecorder()
-    const bot = new Bot({ token, logger, records, replyTimeoutMs: 20 })
+    const bot = new Bot({ token, logger, records, replyTimeoutMs: 20, late: 'customer-service' })
     const slow = gate()
     bot.on('text', async (ctx) => {
       await slow.promise
@@ -362,7 +363,7 @@ describe('per-route and per-message late options', () => {
   })
 
   test('bad late options fail where they are written, naming the field', async () => {
-    assert.throws(() => lateOptions({ late: 'later' as 'drop' }), /lateOptions\(\): late must be 'customer-service' or 'drop'/)
+    assert.throws(() => lateOptions({ late: 'later' as 'drop' }), /lateOptions\(\): late must be one of 'auto', 'customer-service', 'drop'/)
     assert.throws(() => lateOptions({ interim: '   ' }), /interim must be a non-empty text/)
     assert.throws(() => lateOptions({ interim: 'x'.repeat(3000) }), /interim is 3000 bytes/)
     assert.throws(() => lateOptions({ typingAfterMs: -1 }), /typingAfterMs must be a non-negative number/)

@@ -6,9 +6,9 @@
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Bot } from '../../src/bot.js'
-import { readReply, signedRequest } from '../../src/testing/signed-request.js'
-import { sampleXml } from '../../src/testing/samples.js'
+// the example imports the package by name, as a user's project does: so does its test
+import { Bot } from 'wxmp'
+import { readReply, sampleXml, signedRequest } from 'wxmp/testing'
 import { llmBot, splitForWeChat, type Model } from '../../examples/llm-bot.js'
 import { FakeSender, gate, memoryLogger } from './support.js'
 

@@ -33,10 +33,16 @@ export function gate(): Gate {
   return { promise, open }
 }
 
+/** The message log in memory, with the SQL log's rule: a retry (same account and msgKey) counts a delivery on the first row. */
 export class MemoryRecorder implements MessageRecorder {
-  readonly rows: Array<InboundRecord & { id: number; outcome?: OutcomeRecord }> = []
+  readonly rows: Array<InboundRecord & { id: number; deliveries: number; outcome?: OutcomeRecord }> = []
   async recordInbound(entry: InboundRecord): Promise<number> {
-    this.rows.push({ ...entry, id: this.rows.length + 1 })
+    const known = this.rows.find((r) => r.appId === entry.appId && r.msgKey === entry.msgKey)
+    if (known !== undefined) {
+      known.deliveries++
+      return known.id
+    }
+    this.rows.push({ ...entry, id: this.rows.length + 1, deliveries: 1 })
     return this.rows.length
   }
   async recordOutcome(id: string | number, outcome: OutcomeRecord): Promise<void> {

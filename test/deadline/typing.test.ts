@@ -235,8 +235,8 @@ describe('typing through the bot', () => {
     }
   })
 
-  test('48001 on Typing never touches the reply, and the account stops trying', async () => {
-    const { bot, sender } = typingBot()
+  test("48001 on Typing never touches the reply, and the account stops trying (late: 'customer-service' pinned)", async () => {
+    const { bot, sender } = typingBot({ late: 'customer-service' })
     sender.failNext('typing', wechatError(48001))
     const slow = gate()
     bot.on('text', async (ctx) => {

@@ -93,7 +93,7 @@ function cases(): Case[] {
     { name: 'forged signature', send: () => post(`?signature=${'a'.repeat(40)}&timestamp=${now}&nonce=1`, sampleXml('text')), status: 401, code: 'WX_ERR_SIGNATURE_INVALID' },
     { name: 'signature made with another Token', send: () => post(signedRequest({ token: 'notTheToken', xml: sampleXml('text') }).search, sampleXml('text')), status: 401, code: 'WX_ERR_SIGNATURE_INVALID' },
     { name: 'signature of different length', send: () => post(`?signature=abc&timestamp=${now}&nonce=1`, sampleXml('text')), status: 401, code: 'WX_ERR_SIGNATURE_INVALID' },
-    { name: 'repeated query parameters', send: () => post(`?signature=a&signature=b&timestamp=${now}&timestamp=1&nonce=1`, sampleXml('text')), status: 401, code: 'WX_ERR_SIGNATURE_INVALID' },
+    { name: 'repeated query parameters', send: () => post(`?signature=a&signature=b&timestamp=${now}&timestamp=1&nonce=1`, sampleXml('text')), status: 400, code: 'WX_ERR_QUERY_DUPLICATE' },
     { name: 'timestamp not a number', send: () => post(`?signature=${'a'.repeat(40)}&timestamp=1e9&nonce=1`, sampleXml('text')), status: 400, code: 'WX_ERR_TIMESTAMP_INVALID' },
     { name: 'stale timestamp, correctly signed', send: () => post(signedQuery({ timestamp: String(now - 3600) }), sampleXml('text')), status: 403, code: 'WX_ERR_TIMESTAMP_STALE' },
     { name: 'timestamp in the future, correctly signed', send: () => post(signedQuery({ timestamp: String(now + 3600) }), sampleXml('text')), status: 403, code: 'WX_ERR_TIMESTAMP_STALE' },
@@ -148,8 +148,9 @@ function cases(): Case[] {
         const query = { ...req.query, msg_signature: sha1Sorted([TOKEN, req.query.timestamp ?? '', req.query.nonce ?? '', encrypt]) }
         return post('?' + new URLSearchParams(query).toString(), `<xml><ToUserName><![CDATA[gh_x]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`)
       },
+      // behind a valid msg_signature every failure gets the same answer (no decryption oracle)
       status: 400,
-      code: 'WX_ERR_DECRYPT_BASE64',
+      code: 'WX_ERR_DECRYPT_FAILED',
     },
     {
       name: 'ciphertext sealed for another AppID',
@@ -157,8 +158,8 @@ function cases(): Case[] {
         const req = otherApp()
         return post(req.search, req.body)
       },
-      status: 403,
-      code: 'WX_ERR_APPID_MISMATCH',
+      status: 400,
+      code: 'WX_ERR_DECRYPT_FAILED',
     },
     { name: 'encrypt_type unknown', send: () => post(signedQuery() + '&encrypt_type=rot13', sampleXml('text')), status: 400, code: 'WX_ERR_ENCRYPT_TYPE_UNKNOWN' },
     { name: 'GET with a valid signature but no echostr', send: async () => answer(await fetch(base + signedQuery())), status: 400, code: 'WX_ERR_ECHOSTR_MISSING' },
@@ -255,7 +256,9 @@ describe('hostile input against the real server', () => {
         inputsTried++
         assert.equal(res.status, attack.status, `${attack.name}: got ${res.status} ${res.body.slice(0, 120)}`)
         assert.equal(res.body.trim(), attack.code, `${attack.name}: the body names the code`)
-        const line = await server.waitForLog((l) => l.code === attack.code, { from, timeoutMs: 3000 })
+        // repeated rejections from one source are summarised after the first few per code: a line
+        // naming the code exists, this attack's own or an earlier one's
+        const line = await server.waitForLog((l) => l.code === attack.code, { from: server.logs.some((l) => l.code === attack.code) ? 0 : from, timeoutMs: 3000 })
         assert.ok(line.level >= 30 && line.level < 50, `${attack.name}: logged at info/warn, not error (level ${line.level})`)
       }
     } catch (err) {

@@ -100,6 +100,27 @@ export function streamOf(size: number): ReadableStream<Uint8Array> {
   })
 }
 
+/** A body stream that sends `size` bytes at once, then waits until `end()` closes it. */
+export function hangingUpload(size: number): { stream: ReadableStream<Uint8Array>; end(): void } {
+  let controller!: ReadableStreamDefaultController<Uint8Array>
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c
+      c.enqueue(new Uint8Array(size).fill(0x61))
+    },
+  })
+  return {
+    stream,
+    end: () => {
+      try {
+        controller.close()
+      } catch {
+        // already closed or cancelled by the reader
+      }
+    },
+  }
+}
+
 function textXml(content: string): string {
   return sampleXml('text', { Content: content })
 }
@@ -172,6 +193,42 @@ export function adapterSuite(mount: (bot: Bot) => Promise<Driver>, options: Suit
     })
   })
 
+  test('a forged signature is answered 401 before the body is read: an upload that never ends still gets its answer', async () => {
+    const { bot } = echoBot()
+    await withDriver(bot, async (driver) => {
+      const upload = hangingUpload(512)
+      const init = { method: 'POST', body: upload.stream, headers: { 'content-type': 'text/xml' }, duplex: 'half' } as RequestInit
+      try {
+        const res = await settle(await driver.fetch(path + signedRequest({ token: 'forged', xml: textXml('hi') }).search, init))
+        assert.deepEqual([res.status, res.body], [401, 'WX_ERR_SIGNATURE_INVALID\n'])
+        assert.equal(bot.bodyBudget.inUse, 0)
+      } finally {
+        upload.end()
+      }
+    })
+  })
+
+  test('bodies in flight are bounded by maxBufferedBodyBytes: past it, 503 WX_ERR_OVERLOADED with Retry-After; the budget comes back', async () => {
+    const { bot } = echoBot({ maxBufferedBodyBytes: MAX_BODY })
+    await withDriver(bot, async (driver) => {
+      const upload = hangingUpload(MAX_BODY - 100)
+      const init = { method: 'POST', body: upload.stream, headers: { 'content-type': 'text/xml' }, duplex: 'half' } as RequestInit
+      const slow = driver.fetch(path + signedRequest({ token: TOKEN, xml: textXml('slow') }).search, init).then(settle, () => undefined)
+      try {
+        for (let i = 0; i < 500 && bot.bodyBudget.inUse < MAX_BODY - 100; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+        assert.equal(bot.bodyBudget.inUse, MAX_BODY - 100, 'the slow upload holds its bytes')
+        const res = await settle(await post(driver, path, signedRequest({ token: TOKEN, xml: textXml('x'.repeat(200)) })))
+        assert.deepEqual([res.status, res.body, res.headers.get('retry-after')], [503, 'WX_ERR_OVERLOADED\n', '1'])
+      } finally {
+        upload.end()
+      }
+      assert.equal((await slow)?.status, 400) // the slow body was no XML
+      assert.equal(bot.bodyBudget.inUse, 0)
+      const after = await settle(await post(driver, path, signedRequest({ token: TOKEN, xml: textXml('again') })))
+      assert.equal(readReply(after, { token: TOKEN }).reply?.Content, 'again')
+    })
+  })
+
   test('safe mode: an encrypted message gets an encrypted reply that decrypts to the echo', async () => {
     const { bot } = safeBot()
     await withDriver(bot, async (driver) => {
@@ -214,12 +271,16 @@ export function adapterSuite(mount: (bot: Bot) => Promise<Driver>, options: Suit
     })
   })
 
-  test('a repeated query parameter counts by its first value', async () => {
+  test('a repeated signed query parameter is refused (400 WX_ERR_QUERY_DUPLICATE); an unsigned one counts by its first value', async () => {
     const { bot } = echoBot()
     await withDriver(bot, async (driver) => {
       const get = verificationRequest({ token: TOKEN, echostr: 'first' })
-      const res = await settle(await driver.fetch(path + get.search + '&echostr=second&signature=forged'))
-      assert.deepEqual([res.status, res.body], [200, 'first'])
+      const twice = await settle(await driver.fetch(path + get.search + '&echostr=second'))
+      assert.deepEqual([twice.status, twice.body], [400, 'WX_ERR_QUERY_DUPLICATE\n'])
+      const forged = await settle(await driver.fetch(path + get.search + '&signature=forged'))
+      assert.deepEqual([forged.status, forged.body], [400, 'WX_ERR_QUERY_DUPLICATE\n'])
+      const extra = await settle(await driver.fetch(path + get.search + '&openid=a&openid=b'))
+      assert.deepEqual([extra.status, extra.body], [200, 'first'])
     })
   })
 

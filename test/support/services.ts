@@ -34,3 +34,52 @@ export async function serviceAvailable(name: 'redis' | 'postgres'): Promise<bool
   console.warn(`\n*** ${message} ***\n`)
   return false
 }
+
+/** Deletes every key that matches `pattern` (SCAN, never KEYS): a suite's own prefix, after it ran. */
+export async function deleteRedisKeys(url: string, pattern: string): Promise<number> {
+  const { Redis } = await import('ioredis')
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await client.connect()
+    let cursor = '0'
+    let deleted = 0
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
+      cursor = next
+      if (keys.length > 0) deleted += await client.del(...keys)
+    } while (cursor !== '0')
+    return deleted
+  } finally {
+    client.disconnect()
+  }
+}
+
+/**
+ * A PostgreSQL database of its own for a suite that runs the server as is (whose tables go in
+ * the database's public schema): created on the server of POSTGRES_URL, dropped by `drop()`.
+ */
+export async function createTestDatabase(prefix = 'wxmp_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const { default: pg } = await import('pg')
+  const name = `${prefix}_${Math.random().toString(36).slice(2, 10)}`
+  const admin = new pg.Client(POSTGRES_URL)
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE ${name}`)
+  } finally {
+    await admin.end()
+  }
+  const url = new URL(POSTGRES_URL)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client(POSTGRES_URL)
+      await client.connect()
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      } finally {
+        await client.end()
+      }
+    },
+  }
+}

@@ -5,7 +5,7 @@
  */
 import { WxmpError } from '../../errors.js'
 import type { Reply } from '../../reply/types.js'
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 import { compact, invalidInput, requireOpenid, requireString } from './input.js'
 
 export interface SendOptions {
@@ -52,7 +52,7 @@ const PATH = '/cgi-bin/message/custom/send'
  * await api.customerService.typing(openid, true)
  */
 export class CustomerServiceApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   async sendText(openid: string, content: string, options?: SendOptions): Promise<void> {
     return this.send(openid, 'text', { content: requireString('text content', content) }, options)

@@ -3,7 +3,7 @@
  * (`ticket:jsapi:<appId>`), and the page signature for `wx.config`.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 import { CredentialCache } from '../credential-cache.js'
 import { invalidInput, requireString } from './input.js'
 
@@ -41,7 +41,7 @@ function randomNonce(): string {
 export class JssdkApi {
   private readonly cache: CredentialCache
 
-  constructor(private readonly api: WechatApi) {
+  constructor(private readonly api: ApiCaller) {
     this.cache = new CredentialCache({
       store: api.store,
       key: `ticket:jsapi:${api.appId}`,

@@ -4,7 +4,7 @@
  * Media live 3 days.
  */
 import { Readable } from 'node:stream'
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 import { HttpError } from '../errors.js'
 import { invalidInput, requireString } from './input.js'
 
@@ -60,7 +60,7 @@ export type MediaDownload =
  * if (file.kind === 'file') file.stream.pipe(createWriteStream('copy.png'))
  */
 export class MediaApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   async upload(type: MediaType, data: Buffer | Uint8Array | Blob, filename: string, contentType?: string): Promise<UploadedMedia> {
     const limits = MEDIA_LIMITS[type]

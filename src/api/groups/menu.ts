@@ -1,5 +1,5 @@
 /** Custom menu (自定义菜单, protocol.md §8): default and conditional menus, validated before sending. */
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 import { validateMatchRule, validateMenu, type MatchRule, type Menu, type MenuButton } from '../menu-limits.js'
 import { requireString } from './input.js'
 
@@ -14,7 +14,7 @@ export interface MenuGetResult {
  * const { menu } = await api.menu.get()
  */
 export class MenuApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   /** Replaces the default menu (the client checks every documented limit first). */
   async create(menu: Menu): Promise<void> {

@@ -2,7 +2,7 @@
  * OAuth 2.0 web authorization (网页授权, protocol.md §9.6). These calls use the AppID and
  * AppSecret, not the account's access_token; the web access_token they return is per user.
  */
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 import { invalidInput, requireOpenid, requireString } from './input.js'
 
 export type OAuthScope = 'snsapi_base' | 'snsapi_userinfo'
@@ -42,7 +42,7 @@ export interface OAuthUserInfo {
  * const me = await api.oauth.userInfo(token.access_token, token.openid)
  */
 export class OAuthApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   /** Where to send the user (inside WeChat); WeChat comes back to `redirectUri?code=…&state=…`. */
   authorizeUrl(options: { redirectUri: string; scope: OAuthScope; state?: string; forcePopup?: boolean }): string {

@@ -1,5 +1,5 @@
 /** Parametric QR codes (protocol.md §9.5): temporary (≤ 30 days) and permanent (≤ 100 000 per account). */
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 import { invalidInput, requireInteger, requireString } from './input.js'
 
 export interface QrcodeResult {
@@ -32,7 +32,7 @@ function sceneOf(scene: QrScene, permanent: boolean): { action: 'id' | 'str'; sc
  * const png = api.qrcode.imageUrl(ticket)
  */
 export class QrcodeApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   /** A temporary code, valid `expireSeconds` (default 30 days, the maximum). */
   async createTemporary(scene: QrScene, expireSeconds = QR_MAX_EXPIRE_SECONDS): Promise<QrcodeResult> {

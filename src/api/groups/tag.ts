@@ -1,5 +1,5 @@
 /** User tags (用户标签, protocol.md §9.3). */
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 import type { FollowerPage } from './user.js'
 import { invalidInput, requireInteger, requireOpenid, requireString } from './input.js'
 
@@ -18,7 +18,7 @@ export const TAG_BATCH_LIMIT = 50
  * await api.tag.tagUsers(tag.id, [openid])
  */
 export class TagApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   async create(name: string): Promise<Tag> {
     const result = await this.api.call<{ tag: Tag }>('/cgi-bin/tags/create', { tag: { name: requireString('tag name', name, { maxChars: TAG_NAME_MAX_CHARS }) } })

@@ -1,6 +1,9 @@
-/** Template messages (模板消息, protocol.md §9.1): the way to reach a follower outside the 48-hour window. */
-import type { WechatApi } from '../client.js'
-import { compact, invalidInput, requireOpenid, requireString } from './input.js'
+/**
+ * Template messages (模板消息): the way to reach a follower outside the 48-hour window; the
+ * account's industry and its templates.
+ */
+import type { ApiCaller } from '../caller.js'
+import { compact, invalidInput, requireInteger, requireOpenid, requireString } from './input.js'
 
 export interface TemplateMessage {
   touser: string
@@ -11,6 +14,11 @@ export interface TemplateMessage {
   /** Your idempotency id: WeChat drops a second send with the same one. */
   client_msg_id?: string
   data: Record<string, { value: string; color?: string }>
+}
+
+export interface Industry {
+  first_class: string
+  second_class: string
 }
 
 export interface PrivateTemplate {
@@ -27,7 +35,7 @@ export interface PrivateTemplate {
  * const msgid = await api.template.send({ touser: openid, template_id: 'ngqIpbwh…', data: { keyword1: { value: '巧克力' } } })
  */
 export class TemplateApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   /** Sends; returns WeChat's msgid as a string (it exceeds 2^53). */
   async send(message: TemplateMessage): Promise<string> {
@@ -49,5 +57,24 @@ export class TemplateApi {
 
   async delete(templateId: string): Promise<void> {
     await this.api.call('/cgi-bin/template/del_private_template', { template_id: requireString('templateId', templateId) })
+  }
+
+  /** Sets the account's two industries (ids from WeChat's industry table; changeable once a month). */
+  async setIndustry(primary: number, secondary: number): Promise<void> {
+    await this.api.call('/cgi-bin/template/api_set_industry', { industry_id1: String(requireInteger('primary industry', primary, 1, 1000)), industry_id2: String(requireInteger('secondary industry', secondary, 1, 1000)) })
+  }
+
+  /** The account's industries. */
+  async getIndustry(): Promise<{ primary_industry: Industry; secondary_industry: Industry }> {
+    return this.api.call('/cgi-bin/template/get_industry')
+  }
+
+  /** Adds a template from the library by its short id (e.g. `TM00015`); returns the template_id to send with. */
+  async add(templateIdShort: string, keywordNames?: string[]): Promise<string> {
+    const body: Record<string, unknown> = { template_id_short: requireString('templateIdShort', templateIdShort) }
+    if (keywordNames !== undefined) body.keyword_name_list = keywordNames.map((k, i) => requireString(`keywordNames[${i}]`, k))
+    const result = await this.api.call<{ template_id?: string }>('/cgi-bin/template/api_add_template', body)
+    if (typeof result.template_id !== 'string') invalidInput('the answer has no template_id')
+    return result.template_id
   }
 }

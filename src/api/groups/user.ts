@@ -1,5 +1,5 @@
 /** Users (protocol.md §9.2): info, batch info, the follower list with paging, remarks. */
-import type { WechatApi } from '../client.js'
+import type { ApiCaller } from '../caller.js'
 import { invalidInput, requireOpenid } from './input.js'
 
 export type Lang = 'zh_CN' | 'zh_TW' | 'en'
@@ -35,7 +35,7 @@ export const BATCH_INFO_LIMIT = 100
  * for await (const openid of api.user.all()) console.log(openid)
  */
 export class UserApi {
-  constructor(private readonly api: WechatApi) {}
+  constructor(private readonly api: ApiCaller) {}
 
   async info(openid: string, lang: Lang = 'zh_CN'): Promise<UserInfo> {
     return this.api.call<UserInfo>('/cgi-bin/user/info', undefined, { query: { openid: requireOpenid(openid), lang } })

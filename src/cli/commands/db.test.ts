@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isWxmpError } from '../../errors.js'
 import { openRecords } from '../../records/open-records.js'
+import { MIGRATIONS } from '../../records/migrations.js'
 import type { InboundMessage } from '../../records/message-log.js'
 import { formatMessage, runDbMigrate, runFollowers, runLogTail } from './db.js'
+
+const LATEST = Math.max(...MIGRATIONS.map((m) => m.version))
 
 const dir = mkdtempSync(join(tmpdir(), 'wxmp-cli-db-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -40,10 +43,11 @@ test('db migrate applies the schema once, then reports it up to date', async () 
   assert.equal(await runDbMigrate(config, first.print), 0)
   assert.match(first.lines[0]!, /^database: SQLite .*cli\d+\.db$/)
   assert.match(first.lines[1]!, /^applied migration 1: message log and followers$/)
-  assert.match(first.lines.at(-1)!, /^schema is now at version 1$/)
+  const latest = Math.max(...MIGRATIONS.map((m) => m.version))
+  assert.equal(first.lines.at(-1)!, `schema is now at version ${latest}`)
   const second = collect()
   assert.equal(await runDbMigrate(config, second.print), 0)
-  assert.deepEqual(second.lines.slice(1), ['schema is up to date (version 1)'])
+  assert.deepEqual(second.lines.slice(1), [`schema is up to date (version ${latest})`])
 })
 
 test('db migrate with a DATABASE_URL that is not SQL is WX_ERR_CONFIG naming it', async () => {
@@ -162,4 +166,31 @@ test('a message line survives hostile XML and long text', () => {
   assert.doesNotMatch(formatMessage({ ...base, rawXml: '<xml>\u001b]0;pwned\u0007</xml>' }, true), /[\u0000-\u0009\u000b-\u001f]/)
   assert.doesNotThrow(() => formatMessage({ ...base, rawXml: '<<<not xml' }))
   assert.doesNotMatch(formatMessage({ ...base, rawXml: '<xml><Content>a\nb</Content></xml>' }), /\n/, 'content newlines stay escaped')
+})
+
+test('log tail --once on an empty database says so and names the database', async () => {
+  const config = freshConfig()
+  const out = collect()
+  assert.equal(await runLogTail(['--once'], config, out.print), 0)
+  assert.equal(out.lines.length, 1)
+  assert.match(out.lines[0]!, /^no messages in SQLite .*cli\d+\.db yet$/)
+  const filtered = collect()
+  assert.equal(await runLogTail(['--once', '--openid', 'oNobody'], config, filtered.print), 0)
+  assert.match(filtered.lines[0]!, /no messages matching the filter in SQLite/)
+  const json = collect()
+  assert.equal(await runLogTail(['--once', '--json'], config, json.print), 0)
+  assert.deepEqual(json.lines, [], '--json prints rows only')
+})
+
+test('followers of a server without an AppID prints no empty ()', async () => {
+  const config = freshConfig()
+  const records = await openRecords(config.databaseUrl)
+  await records.followers.record({ appId: '', openid: 'oNoApp', event: 'subscribe', at: T0 })
+  await records.followers.record({ appId: 'wxB', openid: 'oWithApp', event: 'subscribe', at: T0 + 1000 })
+  await records.close()
+  const out = collect()
+  assert.equal(await runFollowers([], config, out.print, { now: () => T0 + 2000 }), 0)
+  const noApp = out.lines.find((l) => l.includes('oNoApp'))
+  assert.ok(noApp !== undefined && !noApp.includes('()'), noApp)
+  assert.ok(out.lines.some((l) => l.includes('oWithApp') && l.includes('(wxB)')))
 })

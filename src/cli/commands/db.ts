@@ -77,7 +77,13 @@ export async function runLogTail(args: string[], config: DbCommandConfig, print:
   const records = await openRecords(config.databaseUrl)
   try {
     const latest = await records.messages.recent({ ...filter, limit: lines })
-    if (values.once || options.signal === undefined) {
+    const once = values.once || options.signal === undefined
+    if (latest.length === 0 && !values.json) {
+      // an empty answer must not look like a wrong database: say which one was read
+      const filtered = filter.appId !== undefined || filter.openid !== undefined ? ' matching the filter' : ''
+      print(`no messages${filtered} in ${describeDatabase(config.databaseUrl)} yet${once ? '' : '; waiting for new ones (Ctrl-C stops)'}`)
+    }
+    if (once || options.signal === undefined) {
       latest.forEach(show)
       return 0
     }
@@ -194,7 +200,8 @@ export async function runFollowers(args: string[], config: DbCommandConfig, prin
       print('recent changes:')
       for (const change of stats.recent) {
         const scene = change.scene === null ? '' : `  ${printable(change.scene)}`
-        const app = values.app === undefined ? `  (${printable(change.appId)})` : ''
+        // a server without WECHAT_APPID records an empty AppID: nothing to show then
+        const app = values.app === undefined && change.appId !== '' ? `  (${printable(change.appId)})` : ''
         print(`  ${new Date(change.at).toISOString()}  ${change.event === 'subscribe' ? '+' : '-'} ${printable(change.openid)}${app}${scene}`)
       }
     }

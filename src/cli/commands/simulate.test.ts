@@ -306,11 +306,11 @@ describe('wxmp simulate: the late answer, when the server talks to the fake WeCh
     assert.match(out, /user saw: 正在思考… then \(customer service, \d+\.\d s\): answer: why not/)
   })
 
-  test('an interim the simulator does not know looks like a real reply: the fake is read once, no wait', async () => {
+  test('an interim set in code (lateOptions), unknown to the simulator: the server says the answer follows, so it is waited for', async () => {
     const { out } = await runLate(['text', 'why so', '--openid', 'oCliLate0009', '--timeout', '1000', '--wait', '10'])
     assert.match(out, /← text: 正在思考…/)
-    // (the one look may or may not find the answer already sent: only the wait is asserted)
-    assert.doesNotMatch(out, /waiting up to/)
+    assert.match(out, /waiting up to 10 s/)
+    assert.match(out, /user saw: 正在思考… then \(customer service, \d+\.\d s\): answer: why so/)
   })
 
   test('nothing comes later: the wait ends and says so', async () => {
@@ -352,5 +352,85 @@ describe('wxmp simulate: the late answer, when the server talks to the fake WeCh
   test('a WECHAT_API_BASE that is the real API turns late collection off by default', async () => {
     const { out } = await runLate(['text', 'real', '--openid', 'oCliLate0008', '--timeout', '1000'], { ...lateConfig, apiBase: 'https://api.weixin.qq.com' })
     assert.doesNotMatch(out, /waiting up to/)
+  })
+})
+
+describe('wxmp simulate: an answer that waits for the next message (an account without customer service)', () => {
+  const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
+  let fake: FakeWechat
+  let waitConfig: WxmpConfig
+  let closeServer: () => Promise<void>
+  before(async () => {
+    fake = await startFakeWechat({ customerService: false })
+    const env = { WECHAT_TOKEN: token, WECHAT_APPID: fake.appId, WECHAT_APPSECRET: fake.appSecret, WECHAT_API_BASE: fake.url, WECHAT_REPLY_TIMEOUT_MS: '300', WECHAT_LATE_REPLY: 'next-message', PORT: '0', HOST: '127.0.0.1', WECHAT_PATH: '/next', DATABASE_URL: 'memory:', WXMP_MESSAGE_LOG: '0' }
+    const serverConfig = loadConfig({ ...env }, { dotenv: false })
+    const running = await startServer({
+      config: serverConfig,
+      logger: quiet,
+      setup: (bot) => {
+        bot.on('text', async (ctx) => {
+          await new Promise((resolve) => setTimeout(resolve, 1200))
+          await ctx.reply(`answer: ${ctx.text ?? ''}`)
+        })
+      },
+    })
+    closeServer = () => running.close({ drainMs: 2000 })
+    waitConfig = { ...serverConfig, port: running.http.port }
+  })
+  after(async () => {
+    await closeServer()
+    await fake.close()
+  })
+
+  test('the notice, then "继续" written as the user would, until the answer comes; the transcript shows each exchange', async () => {
+    const { code, lines, out } = await run(['text', 'slow question', '--openid', 'oCliNext0001'], waitConfig)
+    assert.equal(code, 0)
+    assert.equal(lines[2], '← text: 内容较长，回复任意文字获取结果')
+    assert.equal(lines[3], '  the answer waits for the user\'s next message: writing "继续" as the user would')
+    assert.match(out, /→ POST http:\/\/127\.0\.0\.1:\d+\/next {2}text "继续" \(follow-up 1\)/)
+    assert.match(out, /← text: answer: slow question/)
+    assert.match(out, /user saw: 内容较长，回复任意文字获取结果 then \(you: 继续\) .*answer: slow question$/m)
+    assert.match(out, /total \d+ ms in 1 attempt, then \d follow-up messages?/)
+  })
+
+  test('--follow-up off stops at the notice; --follow-up names the word', async () => {
+    const off = await run(['text', 'stop here', '--openid', 'oCliNext0002', '--follow-up', 'off'], waitConfig)
+    assert.doesNotMatch(off.out, /follow-up/)
+    assert.match(off.out, /user saw: 内容较长，回复任意文字获取结果$/m)
+    const named = await run(['text', 'named', '--openid', 'oCliNext0003', '--follow-up', 'more'], waitConfig)
+    assert.match(named.out, /text "more" \(follow-up 1\)/)
+    assert.match(named.out, /answer: named/)
+  })
+})
+
+describe('wxmp simulate finds the server the way the server configures itself', () => {
+  test('PORT, HOST, WECHAT_PATH and WECHAT_TOKEN from a .env in the working directory (no flags)', async () => {
+    const { spawn } = await import('node:child_process')
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dotenvToken = 'dotenvtoken42'
+    const bot = new Bot({ token: dotenvToken })
+    bot.on('text', (ctx) => ctx.reply(`dotenv ${ctx.text ?? ''}`))
+    const running = await serve(bot, { port: 0, host: '127.0.0.1', path: '/from-dotenv' })
+    const dir = mkdtempSync(join(tmpdir(), 'wxmp-simulate-dotenv-'))
+    try {
+      writeFileSync(join(dir, '.env'), `WECHAT_TOKEN=${dotenvToken}\nPORT=${running.port}\nHOST=127.0.0.1\nWECHAT_PATH=/from-dotenv\n`)
+      const main = new URL('../main.ts', import.meta.url).href
+      const env = { ...process.env }
+      for (const name of ['WECHAT_TOKEN', 'PORT', 'HOST', 'WECHAT_PATH', 'WECHAT_API_BASE', 'WECHAT_APPID', 'WECHAT_APPSECRET']) delete env[name]
+      const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '--eval', `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(process.argv.slice(1))`, 'simulate', 'text', 'hi'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()))
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+      assert.equal(code, 0, out)
+      assert.match(out, new RegExp(`POST http://127\\.0\\.0\\.1:${running.port}/from-dotenv {2}text "hi"`))
+      assert.match(out, /← text: dotenv hi/)
+    } finally {
+      running.server.closeAllConnections()
+      await running.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -3,7 +3,8 @@
  * `npx wxmp simulate text 你好` in another: the same Token (config, or ./data/dev-token in
  * development), the server's port and path, WeChat's headers, 5 s budget and 3 attempts.
  * When the server calls the fake WeChat server (WECHAT_API_BASE on loopback), the answer it
- * sends later through the customer-service API is waited for and printed too.
+ * sends later through the customer-service API is waited for and printed too; an answer that
+ * waits for the user's next message is fetched by writing again ("继续"), as a user would.
  */
 import { parseArgs } from 'node:util'
 import { isWxmpError } from '../../errors.js'
@@ -16,7 +17,8 @@ export const SIMULATE_USAGE = `wxmp simulate <kind> [args] [options]
   Plays WeChat against your webhook: signs (and with --mode compat/safe encrypts) a message,
   POSTs it with WeChat's headers, waits 5 s per attempt, makes 3 attempts when nothing
   answers, and shows what the user would have seen, including the answer sent later
-  through the customer-service API when the server talks to \`wxmp fake-wechat\`.
+  through the customer-service API when the server talks to \`wxmp fake-wechat\`, and an
+  answer that waits for the user's next message (fetched by writing "继续" again).
   kinds:
     text <message>                 a text message (Content)
     image|voice|video|shortvideo [MediaId]
@@ -44,7 +46,10 @@ export const SIMULATE_USAGE = `wxmp simulate <kind> [args] [options]
                        (default WECHAT_API_BASE when it is http on loopback; off to skip)
     --wait SECONDS     how long to wait for the late answer after success or the
                        interim (default 30; 0 looks once)
-    --interim TEXT     the server's interim text (default WECHAT_INTERIM)
+    --interim TEXT     the server's interim text (default WECHAT_INTERIM; a wxmp server
+                       says so itself, also for an interim set in code)
+    --follow-up TEXT   what the user writes when the answer waits for the next message
+                       (default WECHAT_PENDING_KEYWORD, else 继续; off to stop there)
     --json             print the whole result as JSON
   exit code: 0 reply or no reply, 1 error banner (or failed verify), 2 usage error`
 
@@ -64,6 +69,7 @@ const OPTIONS = {
   'late-from': { type: 'string' },
   wait: { type: 'string' },
   interim: { type: 'string' },
+  'follow-up': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -122,6 +128,8 @@ export async function runSimulateCommand(argv: string[], config: WxmpConfig, pri
     })
     let waitedMs: number | undefined
     const interim = values.interim ?? config.interim
+    const followUp = followUpOf(values['follow-up'], config)
+    let label = message.label
     const result = await simulate({
       url,
       token,
@@ -132,10 +140,15 @@ export async function runSimulateCommand(argv: string[], config: WxmpConfig, pri
       ...(mode === 'plain' ? {} : { encodingAESKey, appId }),
       ...(late === undefined ? {} : { lateFrom: late.from, lateWaitMs: late.waitMs }),
       ...(interim === undefined ? {} : { interim }),
+      ...(followUp === undefined ? {} : { followUp }),
       ...(values.json
         ? {}
         : {
-            onRequest: () => print(`→ POST ${url}  ${message.label}  (${MODE_NAMES[mode]})`),
+            onRequest: () => print(`→ POST ${url}  ${label}  (${MODE_NAMES[mode]})`),
+            onFollowUp: ({ n, text }: { n: number; text: string }) => {
+              if (n === 1) print(`  the answer waits for the user's next message: writing ${JSON.stringify(text)} as the user would`)
+              label = `text ${JSON.stringify(text)} (follow-up ${n})`
+            },
             onAttempt: (attempt: SimulatedAttempt) => print(attemptLine(attempt, attempts)),
             onOutcome: (final: SimulateResult['final']) => {
               for (const line of outcomeLines(final)) print(line)
@@ -163,7 +176,8 @@ function parse(argv: string[], config: WxmpConfig) {
   const [kind, ...args] = positionals.map(unprotect)
   if (values.help === true || kind === 'help') return 'help' as const
   if (kind === undefined) throw new UsageError(`say what to send, e.g. wxmp simulate text 你好; ${SIMULATED_USAGE_HINT}, verify`)
-  const url = values.url ?? `http://127.0.0.1:${config.port}${config.path}`
+  // the server's own PORT, HOST and WECHAT_PATH (environment or .env), so the two commands meet
+  const url = values.url ?? `http://${hostOf(config.host)}:${config.port}${config.path}`
   const token = values.token ?? config.token
   const timeoutMs = values.timeout === undefined ? WECHAT_TIMEOUT_MS : whole(values.timeout, '--timeout', 1, 600_000, 'milliseconds, e.g. 5000')
   const attempts = values.attempts === undefined ? WECHAT_ATTEMPTS : whole(values.attempts, '--attempts', 1, 10, 'e.g. 3')
@@ -171,8 +185,8 @@ function parse(argv: string[], config: WxmpConfig) {
     throw new UsageError(`unknown kind ${JSON.stringify(kind.slice(0, 60))}; ${SIMULATED_USAGE_HINT}, verify`)
   }
   if (kind === 'verify' && args.length > 0) throw new UsageError('verify takes no arguments: wxmp simulate verify [--url …] [--token …]')
-  if (kind === 'verify' && (values['late-from'] !== undefined || values.wait !== undefined || values.interim !== undefined)) {
-    throw new UsageError('verify sends no message, so nothing comes later: --late-from, --wait and --interim are for messages')
+  if (kind === 'verify' && (values['late-from'] !== undefined || values.wait !== undefined || values.interim !== undefined || values['follow-up'] !== undefined)) {
+    throw new UsageError('verify sends no message, so nothing comes later: --late-from, --wait, --interim and --follow-up are for messages')
   }
   return { kind, args, values, url, token, timeoutMs, attempts, late: lateOf(values['late-from'], values.wait, config) }
 }
@@ -194,6 +208,19 @@ function lateOf(rawFrom: string | undefined, rawWait: string | undefined, config
   if (rawWait === undefined) return { from, waitMs: LATE_WAIT_MS }
   if (!/^\d+(\.\d+)?$/.test(rawWait) || Number(rawWait) > 600) throw new UsageError(`--wait ${JSON.stringify(rawWait.slice(0, 40))} must be a number of seconds from 0 to 600, e.g. 30`)
   return { from, waitMs: Math.round(Number(rawWait) * 1000) }
+}
+
+/** What the simulated user writes when the answer waits for their next message; undefined: stop there. */
+function followUpOf(raw: string | undefined, config: WxmpConfig): string | undefined {
+  if (raw === 'off') return undefined
+  if (raw !== undefined && (raw.trim() === '' || raw.length > 600)) throw new UsageError('--follow-up must be a short text (the word a user writes, e.g. 继续), or off')
+  return raw ?? config.pendingKeyword ?? '继续'
+}
+
+/** The address the server listens on, as the simulator reaches it: a wildcard means this machine. */
+function hostOf(host: string): string {
+  if (host === '' || host === '0.0.0.0' || host === '::' || host === '[::]') return '127.0.0.1'
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
 }
 
 function isLoopbackHttp(base: string): boolean {
@@ -261,6 +288,7 @@ function closingLines(result: SimulateResult, waitedMs: number | undefined): str
   if (waitedMs !== undefined && !answered && !unread) lines.push(`  no customer-service message within ${seconds(waitedMs)} s`)
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`)
   lines.push(`  user saw: ${result.userSaw}`)
-  lines.push(`  total ${result.totalMs} ms in ${result.attempts.length} attempt${result.attempts.length === 1 ? '' : 's'}`)
+  const follow = result.followUps === undefined || result.followUps.length === 0 ? '' : `, then ${result.followUps.length} follow-up message${result.followUps.length === 1 ? '' : 's'}`
+  lines.push(`  total ${result.totalMs} ms in ${result.attempts.length} attempt${result.attempts.length === 1 ? '' : 's'}${follow}`)
   return lines
 }

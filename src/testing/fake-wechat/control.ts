@@ -23,6 +23,9 @@ export interface FakeControls {
   addUser(openid: string, fields?: Partial<Omit<FakeUser, 'openid'>>): FakeUser
   authorize(openid: string, scope?: 'snsapi_base' | 'snsapi_userinfo'): string
   setWindow(openid: string, open: boolean): void
+  setCustomerService(allowed: boolean): void
+  setPublishOutcome(...outcomes: Array<{ status: 0 } | { status: 2 | 3 | 4; failIdx?: number[] }>): void
+  setMassQuota(left: number): void
   reset(): void
 }
 
@@ -31,7 +34,10 @@ GET  /__fake/sent                       customer-service, typing and template me
 POST /__fake/inject    {"errcode":40001,"path":"/cgi-bin/…","times":1} | {"latencyMs":800} | {"status":502} | {"json":{…}}
 POST /__fake/users     {"openid":"o…","subscribe":1}
 POST /__fake/window    {"openid":"o…","open":false}   (45015 until reopened)
+POST /__fake/permissions {"customerService":false}   (48001 on custom/send and custom/typing)
 POST /__fake/authorize {"openid":"o…","scope":"snsapi_userinfo"} → {"code":"…"}
+POST /__fake/publish-outcome {"status":4,"failIdx":[1]}   the next publish job ends so (0 ok, 2, 3, 4)
+POST /__fake/mass-quota {"left":0}      mass sends left before 45028
 POST /__fake/revoke-tokens                every current access_token answers 40001
 POST /__fake/reset                        back to a fresh server`
 
@@ -111,11 +117,29 @@ export function answerControl(method: string, path: string, query: URLSearchPara
       fake.setWindow(id, input.open)
       return { json: { ok: true } }
     }
+    case 'permissions': {
+      if (typeof input.customerService !== 'boolean') return bad('give {"customerService": true|false}')
+      fake.setCustomerService(input.customerService)
+      return { json: { ok: true } }
+    }
     case 'authorize': {
       const id = openid()
       const scope = input.scope ?? 'snsapi_base'
       if (id === undefined || (scope !== 'snsapi_base' && scope !== 'snsapi_userinfo')) return bad('give {"openid": "o…", "scope": "snsapi_base"|"snsapi_userinfo"}')
       return { json: { ok: true, code: fake.authorize(id, scope) } }
+    }
+    case 'publish-outcome': {
+      const status = input.status
+      const failIdx = input.failIdx
+      if (status !== 0 && status !== 2 && status !== 3 && status !== 4) return bad('give {"status": 0|2|3|4, "failIdx": [1]}')
+      if (failIdx !== undefined && !(Array.isArray(failIdx) && failIdx.every((n) => Number.isInteger(n) && (n as number) >= 1))) return bad('failIdx is a list of article numbers from 1')
+      fake.setPublishOutcome(status === 0 ? { status } : { status, ...(failIdx === undefined ? {} : { failIdx: failIdx as number[] }) })
+      return { json: { ok: true } }
+    }
+    case 'mass-quota': {
+      if (typeof input.left !== 'number' || !Number.isInteger(input.left) || input.left < 0) return bad('give {"left": n}')
+      fake.setMassQuota(input.left)
+      return { json: { ok: true } }
     }
     case 'revoke-tokens':
       fake.revokeTokens()

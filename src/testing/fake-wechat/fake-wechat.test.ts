@@ -371,6 +371,31 @@ describe('fake WeChat API server', () => {
       assert.equal(fake.state.users.size, 0)
     })
 
+    test('without customer-service permission (an unverified 订阅号) custom/send and custom/typing answer 48001; other calls work', async () => {
+      const openid = 'oWxmpCtlUser0000000000000002'
+      const token = await classic()
+      assert.equal((await control('permissions', { customerService: false })).status, 200)
+      assert.equal((await post('/cgi-bin/message/custom/send', { touser: openid, msgtype: 'text', text: { content: 'x' } }, token)).json.errcode, 48001)
+      assert.match(String((await post('/cgi-bin/message/custom/typing', { touser: openid, command: 'Typing' }, token)).json.errmsg), /api unauthorized/)
+      assert.equal(await errcodeWith(token), 0)
+      assert.equal(fake.sent.length, 0, 'nothing refused is recorded as delivered')
+      // a bad token is still the first thing WeChat checks
+      assert.equal((await post('/cgi-bin/message/custom/send', { touser: openid, msgtype: 'text', text: { content: 'x' } }, 'x'.repeat(40))).json.errcode, 40001)
+      fake.setCustomerService(true)
+      assert.equal((await post('/cgi-bin/message/custom/send', { touser: openid, msgtype: 'text', text: { content: 'x' } }, token)).json.errcode, 0)
+      assert.match(String((await control('permissions', { customerService: 'no' })).json.error), /customerService/)
+    })
+
+    test('publish-outcome queues how the next publish job ends; mass-quota sets the sends left', async () => {
+      assert.equal((await control('publish-outcome', { status: 4, failIdx: [1] })).status, 200)
+      assert.match(String((await control('publish-outcome', { status: 7 })).json.error), /0\|2\|3\|4/)
+      assert.match(String((await control('publish-outcome', { status: 2, failIdx: ['a'] })).json.error), /failIdx/)
+      assert.equal((await control('mass-quota', { left: 0 })).status, 200)
+      assert.match(String((await control('mass-quota', { left: -1 })).json.error), /left/)
+      const token = await classic()
+      assert.equal((await post('/cgi-bin/message/mass/sendall', { filter: { is_to_all: true }, msgtype: 'text', text: { content: 'x' } }, token)).json.errcode, 45028)
+    })
+
     test('malformed control requests get HTTP 400 naming the problem; unknown ones 404 with the usage', async () => {
       assert.match(String((await control('inject', '{nope')).json.error), /not valid JSON/)
       assert.match(String((await control('inject', { errcode: 1, status: 500 })).json.error), /exactly one/)

@@ -16,12 +16,18 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { answerControl, CONTROL_PREFIX, parseFault } from './control.js'
 import { newMediaId } from './handlers/media.js'
+import { addComment } from './handlers/comments.js'
+import { publishConfig, publishing, type FakePublishJob, type PublishOutcome } from './handlers/freepublish.js'
+import { addWaitingUser } from './handlers/kf.js'
+import { setMassQuota } from './handlers/mass.js'
+import { acceptSubscription } from './handlers/subscribe.js'
 import { ROUTES } from './routes.js'
 import { FakeState, type FakeMedia, type FakeUser } from './state.js'
 import type { FakeCall, FakeFault, FakeIssuedToken, FakeRequest, FakeResponse, FakeSent } from './types.js'
 
 export type { FakeCall, FakeFault, FakeIssuedToken, FakeSent, FakeRequest, FakeResponse } from './types.js'
 export type { FakeUser, FakeMedia } from './state.js'
+export type { FakePublishJob, PublishOutcome } from './handlers/freepublish.js'
 export { CONTROL_USAGE } from './control.js'
 
 export const FAKE_APP_ID = 'wx5f2a1c0d9e8b7a60'
@@ -46,6 +52,15 @@ export interface FakeWechatOptions {
   userPageSize?: number
   /** Called after every call is answered. */
   onCall?: (call: FakeCall) => void
+  /**
+   * False plays an account without customer-service permission (an unverified 订阅号, the
+   * accounts most bots run on): custom/send and custom/typing answer 48001. Default true.
+   */
+  customerService?: boolean
+  /** How long a publish job stays "publishing" (status 1) on the fake's clock. Default 1500 ms. */
+  publishDelayMs?: number
+  /** Called when a publish job ends (what WeChat announces with PUBLISHJOBFINISH). */
+  onPublishFinished?: (job: FakePublishJob) => void
 }
 
 export interface FakeWechat {
@@ -78,6 +93,18 @@ export interface FakeWechat {
   setSendQuota(openid: string, remaining: number | undefined): void
   /** Daily quota for a path: calls beyond `limit` answer 45009 until clear_quota. */
   setQuota(path: string, limit: number | undefined): void
+  /** Grants or withdraws customer-service permission (without it custom/send and custom/typing answer 48001). */
+  setCustomerService(allowed: boolean): void
+  /** The outcome of the next publish job(s), in order: `{ status: 2 }` originality, 3 failure, 4 audit refused. */
+  setPublishOutcome(...outcomes: PublishOutcome[]): void
+  /** Mass sends left before 45028 (default 4, a service account's month). */
+  setMassQuota(left: number): void
+  /** A reader's comment on an article sent with this msg_data_id; returns its user_comment_id. */
+  addComment(msgDataId: string, comment: { openid: string; content: string; index?: number }): number
+  /** The user accepted a subscription template in the popup: notices with it now reach them. */
+  acceptSubscription(openid: string, templateId: string): void
+  /** A user waiting for a customer-service agent. */
+  addWaitingUser(openid: string): void
   /** Direct access to the state (menus, tags, media, qrcodes …) for assertions. */
   state: FakeState
   reset(): void
@@ -155,6 +182,7 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
     userPageSize: options.userPageSize ?? 10_000,
     now: options.now ?? Date.now,
   })
+  if (options.customerService === false) state.customerService = false
 
   async function answer(req: FakeRequest): Promise<{ response: FakeResponse; injected: boolean }> {
     const route = ROUTES[req.path]
@@ -174,9 +202,14 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
       const bad = state.checkToken(req.query.get('access_token'))
       if (bad !== undefined) return { response: bad, injected: false }
     }
+    if (state.denied(req.path)) return { response: state.error(48001), injected: false }
     if (state.overQuota(req.path)) return { response: state.error(45009), injected: false }
     return { response: await route.handle(req, state), injected: false }
   }
+
+  const publish = publishConfig(state)
+  if (options.publishDelayMs !== undefined) publish.delayMs = options.publishDelayMs
+  if (options.onPublishFinished !== undefined) publish.onFinish = options.onPublishFinished
 
   const controls: Omit<FakeWechat, 'url' | 'port' | 'close'> = {
     appId: state.appId,
@@ -218,6 +251,19 @@ export async function startFakeWechat(options: FakeWechatOptions = {}): Promise<
       if (limit === undefined) state.quotas.delete(path)
       else state.quotas.set(path, { limit, used: 0 })
     },
+    setCustomerService(allowed) {
+      state.customerService = allowed
+    },
+    setPublishOutcome(...outcomes) {
+      for (const outcome of outcomes) {
+        if (![0, 2, 3, 4].includes(outcome.status)) throw new RangeError('fake-wechat setPublishOutcome: status is 0, 2, 3 or 4')
+      }
+      publishing(state).outcomes.push(...outcomes)
+    },
+    setMassQuota: (left) => setMassQuota(state, left),
+    addComment: (msgDataId, comment) => addComment(state, msgDataId, comment),
+    acceptSubscription: (openid, templateId) => acceptSubscription(state, openid, templateId),
+    addWaitingUser: (openid) => addWaitingUser(state, openid),
     reset: () => state.reset(),
   }
 

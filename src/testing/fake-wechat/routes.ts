@@ -1,23 +1,24 @@
-/** Every endpoint the fake serves: method, whether it needs an access_token, handler. */
-import type { FakeState } from './state.js'
-import type { FakeRequest, FakeResponse } from './types.js'
+/**
+ * Every endpoint the fake serves: method, whether it needs an access_token, handler. A group
+ * of endpoints in its own handler file registers here with one `...GROUP_ROUTES` line.
+ */
+import { get, post, type Route } from './route.js'
 import { customSend, customTyping, templateDelete, templateList, templateSend } from './handlers/messages.js'
-import { menuAddConditional, menuCreate, menuDelConditional, menuDelete, menuGet, menuTryMatch, selfMenuInfo } from './handlers/menu.js'
+import { menuAddConditional, menuCreate, menuDelConditional, menuDelete, menuGet, menuTryMatch } from './handlers/menu.js'
+import { autoreplyInfo, consoleSelfMenuInfo } from './handlers/console.js'
 import { mediaGet, mediaUpload } from './handlers/media.js'
 import { getTicket, oauthAccessToken, oauthAuth, oauthAuthorize, oauthRefresh, oauthUserInfo } from './handlers/oauth.js'
 import { qrcodeCreate, showQrcode } from './handlers/qrcode.js'
 import { callbackIp, classicToken, clearQuota, stableToken } from './handlers/token.js'
+import { MATERIAL_ROUTES } from './handlers/material.js'
+import { DRAFT_ROUTES } from './handlers/drafts.js'
+import { FREEPUBLISH_ROUTES } from './handlers/freepublish.js'
+import { COMMENT_ROUTES } from './handlers/comments.js'
+import { MASS_ROUTES } from './handlers/mass.js'
+import { SUBSCRIBE_ROUTES } from './handlers/subscribe.js'
+import { KF_ROUTES } from './handlers/kf.js'
+import { EXTRA_ROUTES } from './handlers/extras.js'
 import { tagBatchTagging, tagBatchUntagging, tagCreate, tagDelete, tagIdList, tagList, tagMembers, tagUpdate, userBatchInfo, userInfo, userList, userRemark } from './handlers/users.js'
-
-export interface Route {
-  method: 'GET' | 'POST'
-  /** Checks the account access_token first (OAuth and token endpoints do not). */
-  auth: boolean
-  handle: (req: FakeRequest, state: FakeState) => FakeResponse | Promise<FakeResponse>
-}
-
-const get = (handle: Route['handle'], auth = true): Route => ({ method: 'GET', auth, handle })
-const post = (handle: Route['handle'], auth = true): Route => ({ method: 'POST', auth, handle })
 
 export const ROUTES: Record<string, Route> = {
   '/cgi-bin/token': get(classicToken, false),
@@ -36,7 +37,7 @@ export const ROUTES: Record<string, Route> = {
   '/cgi-bin/menu/addconditional': post(menuAddConditional),
   '/cgi-bin/menu/delconditional': post(menuDelConditional),
   '/cgi-bin/menu/trymatch': post(menuTryMatch),
-  '/cgi-bin/get_current_selfmenu_info': get(selfMenuInfo),
+  '/cgi-bin/get_current_selfmenu_info': get(consoleSelfMenuInfo),
   '/cgi-bin/user/info': get(userInfo),
   '/cgi-bin/user/info/batchget': post(userBatchInfo),
   '/cgi-bin/user/get': get(userList),
@@ -60,4 +61,15 @@ export const ROUTES: Record<string, Route> = {
   // the pages WeChat serves on other hosts (mp.weixin.qq.com, open.weixin.qq.com)
   '/cgi-bin/showqrcode': get(showQrcode, false),
   '/connect/oauth2/authorize': get(oauthAuthorize, false),
+  // the console's own settings (replies without code): handlers/console.ts
+  '/cgi-bin/get_current_autoreply_info': get(autoreplyInfo),
+  ...MATERIAL_ROUTES,
+  ...DRAFT_ROUTES,
+  ...FREEPUBLISH_ROUTES,
+  ...COMMENT_ROUTES,
+  ...MASS_ROUTES,
+  ...SUBSCRIBE_ROUTES,
+  ...KF_ROUTES,
+  ...EXTRA_ROUTES,
 }
+export type { Route } from './route.js'

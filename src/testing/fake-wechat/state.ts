@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto'
 import type { FakeCall, FakeFault, FakeIssuedToken, FakeResponse, FakeSent } from './types.js'
 
 export const TOKEN_PATHS: ReadonlySet<string> = new Set(['/cgi-bin/token', '/cgi-bin/stable_token'])
+/** What an account without customer-service permission is refused (48001). */
+export const CUSTOMER_SERVICE_PATHS: ReadonlySet<string> = new Set(['/cgi-bin/message/custom/send', '/cgi-bin/message/custom/typing'])
 
 /** The errmsg WeChat sends for an errcode (a `rid` is appended like WeChat does). */
 const ERRMSGS: Record<number, string> = {
@@ -154,6 +156,10 @@ export class FakeState {
   readonly sendQuota = new Map<string, number>()
   /** OpenID → fake time when typing ends. */
   readonly typingUntil = new Map<string, number>()
+  /** False plays an account without customer-service permission (unverified 订阅号/服务号): 48001. */
+  customerService = true
+  /** State of endpoint groups kept in their own files (materials, drafts …): see `area`. */
+  private readonly areas = new Map<string, unknown>()
   private seq = 0
 
   constructor(options: { appId: string; appSecret: string; tokenTtlSec: number; tokenOverlapMs: number; userPageSize: number; now: () => number }) {
@@ -190,7 +196,25 @@ export class FakeState {
     this.closedWindows.clear()
     this.sendQuota.clear()
     this.typingUntil.clear()
+    this.customerService = true
+    this.areas.clear()
     this.seed()
+  }
+
+  /**
+   * The state of one group of endpoints that lives in its own handler file, created on first
+   * use and dropped by reset(), so a new group never has to grow this class.
+   *
+   * @example
+   * const drafts = state.area('drafts', () => new Map<string, Draft>())
+   */
+  area<T>(name: string, create: () => T): T {
+    let value = this.areas.get(name) as T | undefined
+    if (value === undefined) {
+      value = create()
+      this.areas.set(name, value)
+    }
+    return value
   }
 
   private seed(): void {
@@ -244,6 +268,11 @@ export class FakeState {
     fault.left--
     if (fault.left <= 0) this.faults.splice(index, 1)
     return fault
+  }
+
+  /** True when the account lacks the permission this path needs (WeChat answers 48001). */
+  denied(path: string): boolean {
+    return !this.customerService && CUSTOMER_SERVICE_PATHS.has(path)
   }
 
   /** Counts a call against the path's quota; true when it is over. */

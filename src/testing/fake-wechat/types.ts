@@ -53,13 +53,14 @@ export interface FakeCall {
 
 /** What the fake recorded as delivered to users. */
 export interface FakeSent {
-  kind: 'customer-service' | 'typing' | 'template'
+  kind: 'customer-service' | 'typing' | 'template' | 'mass' | 'mass-preview' | 'subscribe'
+  /** The OpenID; for a mass send `@all`, `@tag:<id>` or the OpenIDs joined with commas. */
   touser: string
-  /** msgtype for customer-service messages, command for typing, template_id for templates. */
+  /** msgtype for customer-service and mass messages, command for typing, template_id for templates and notices. */
   msgtype: string
   body: Record<string, unknown>
   at: number
-  /** Template msgid (a string: it exceeds 2^53). */
+  /** Template msgid (a string: it exceeds 2^53); a mass send's msg_id. */
   msgid?: string
 }
 

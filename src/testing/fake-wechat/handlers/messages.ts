@@ -6,12 +6,14 @@
 import type { FakeState } from '../state.js'
 import type { FakeRequest, FakeResponse } from '../types.js'
 import { OPENID, isNonEmptyString, ok, readJson, type JsonBody } from './body.js'
+import { permanentMaterial } from './console.js'
 
 const TYPING_MS = 15_000
 const MSGTYPES = new Set(['text', 'image', 'voice', 'video', 'music', 'news', 'mpnews', 'mpnewsarticle', 'msgmenu', 'wxcard', 'miniprogrampage'])
 
 function mediaKnown(state: FakeState, id: unknown): boolean {
   if (!isNonEmptyString(id)) return false
+  if (permanentMaterial(state).has(id)) return true // permanent material never expires
   const media = state.media.get(id)
   return media !== undefined && state.now() - media.createdAt < 3 * 86_400_000
 }

@@ -1,0 +1,195 @@
+/**
+ * The operator console: a web page at /console (or on its own port) to watch conversations
+ * live, answer by hand, edit the menu, look after followers and watch the numbers. The server
+ * loads this folder with a dynamic import only when the console is on, so the webhook path and
+ * a plain library install never pay for it. See docs/console.md.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { WechatApi } from '../api/client.js'
+import type { Bot } from '../bot.js'
+import type { Logger } from '../logger.js'
+import type { Records } from '../records/open-records.js'
+import type { WxmpConfig } from '../server/config.js'
+import { prefixed } from '../storage/prefixed.js'
+import type { KeyValueStore } from '../storage/types.js'
+import { loadAssets, shellHtml } from './assets.js'
+import { AuditLog } from './audit-log.js'
+import { Conversations } from './conversations.js'
+import { COOKIE, type ConsoleDeps } from './deps.js'
+import { consoleError, ConsoleHttpError, cookie, send, sendError, sendJson, sameOrigin } from './http.js'
+import { isWxmpError } from '../errors.js'
+import { LiveFeed } from './live.js'
+import { LoginGuard } from './login-guard.js'
+import { MediaCache } from './media.js'
+import { loadOperators } from './operators.js'
+import { Pauses } from './pauses.js'
+import { match, type Route } from './router.js'
+import { authRoutes } from './routes/auth.js'
+import { dashboardRoutes } from './routes/dashboard.js'
+import { followerRoutes } from './routes/followers.js'
+import { inboxRoutes } from './routes/inbox.js'
+import { menuRoutes } from './routes/menu.js'
+import { csrfMatches, SessionStore } from './sessions.js'
+
+export interface StartConsoleOptions {
+  config: WxmpConfig
+  bot: Pick<Bot, 'apiConfigured' | 'api' | 'onOutcome'>
+  records: Records
+  /** Durable shared state (sessions, sign-in limits): the server's sharedStore. */
+  sharedStore: KeyValueStore
+  /** The per-request store, for the health panel. */
+  store: KeyValueStore
+  logger: Logger
+  now?: () => number
+}
+
+export interface OperatorConsole {
+  /** The console's path, e.g. /console. */
+  path: string
+  /** Handles a request under `path` (when the console shares the webhook's port); false if not the console's. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>
+  /** Bot middleware: conversations an operator paused get no bot answer. Install before the handlers. */
+  middleware: ReturnType<Pauses['middleware']>
+  /** With WXMP_CONSOLE_PORT: the console's own server and its URL. */
+  server: { server: Server; url: string } | undefined
+  /** Development mode without WXMP_CONSOLE_USERS: the generated sign-in. */
+  dev: { user: string; password: string; file: string } | undefined
+  close(): Promise<void>
+}
+
+export async function startConsole(options: StartConsoleOptions): Promise<OperatorConsole> {
+  const { config, bot, records, logger } = options
+  const now = options.now ?? Date.now
+  const appId = config.appId ?? ''
+  const base = config.console.path
+  const operators = await loadOperators(config.console)
+  const consoleStore = prefixed(options.sharedStore, `wxmp:${config.appId ?? 'default'}:console:`)
+  const conversations = new Conversations(records.db, appId)
+  const pauses = new Pauses(records.db, appId, now, logger)
+  await pauses.start()
+  const live = new LiveFeed(conversations, logger, { now })
+  const api = (): WechatApi | undefined => (bot.apiConfigured ? bot.api : undefined)
+  const deps: ConsoleDeps = {
+    config,
+    appId,
+    base,
+    records,
+    conversations,
+    audit: new AuditLog(records.db, appId, now),
+    pauses,
+    live,
+    sessions: new SessionStore(consoleStore, { now }),
+    guard: new LoginGuard(consoleStore, { now }),
+    operators,
+    media: new MediaCache(() => api()!, now),
+    api,
+    stores: { shared: options.sharedStore, perRequest: options.store },
+    logger,
+    now,
+  }
+  // a message answered here shows in the inbox at once (others' within the poll interval)
+  bot.onOutcome((outcome) => {
+    if (outcome.kind !== 'rejected' && outcome.kind !== 'verified') live.nudge()
+  })
+  const routes: Route[] = [...authRoutes(deps), ...inboxRoutes(deps), ...menuRoutes(deps), ...followerRoutes(deps), ...dashboardRoutes(deps)]
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const path = url.pathname
+    if (path !== base && !path.startsWith(base + '/')) return false
+    try {
+      await dispatch(req, res, url, path.slice(base.length))
+    } catch (err) {
+      if (!(err instanceof ConsoleHttpError) && !isWxmpError(err)) {
+        logger.error({ code: 'WX_ERR_INTERNAL', err: (err as Error).message, stack: (err as Error).stack }, 'console: request failed')
+      }
+      req.resume()
+      sendError(res, err)
+    }
+    return true
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse, url: URL, rest: string): Promise<void> {
+    const method = req.method ?? 'GET'
+    if (rest === '') return send(res, 308, '', { location: `${base}/` })
+    if (rest.startsWith('/api/')) return api_(req, res, url, method, rest.slice(4))
+    if (method !== 'GET' && method !== 'HEAD') return sendJson(res, 405, { error: { code: 'WX_ERR_METHOD_NOT_ALLOWED', message: 'method not allowed' } }, { allow: 'GET, HEAD' })
+    const assets = await loadAssets()
+    if (rest === '/' || rest === '/index.html') {
+      return send(res, 200, method === 'HEAD' ? '' : shellHtml(base, assets.version), { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+    }
+    const name = rest.startsWith('/assets/') ? rest.slice(8) : ''
+    if (name === 'app.js' || name === 'app.css') {
+      const asset = assets[name]
+      if (req.headers['if-none-match'] === asset.etag) return send(res, 304, '', { etag: asset.etag })
+      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))
+      return send(res, 200, method === 'HEAD' ? '' : gzip ? asset.gzip : asset.body, {
+        'content-type': asset.type,
+        etag: asset.etag,
+        'cache-control': 'no-cache',
+        vary: 'accept-encoding',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      })
+    }
+    sendJson(res, 404, { error: { code: 'WX_ERR_NOT_FOUND', message: 'no such console page' } })
+  }
+
+  async function api_(req: IncomingMessage, res: ServerResponse, url: URL, method: string, path: string): Promise<void> {
+    const found = match(routes, method, path)
+    if (found === undefined) throw new ConsoleHttpError(404, 'WX_ERR_NOT_FOUND', 'no such console API')
+    if (found === 'method') throw new ConsoleHttpError(405, 'WX_ERR_METHOD_NOT_ALLOWED', 'method not allowed')
+    // nothing in the API answers a page of another origin, reads included
+    if (!sameOrigin(req)) {
+      logger.warn({ code: 'WX_ERR_CONSOLE_FORBIDDEN', method, path: path.slice(0, 100), origin: String(req.headers.origin ?? '').slice(0, 100), remote: req.socket.remoteAddress }, 'console: cross-site request refused')
+      throw consoleError('WX_ERR_CONSOLE_FORBIDDEN', 'cross-site request refused')
+    }
+    const { route, params } = found
+    const sessionId = cookie(req, COOKIE) ?? ''
+    if (route.public === true) return route.handle({ req, res, url, params, session: undefined as never, sessionId })
+    const session = await deps.sessions.get(sessionId)
+    if (session === undefined) throw consoleError('WX_ERR_CONSOLE_UNAUTHORIZED', 'not signed in (or the session ended): sign in again')
+    if (method !== 'GET' && !csrfMatches(session, headerOf(req, 'x-csrf-token'))) throw consoleError('WX_ERR_CONSOLE_FORBIDDEN', 'the CSRF token is missing or wrong: reload the page')
+    await route.handle({ req, res, url, params, session, sessionId })
+  }
+
+  let own: { server: Server; url: string } | undefined
+  if (config.console.port !== undefined) {
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      void handle(req, res, url).then((handled) => {
+        if (!handled) {
+          req.resume()
+          send(res, url.pathname === '/' ? 302 : 404, '', url.pathname === '/' ? { location: `${base}/` } : {})
+        }
+      })
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(config.console.port, config.host, () => resolve())
+    })
+    const port = (server.address() as AddressInfo).port
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+    own = { server, url: `http://${host}:${port}${base}/` }
+  }
+
+  return {
+    path: base,
+    handle: own === undefined ? handle : async () => false,
+    middleware: pauses.middleware(),
+    server: own,
+    dev: operators.dev,
+    async close() {
+      live.close()
+      pauses.stop()
+      if (own !== undefined) {
+        own.server.closeAllConnections()
+        await new Promise<void>((resolve) => own!.server.close(() => resolve()))
+      }
+    },
+  }
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name]
+  return typeof v === 'string' ? v : undefined
+}

@@ -1,0 +1,148 @@
+/**
+ * The inbox's live feed: server-sent events. While at least one page listens, the feed reads
+ * the message log for rows after the last one it saw (every 500 ms, and at once when this
+ * instance answered a message), plus the rows still waiting for their outcome. Reading the
+ * log rather than hooking the bot means messages answered by other instances of a fleet show
+ * up too, and the webhook does no extra work for the console: with nobody listening the feed
+ * does nothing at all. A burst larger than one read is skipped with a "gap" event (the
+ * inbox reloads) instead of streaming thousands of rows to a page.
+ */
+import type { ServerResponse } from 'node:http'
+import type { Logger } from '../logger.js'
+import type { Conversations, OperatorReply } from './conversations.js'
+import { toMessageView } from './message-view.js'
+import type { Pause } from './pauses.js'
+
+export interface LiveClient {
+  res: ServerResponse
+  sessionId: string
+}
+
+const BATCH = 200
+const WATCH_MAX = 500
+const WATCH_FOR_MS = 10 * 60_000
+
+export class LiveFeed {
+  private readonly clients = new Set<LiveClient>()
+  private lastId: number | undefined
+  /** Rows seen without an outcome yet: id → when first seen. */
+  private readonly waiting = new Map<number, number>()
+  private timer: NodeJS.Timeout | undefined
+  private heartbeat: NodeJS.Timeout | undefined
+  private polling: Promise<void> | undefined
+  private nudged: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly conversations: Conversations,
+    private readonly logger: Pick<Logger, 'warn'>,
+    private readonly options: { pollMs?: number; now?: () => number } = {},
+  ) {}
+
+  get listeners(): number {
+    return this.clients.size
+  }
+
+  async add(client: LiveClient): Promise<void> {
+    client.res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no', // nginx: do not buffer the stream
+    })
+    client.res.write('retry: 2000\n\n')
+    this.clients.add(client)
+    client.res.on('close', () => this.remove(client))
+    if (this.clients.size === 1) await this.start()
+  }
+
+  /** Ends every stream of a signed-out session. */
+  endSession(sessionId: string): void {
+    for (const c of this.clients) if (c.sessionId === sessionId) c.res.end()
+  }
+
+  /** This instance answered a message: read soon rather than at the next tick. */
+  nudge(): void {
+    if (this.clients.size === 0 || this.nudged !== undefined) return
+    this.nudged = setTimeout(() => {
+      this.nudged = undefined
+      void this.poll()
+    }, 30)
+  }
+
+  reply(reply: OperatorReply): void {
+    this.send('reply', reply)
+  }
+
+  pause(openid: string, pause: Pause | undefined): void {
+    this.send('pause', { openid, pause: pause ?? null })
+  }
+
+  close(): void {
+    for (const c of this.clients) c.res.end()
+    this.clients.clear()
+    this.stop()
+  }
+
+  private async start(): Promise<void> {
+    this.lastId = await this.conversations.maxId()
+    this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 500)
+    this.heartbeat = setInterval(() => {
+      for (const c of this.clients) c.res.write(': keep-alive\n\n')
+    }, 25_000)
+    this.timer.unref()
+    this.heartbeat.unref()
+  }
+
+  private stop(): void {
+    clearInterval(this.timer)
+    clearInterval(this.heartbeat)
+    clearTimeout(this.nudged)
+    this.timer = this.heartbeat = this.nudged = undefined
+    this.waiting.clear()
+  }
+
+  private remove(client: LiveClient): void {
+    this.clients.delete(client)
+    if (this.clients.size === 0) this.stop()
+  }
+
+  private poll(): Promise<void> {
+    this.polling ??= this.read().finally(() => (this.polling = undefined))
+    return this.polling
+  }
+
+  private async read(): Promise<void> {
+    if (this.clients.size === 0 || this.lastId === undefined) return
+    const now = (this.options.now ?? Date.now)()
+    for (const [id, seen] of this.waiting) if (now - seen > WATCH_FOR_MS) this.waiting.delete(id)
+    let rows
+    try {
+      rows = await this.conversations.since(this.lastId, BATCH, [...this.waiting.keys()])
+    } catch (err) {
+      this.logger.warn({ code: 'WX_ERR_STORAGE', err: (err as Error).message }, 'console: live feed could not read the message log')
+      return
+    }
+    let fresh = 0
+    for (const row of rows) {
+      if (row.id > this.lastId) {
+        this.lastId = row.id
+        fresh++
+      }
+      if (row.completedAt === null) {
+        if (this.waiting.size < WATCH_MAX) this.waiting.set(row.id, now)
+      } else this.waiting.delete(row.id)
+      this.send('message', toMessageView(row))
+    }
+    if (fresh === BATCH) {
+      // more arrived than a page can follow: skip to the newest and let the page reload
+      this.lastId = await this.conversations.maxId().catch(() => this.lastId ?? 0)
+      this.waiting.clear()
+      this.send('gap', { lastId: this.lastId })
+    }
+  }
+
+  private send(event: string, data: unknown): void {
+    if (this.clients.size === 0) return
+    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+    for (const c of this.clients) c.res.write(frame)
+  }
+}
