@@ -1,7 +1,7 @@
 /**
  * The server's message log on a SQLite file: each record is appended to a file beside the
  * database (`wxmp.db-log/`), written once per event-loop turn, and loaded into SQLite in bulk,
- * every 100 ms, by the writer thread (src/records/sqlite-writer-worker.ts).
+ * every 250 ms, by the writer thread (src/records/sqlite-writer-worker.ts).
  *
  * Why: the message log must be durable before each answer leaves. A SQLite transaction per
  * turn put B-tree pages of four indexes (one random page per message for the per-follower
@@ -12,7 +12,7 @@
  *
  * The promise is the same: `recordInbound` resolves once the record is written (it survives
  * kill -9, as a SQLite commit with synchronous=NORMAL does), the answer leaves after that, and
- * the row is in SQLite within one load, about 100 ms later; reads through the records
+ * the row is in SQLite within one load, about 250 ms later; reads through the records
  * API (`records.messages.recent()`…) first load what is pending, so they see every message
  * recorded before them. A load saves the files' offsets in the same transaction as the rows,
  * so every record is loaded exactly once, also after a crash: the next start loads what the
@@ -34,7 +34,7 @@ export interface LoggedRecorderOptions {
   /** Folder of the appended files (created when missing): `<database file>-log` by the server. */
   dir: string
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>
-  /** How often appended records are loaded into SQLite. Default 100 ms. */
+  /** How often appended records are loaded into SQLite. Default 250 ms. */
   loadEveryMs?: number
   now?: () => number
 }
@@ -87,7 +87,7 @@ export class LoggedRecorder implements MessageRecorder {
     const recorder = new LoggedRecorder(messages, db, options)
     await recorder.adoptOrphans()
     messages.beforeRead = () => recorder.flush()
-    recorder.timer = setInterval(() => void recorder.load().catch(() => undefined), options.loadEveryMs ?? 1000)
+    recorder.timer = setInterval(() => void recorder.load().catch(() => undefined), options.loadEveryMs ?? 250)
     recorder.timer.unref()
     return recorder
   }
