@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { closeSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { LoggedRecorder } from './logged-recorder.js'
 import { openRecords, type Records } from './open-records.js'
 import type { SqliteDatabase } from './sql-database.js'
@@ -11,15 +12,16 @@ const root = mkdtempSync(join(tmpdir(), 'wxmp-logged-'))
 after(() => rmSync(root, { recursive: true, force: true }))
 let files = 0
 
-async function open(): Promise<{ records: Records; log: LoggedRecorder; dir: string; close(): Promise<void> }> {
+async function open(options: { loadEveryMs?: number } = {}): Promise<{ records: Records; log: LoggedRecorder; dir: string; file: string; close(): Promise<void> }> {
   const file = join(root, `m${++files}.db`)
   const records = await openRecords(`sqlite:${file}`)
   const dir = `${file}-log`
-  const log = await LoggedRecorder.open(records.messages, records.db as SqliteDatabase, { dir })
+  const log = await LoggedRecorder.open(records.messages, records.db as SqliteDatabase, { dir, ...options })
   return {
     records,
     log,
     dir,
+    file,
     async close() {
       await log.close()
       await records.close()
@@ -120,6 +122,19 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
       assert.equal(log.pending, 0)
       assert.equal(readdirSync(dir).length, 1, 'only the file being written')
     } finally {
+      await close()
+    }
+  })
+
+  test('once the writes pause, another process sees the rows soon, without waiting for the periodic load', async () => {
+    const { log, file, close } = await open({ loadEveryMs: 3_600_000 }) // only the load after a pause can do it
+    const reader = new Database(file, { readonly: true })
+    try {
+      for (let n = 30; n < 35; n++) await log.recordInbound(inbound(n))
+      const count = reader.prepare("SELECT COUNT(*) AS n FROM wxmp_messages WHERE msg_key LIKE 'm:3_'")
+      while ((count.get() as { n: number }).n < 5) await new Promise((resolve) => setTimeout(resolve, 5))
+    } finally {
+      reader.close()
       await close()
     }
   })

@@ -34,7 +34,7 @@ export class AppendLog {
   private length = 0
   private scheduled = false
   /** The promise of this turn's write, shared by everyone who waits for it. */
-  private turn: { promise: Promise<void>; resolve(): void; reject(err: unknown): void } | undefined
+  private turn: { promise: Promise<void>; resolve(): void; reject(err: unknown): void; settled?: Promise<void> } | undefined
   private readonly segmentBytes: number
   private closed = false
   /** The segment being written. */
@@ -111,6 +111,17 @@ export class AppendLog {
     return this.turn.promise
   }
 
+  /**
+   * Resolves once the write of everything appended so far was attempted, whether it succeeded
+   * or not (one promise per turn, shared); undefined when nothing is waiting to be written.
+   */
+  attempted(): Promise<void> | undefined {
+    if (this.length === 0 && !this.scheduled) return undefined
+    this.written()
+    const turn = this.turn!
+    return (turn.settled ??= turn.promise.then(noop, noop))
+  }
+
   /** Writes what this turn appended now (the turn's end does it anyway). */
   flush(): void {
     this.scheduled = false
@@ -177,6 +188,8 @@ export class AppendLog {
     this.size = 0
   }
 }
+
+function noop(): void {}
 
 /** The segment numbers of `<prefix>-<n>.log` files in `dir`, ascending. */
 export function segmentsOf(dir: string, prefix: string): number[] {

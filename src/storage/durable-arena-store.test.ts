@@ -1,6 +1,6 @@
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { closeSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DurableArenaStore } from './durable-arena-store.js'
@@ -63,26 +63,73 @@ describe('DurableArenaStore', () => {
     await crashed.close()
   })
 
-  test('a new journal has forgotten nothing; a journal write that fails moves the horizon; what was written before it survives', async () => {
+  test('a journal write that fails: answers do not wait for it and nothing changes while the process runs; a restart before it writes again vouches for nothing older', async () => {
     let now = 1_800_000_000_000
     const dir = freshDir()
     const first = await DurableArenaStore.open(dir, { now: () => now })
-    assert.equal(first.wouldRemember('any', 1), true)
+    assert.equal(first.wouldRemember('any', 1), true, 'a new journal has forgotten nothing')
     first.local.addLocal('replay:1', 'd', 600_000)
     await first.local.whenDurable?.()
-    // the journal's file is gone from under it: the next write fails
+    // the journal's file is gone from under it: every write from now on fails (as on a full disk)
     const log = (first as unknown as { log: { fd: number } }).log
     closeSync(log.fd)
     now += 1000
     first.local.addLocal('replay:2', 'd', 600_000)
-    await first.local.whenDurable?.()?.catch(() => undefined)
-    assert.equal(first.wouldRemember('replay:2', now), false, 'what the failed write held may be missing after a restart')
-    assert.equal(first.wouldRemember('replay:2', now + 1), true)
-    ;(first as unknown as { closed: boolean }).closed = true // its journal cannot be closed cleanly
-    releasePrefix((first as unknown as { log: { prefix: string } }).log.prefix) // as if its process had died
+    await first.local.whenDurable?.() // settles: the answer is not held back, nor failed
+    assert.equal(first.local.getLocal('replay:2'), 'd', 'the arena still holds it')
+    assert.equal(first.wouldRemember('replay:3', now - 5000), true, 'while it runs, the arena vouches as before')
+    ;(first as unknown as { closed: boolean }).closed = true // as if its process had died here
+    releasePrefix((first as unknown as { log: { prefix: string } }).log.prefix)
+    now += 1000
+    const restartedAt = now
     const second = await DurableArenaStore.open(dir, { now: () => now })
     assert.equal(second.local.getLocal('replay:1'), 'd', 'what was written before the failure is back')
+    assert.equal(second.local.getLocal('replay:2'), undefined, 'what the failed write held is not')
+    assert.equal(second.wouldRemember('replay:2', restartedAt - 1), false, 'so nothing signed before the restart is vouched for')
+    assert.equal(second.wouldRemember('replay:4', restartedAt + 1), true, 'what comes after the restart is')
     await second.close()
+  })
+
+  test('a journal write that fails and then works again: the gap is on record, and the restart vouches for what came after it', async () => {
+    let now = 1_800_000_000_000
+    const dir = freshDir()
+    const first = await DurableArenaStore.open(dir, { now: () => now })
+    const log = (first as unknown as { log: { fd: number; path(n: number): string; segment: number } }).log
+    closeSync(log.fd)
+    now += 1000
+    const failedAt = now
+    first.local.addLocal('replay:lost', 'd', 600_000)
+    await first.local.whenDurable?.()
+    // the disk has room again
+    log.fd = openSync(log.path(log.segment), 'a')
+    now += 1000
+    first.local.addLocal('replay:kept', 'd', 600_000)
+    await first.local.whenDurable?.()
+    ;(first as unknown as { closed: boolean }).closed = true // then the process dies
+    releasePrefix((first as unknown as { log: { prefix: string } }).log.prefix)
+    now += 1000
+    const second = await DurableArenaStore.open(dir, { now: () => now })
+    assert.equal(second.local.getLocal('replay:kept'), 'd')
+    assert.equal(second.wouldRemember('replay:lost', failedAt), false, 'signed up to the failure: not vouched for')
+    assert.equal(second.wouldRemember('replay:new', failedAt + 1), true, 'signed after it: vouched for (the journal holds everything since)')
+    await second.close()
+    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('-0.log')), [], 'a clean close leaves no failure mark')
+  })
+
+  test('journal files last written before the machine booted: what they hold is back, and nothing else signed before the boot is vouched for', async () => {
+    const dir = freshDir()
+    const first = await DurableArenaStore.open(dir)
+    first.local.addLocal('replay:before', 'd', 600_000)
+    await first.close()
+    const bootTime = Date.now() + 1000 // as if the machine rebooted after that write (a power cut may have lost later ones)
+    const second = await DurableArenaStore.open(dir, { bootTime })
+    assert.equal(second.local.getLocal('replay:before'), 'd')
+    assert.equal(second.wouldRemember('replay:other', bootTime - 1), false)
+    assert.equal(second.wouldRemember('replay:other', bootTime + 1), true)
+    await second.close()
+    const third = await DurableArenaStore.open(dir, { bootTime: 0 }) // no reboot since: a plain restart
+    assert.equal(third.wouldRemember('replay:other', bootTime + 1), true)
+    await third.close()
   })
 
   test('records that expired are not loaded', async () => {

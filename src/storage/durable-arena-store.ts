@@ -15,8 +15,22 @@
  * (overwritten under a flood, or a journal write that failed) is remembered as a horizon, and
  * after a restart `wouldRemember` is false for records written up to it: the replay guard
  * refuses a never-seen query signed before it.
+ *
+ * A journal write that fails (disk full) does not stop the server: the arena still holds every
+ * record, so nothing changes while it runs, and answers do not wait for a journal that cannot
+ * be written. For the next start, the first failure is marked in place in a small file written
+ * when the store opened (`<prefix>-0.log`, overwriting its bytes needs no new disk space): a
+ * start that finds the mark does not vouch for anything before itself, since the records
+ * since the failure are missing. Once a write succeeds again it carries a horizon record for
+ * the gap, and the mark is cleared.
+ *
+ * The journal is not fsynced: a write that returned is in the kernel's page cache, which
+ * survives the process (kill -9, a crash) but not the machine (power cut, kernel panic), where
+ * the last seconds of writes may be lost. A start that finds journal files last written before
+ * the machine booted therefore vouches for nothing signed before the boot.
  */
-import { readFileSync, unlinkSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { uptime } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from '../logger.js'
 import { AppendLog } from './append-log.js'
@@ -31,6 +45,8 @@ export interface DurableArenaStoreOptions {
   now?: () => number
   /** Where the one warning about a failed journal write goes. */
   logger?: Pick<Logger, 'warn' | 'info'>
+  /** When the machine booted (Unix ms); default from `os.uptime()`. */
+  bootTime?: number
 }
 
 /** A journal record that carries the store's horizon in its "inserted at" (no key, no value). */
@@ -44,8 +60,11 @@ export class DurableArenaStore implements KeyValueStore {
   private readonly now: () => number
   /** The horizon last written to the journal. */
   private journaledHorizon = 0
-  /** When a journal write failed (0: never). */
+  /** When a journal write last failed (0: never). */
   private failedAt = 0
+  /** The mark file says "records since a failure are missing" (see the class comment). */
+  private marked = false
+  private markFd = -1
   private warned = false
   private closed = false
   /** Where the last record copied to the journal sits in the arena, and the journal buffer's length after it. */
@@ -66,6 +85,8 @@ export class DurableArenaStore implements KeyValueStore {
     this.log = new AppendLog(dir, instancePrefix('journal'), {
       segmentBytes: Math.ceil(budget / 2),
       onWritten: (segment) => {
+        // the write that carried the horizon for the last failure succeeded: the gap is on record
+        if (this.marked && this.journaledHorizon >= this.failedAt) this.mark(0)
         if (segment === this.lastSegment) return
         // a new segment began: the one `keep` back holds nothing the arena could still have
         this.lastSegment = segment
@@ -86,7 +107,8 @@ export class DurableArenaStore implements KeyValueStore {
       getLocal: <T>(key: string) => store.getLocal<T>(key),
       setLocal: (key, value, ttlMs) => store.setLocal(key, value, ttlMs),
       deleteLocalIf: (key, expected) => store.deleteLocalIf(key, expected),
-      whenDurable: () => (this.log.unwritten === 0 ? undefined : this.log.written()),
+      // a failed write does not fail the answer (the mark covers it at the next start)
+      whenDurable: () => this.log.attempted(),
     }
   }
 
@@ -100,15 +122,22 @@ export class DurableArenaStore implements KeyValueStore {
     const records: ArenaRecord[] = []
     let horizon = 0
     const adopted: string[] = []
+    const bootTime = options.bootTime ?? Date.now() - uptime() * 1000
     for (const file of orphanFiles(dir, 'journal')) {
       adopted.push(file)
-      for (const record of readRecords(readFileSync(join(dir, file)))) {
-        if (record.kind === KIND_HORIZON) horizon = Math.max(horizon, record.insertedAt)
+      const path = join(dir, file)
+      // written before the machine (re)booted: its last writes may never have left the page
+      // cache (no fsync), so nothing signed before the boot is vouched for
+      if (modifiedAt(path) < bootTime) horizon = Math.max(horizon, bootTime)
+      for (const record of readRecords(readFileSync(path))) {
+        // a mark left by a failed write: the records since are missing, up to that instance's end
+        if (record.kind === KIND_HORIZON) horizon = Math.max(horizon, record.expiresAt === Infinity ? now : record.insertedAt)
         else records.push(record)
       }
     }
     const store = new DurableArenaStore(dir, horizon, options)
     claimPrefix(store.log.prefix)
+    store.openMark()
     for (const record of records) {
       if (record.kind !== KIND_DELETE && record.expiresAt <= now) continue
       // the loaded record is written to this instance's journal too, before the old files go
@@ -121,9 +150,9 @@ export class DurableArenaStore implements KeyValueStore {
     return store
   }
 
-  /** See ArenaStore.wouldRemember; a journal write that failed also counts as forgetting. */
+  /** See ArenaStore.wouldRemember (a failed journal write changes nothing while the process runs). */
   wouldRemember(key: string, at: number): boolean {
-    return at > this.failedAt && this.store.wouldRemember(key, at)
+    return this.store.wouldRemember(key, at)
   }
 
   get<T = unknown>(key: string): Promise<T | undefined> {
@@ -152,7 +181,9 @@ export class DurableArenaStore implements KeyValueStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.writeHorizon(Math.max(this.store.horizon, this.failedAt))
-    this.log.close()
+    this.log.close() // its last write clears the mark when it succeeds (onWritten)
+    if (this.markFd >= 0) closeSync(this.markFd)
+    if (!this.marked) unlinkQuietly(this.log.path(0))
     releasePrefix(this.log.prefix)
     this.closed = true
     await this.store.close()
@@ -179,27 +210,64 @@ export class DurableArenaStore implements KeyValueStore {
   private writeHorizon(horizon: number): void {
     if (horizon <= 0) return
     this.journaledHorizon = Math.max(this.journaledHorizon, horizon)
-    const { buf, at } = this.log.reserve(HEADER_BYTES)
-    buf.writeUInt32LE(HEADER_BYTES, at)
-    buf.writeUInt16LE(0, at + 4)
-    buf[at + 6] = KIND_HORIZON
-    buf[at + 7] = 0
-    buf.writeUInt32LE(0, at + 8)
-    buf.writeUInt32LE(0, at + 12)
-    buf.writeDoubleLE(horizon, at + 16)
-    buf.writeDoubleLE(horizon, at + 24)
+    this.log.append(horizonRecord(horizon, horizon))
     this.lastOffset = -1
   }
 
   private failed(err: unknown): void {
-    // what this turn wrote may be missing after a restart: the next write says so
+    // what this turn wrote is missing from the journal: marked now for a start that follows, and
+    // the next write that succeeds carries a horizon record for the gap
     this.failedAt = this.now()
+    // which horizon records that write carried is unknown: the next write carries one again
+    this.journaledHorizon = 0
+    if (!this.marked) this.mark(this.failedAt)
     if (this.warned || this.closed) return
     this.warned = true
     this.options.logger?.warn(
       { code: 'WX_ERR_STORAGE', err: err instanceof Error ? err.message : String(err), dir: this.dir },
-      'replay and dedup journal write failed: queries signed before now that the journal may have missed are refused after a restart',
+      'replay and dedup journal write failed: answering from memory; a restart before it writes again refuses the queries signed before it that it does not hold',
     )
+  }
+
+  /** The mark file: one horizon record (32 bytes), written while there is room, overwritten in place. */
+  private openMark(): void {
+    try {
+      this.markFd = openSync(this.log.path(0), 'w', 0o600)
+      writeSync(this.markFd, horizonRecord(0, 0))
+    } catch (err) {
+      if (this.markFd >= 0) closeSync(this.markFd)
+      this.markFd = -1
+      this.options.logger?.warn({ code: 'WX_ERR_STORAGE', err: err instanceof Error ? err.message : String(err), dir: this.dir }, 'replay and dedup journal: cannot create its failure mark')
+    }
+  }
+
+  /** Sets (`since` > 0: records since then missing) or clears the mark, in place. */
+  private mark(since: number): void {
+    this.marked = since > 0
+    if (this.markFd < 0) return
+    try {
+      writeSync(this.markFd, horizonRecord(since, since > 0 ? Infinity : 0), 0, HEADER_BYTES, 0)
+    } catch {
+      // the bytes are allocated: this fails only on a copy-on-write file system; nothing better to do
+    }
+  }
+}
+
+/** A horizon record: no key, no value; "inserted at" the horizon ("expires at" Infinity: a failure mark). */
+function horizonRecord(insertedAt: number, expiresAt: number): Buffer {
+  const buf = Buffer.alloc(HEADER_BYTES)
+  buf.writeUInt32LE(HEADER_BYTES, 0)
+  buf[6] = KIND_HORIZON
+  buf.writeDoubleLE(insertedAt, 16)
+  buf.writeDoubleLE(expiresAt, 24)
+  return buf
+}
+
+function modifiedAt(path: string): number {
+  try {
+    return statSync(path).mtimeMs
+  } catch {
+    return Infinity
   }
 }
 
