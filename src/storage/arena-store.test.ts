@@ -53,6 +53,41 @@ describe('ArenaStore', () => {
     assert.ok(store.horizon > 0, 'the small budget must have overwritten live records')
   })
 
+  test('the filter of keys let go is asked only about queries older than the newest record let go: a fresh one is never refused by its false positives', () => {
+    let now = 1_000_000
+    const store = new ArenaStore({ budgetBytes: 64 * 1024, forgottenKeysBytes: 1, now: () => now })
+    for (let i = 0; i < 40_000; i++) {
+      if (i % 100 === 0) now += 1
+      store.addLocal(`replay:${i}`, 'fingerprint', 600_000)
+    }
+    // the smallest filter, with tens of thousands of keys in it, says "maybe" to anything
+    const newestLetGo = store.arena.evictedThrough
+    assert.ok(newestLetGo > 1_000_000 && newestLetGo < now)
+    assert.equal(store.wouldRemember('replay:never-seen', newestLetGo), false, 'at or before the newest let go: the (saturated) filter answers')
+    assert.equal(store.wouldRemember('replay:never-seen', newestLetGo + 1), true, 'after it: nothing could have been let go')
+  })
+
+  test('liveSince lists the live records written after a time, as the API gives them back', () => {
+    let now = 5_000
+    const store = new ArenaStore({ now: () => now })
+    store.addLocal('old', 'x', 60_000)
+    now += 10
+    store.addLocal('replay:\u{1F600}', 'fp', 60_000)
+    store.setLocal('dedup:1', { state: 'done', response: { status: 200, body: '<xml/>' } }, 60_000)
+    store.addLocal('gone', 'y', 60_000)
+    void store.delete('gone')
+    store.addLocal('short', 'z', 5)
+    store.setLocal('lone\uD800', 'kept apart', 60_000)
+    void store.set('forever', 1)
+    now += 5
+    assert.deepEqual(store.liveSince(5_000), [
+      { key: 'replay:\u{1F600}', value: 'fp', ttlMs: 59_995 },
+      { key: 'dedup:1', value: { state: 'done', response: { status: 200, body: '<xml/>' } }, ttlMs: 59_995 },
+      { key: 'lone\uD800', value: 'kept apart', ttlMs: 59_995 },
+      { key: 'forever', value: 1, ttlMs: undefined },
+    ])
+  })
+
   test('records that expired before they were overwritten are not counted as forgotten', () => {
     let now = 0
     const store = new ArenaStore({ budgetBytes: 64 * 1024, now: () => now })

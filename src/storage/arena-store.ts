@@ -117,7 +117,9 @@ export class ArenaStore implements KeyValueStore, LocalStore {
    */
   wouldRemember(key: string, at: number): boolean {
     if (at <= this.timeHorizon) return false
-    if (this.forgotten === undefined) return true
+    // nothing written after the newest record let go was let go: the filter (and its false
+    // positives) only concerns older records, so a fresh query is never refused by it
+    if (this.forgotten === undefined || at > this.arena.evictedThrough) return true
     const keyLength = this.encodeKey(key)
     return !this.forgotten.mayContain(this.keyHash, otherHash(this.keyBuf, 0, keyLength), this.now())
   }
@@ -156,12 +158,16 @@ export class ArenaStore implements KeyValueStore, LocalStore {
 
   getLocal<T = unknown>(key: string): T | undefined {
     const at = this.live(this.encodeKey(key), this.now())
-    if (at < 0) return undefined
+    return at < 0 ? undefined : (this.valueAt(at) as T)
+  }
+
+  /** The value of the record at `at`, as a copy. */
+  private valueAt(at: number): unknown {
     const arena = this.arena
     const kind = arena.kindAt(at)
-    if (kind === KIND_PACKED) return readPacked(arena.buf, arena.valueStart(at), arena.valueEnd(at)) as T
+    if (kind === KIND_PACKED) return readPacked(arena.buf, arena.valueStart(at), arena.valueEnd(at))
     const text = arena.buf.toString('utf8', arena.valueStart(at), arena.valueEnd(at))
-    return (kind === KIND_STRING ? text : JSON.parse(text)) as T
+    return kind === KIND_STRING ? text : JSON.parse(text)
   }
 
   setLocal(key: string, value: unknown, ttlMs: number): void {
@@ -188,6 +194,25 @@ export class ArenaStore implements KeyValueStore, LocalStore {
 
   async close(): Promise<void> {
     this.arena.clear()
+  }
+
+  /**
+   * The live records written after `since` (Unix ms), oldest first, as the async API would
+   * give them back: what ResilientStore copies to its backend when it returns.
+   */
+  liveSince(since: number): Array<{ key: string; value: unknown; ttlMs: number | undefined }> {
+    const arena = this.arena
+    const now = this.now()
+    const found: Array<{ key: string; value: unknown; ttlMs: number | undefined }> = []
+    arena.forEach((at) => {
+      if (arena.kindAt(at) === KIND_DELETE || arena.insertedAt(at) <= since || arena.expiresAt(at) <= now || !arena.isCurrent(at)) return
+      const keyStart = at + HEADER_BYTES
+      const text = arena.buf.toString('utf8', keyStart, keyStart + arena.keyLengthAt(at))
+      const key = text.charCodeAt(0) === 0 ? (JSON.parse(text.slice(1)) as string) : text
+      const expiresAt = arena.expiresAt(at)
+      found.push({ key, value: this.valueAt(at), ttlMs: expiresAt === Infinity ? undefined : expiresAt - now })
+    })
+    return found
   }
 
   /**
