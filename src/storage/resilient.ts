@@ -76,7 +76,6 @@ export class ResilientStore implements KeyValueStore {
   private fallback: KeyValueStore | undefined
   /** This instance's recent writes (see the class comment); undefined without one. */
   private readonly mirror: ArenaStore | undefined
-  private readonly mirrorSince: number
   private probe: NodeJS.Timeout | undefined
   private probing = false
   private closed = false
@@ -97,7 +96,6 @@ export class ResilientStore implements KeyValueStore {
     if (primary.kind === 'redis' && options.createFallback === undefined && mirrorBytes > 0) {
       this.mirror = new ArenaStore({ budgetBytes: mirrorBytes, now: this.now })
     }
-    this.mirrorSince = this.now()
   }
 
   /** True while operations are served by the in-process fallback. */
@@ -189,8 +187,9 @@ export class ResilientStore implements KeyValueStore {
     const fallback = (this.fallback = this.mirror ?? this.createFallback())
     this.outageCount++
     const now = this.now()
-    // with a mirror, what this instance wrote in the seconds before is at hand (since it began)
-    const reach = this.mirror === undefined ? now : Math.max(now - MIRROR_SPAN_MS, this.mirrorSince)
+    // with a mirror, what this instance wrote in the seconds before is at hand (what an earlier
+    // run of it wrote then is not, as for another instance: docs/storage.md)
+    const reach = this.mirror === undefined ? now : now - MIRROR_SPAN_MS
     this.lostSince = Math.max(this.lostSince, reach)
     this.options.logger?.warn(
       { code: 'WX_ERR_STORAGE', store: this.kind, err: err instanceof Error ? err.message : String(err) },
