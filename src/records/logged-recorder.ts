@@ -23,7 +23,7 @@
  * Record ids: `recordInbound` returns a reference (`log:<AppID length>:<AppID><dedup key>`,
  * the row's unique key), which `recordOutcome` takes back.
  */
-import { unlinkSync, statSync } from 'node:fs'
+import { unlink, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { InboundRecord, MessageRecorder, OutcomeRecord } from '../bot-options.js'
 import type { Logger } from '../logger.js'
@@ -218,14 +218,16 @@ export class LoggedRecorder implements MessageRecorder {
       .ingest({ sql: BULK_SQL, state: SAVE_OFFSET, ranges })
       .then(
         (result) => {
+          const finished: Promise<void>[] = []
           this.failures = 0
           if (result.bad > 0) this.options.logger?.warn({ code: 'WX_ERR_STORAGE', bad: result.bad }, 'message log: unreadable records skipped while loading')
           for (const [n, size] of upTo) {
             const segment = this.segments.get(n)!
             segment.loaded = size
             // a finished file, all loaded: gone, with its offset row
-            if (n !== this.log.segment && segment.loaded >= segment.size) this.forget(this.log.path(n), n)
+            if (n !== this.log.segment && segment.loaded >= segment.size) finished.push(this.forget(this.log.path(n), n))
           }
+          return Promise.all(finished).then(() => undefined)
         },
         (err: unknown) => {
           if (this.failures++ === 0) this.options.logger?.warn({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log: loading into SQLite failed; records stay in their files and are loaded when it works again')
@@ -238,10 +240,15 @@ export class LoggedRecorder implements MessageRecorder {
     return this.loading
   }
 
-  private forget(path: string, segment?: number): void {
+  /**
+   * A loaded file: deleted off the event loop (freeing megabytes takes the kernel a while),
+   * then its offset row (a row without its file is harmless; a file without its row would be
+   * loaded again).
+   */
+  private async forget(path: string, segment?: number): Promise<void> {
     if (segment !== undefined) this.segments.delete(segment)
-    unlinkQuietly(path)
-    void this.db.run(`DELETE FROM ${STATE_TABLE} WHERE file = ?`, [path]).catch(() => undefined)
+    await new Promise<void>((resolve) => unlink(path, () => resolve())) // already gone is fine too
+    await this.db.run(`DELETE FROM ${STATE_TABLE} WHERE file = ?`, [path]).catch(() => undefined)
   }
 
   /** Loads the files stopped instances left (from their saved offsets), then deletes them. */
@@ -264,7 +271,7 @@ export class LoggedRecorder implements MessageRecorder {
         const result = await this.db.ingest({ sql: BULK_SQL, state: SAVE_OFFSET, ranges: [[path, from, size]] })
         total += result.rows + result.updates
       }
-      this.forget(path)
+      await this.forget(path)
     }
     if (total > 0) this.options.logger?.warn({ records: total, dir }, 'message log: records a stopped instance had not loaded yet are in the database now')
   }
@@ -277,14 +284,6 @@ function writeString(buf: Buffer, at: number, text: string): number {
   const length = text.length === 0 ? 0 : (buf as Utf8Buffer).utf8Write(text, at + 5, text.length * 3)
   buf.writeUInt32LE(length, at + 1)
   return at + 5 + length
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path)
-  } catch {
-    // already gone
-  }
 }
 
 function errorText(err: unknown): string {

@@ -12,7 +12,7 @@
  *
  * Files: `<prefix>-<n>.log` in `dir`, a new one when the current passes `segmentBytes`.
  */
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, unlink, writeSync } from 'node:fs'
 import { join } from 'node:path'
 
 export interface AppendLogOptions {
@@ -153,14 +153,13 @@ export class AppendLog {
     else turn.reject(failure)
   }
 
-  /** Deletes a finished segment (never the one being written). */
-  remove(n: number): void {
-    if (n === this.segment) return
-    try {
-      unlinkSync(this.path(n))
-    } catch {
-      // already gone
-    }
+  /**
+   * Deletes a finished segment (never the one being written), off the event loop: freeing a
+   * file of many megabytes takes the kernel milliseconds. Resolves once it is gone.
+   */
+  remove(n: number): Promise<void> {
+    if (n === this.segment) return Promise.resolve()
+    return new Promise((resolve) => unlink(this.path(n), () => resolve())) // already gone is fine too
   }
 
   /** Flushes and closes the file. */

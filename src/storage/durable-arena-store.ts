@@ -90,7 +90,7 @@ export class DurableArenaStore implements KeyValueStore {
         if (segment === this.lastSegment) return
         // a new segment began: the one `keep` back holds nothing the arena could still have
         this.lastSegment = segment
-        for (let old = segment - this.keep; old > 0 && old > segment - this.keep - 2; old--) this.log.remove(old)
+        for (let old = segment - this.keep; old > 0 && old > segment - this.keep - 2; old--) void this.log.remove(old)
       },
       onError: (err) => this.failed(err),
     })
