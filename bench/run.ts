@@ -121,7 +121,8 @@ async function measure(target: Target): Promise<RunMeasurement> {
     const warmPool = buildPool(target.mode, (target.mode === 'aes' ? 25_000 : 50_000) * warmupSec)
     const warm = await runLoad({ origin, connections: settings.connections, durationSec: warmupSec, pool: warmPool })
     if (warm.non2xx + warm.errors > 0) throw new Error(`${target.id}: warm-up had ${warm.non2xx} non-2xx answers and ${warm.errors} errors: ${server.stderr().slice(0, 500)}`)
-    let size = Math.ceil(warm.rps * settings.durationSec * 1.3) + settings.connections * 200
+    // connections are not served evenly (one whose slice runs out spoils the run): room to spare
+    let size = Math.ceil(warm.rps * settings.durationSec * 1.5) + settings.connections * 400
     for (let attempt = 0; ; attempt++) {
       const pool = buildPool(target.mode, size)
       const cpuBefore = server.cpuSeconds()
@@ -130,11 +131,11 @@ async function measure(target: Target): Promise<RunMeasurement> {
       const serverUser = cpuAfter.user - cpuBefore.user
       const serverSystem = cpuAfter.system - cpuBefore.system
       const serverCpu = serverUser + serverSystem
-      if (run.exhausted && attempt === 0) {
-        size = Math.ceil(size * 1.6)
+      if (run.exhausted && attempt < 2) {
+        size = Math.ceil(size * 2)
         continue
       }
-      if (run.exhausted) throw new Error(`${target.id}: the request pool ran out twice (${size} requests)`)
+      if (run.exhausted) throw new Error(`${target.id}: the request pool ran out three times (${size} requests)`)
       if (run.non2xx + run.errors + run.timeouts > 0) {
         throw new Error(`${target.id}: ${run.non2xx} non-2xx answers, ${run.errors} errors, ${run.timeouts} timeouts: ${server.stderr().slice(0, 500)}`)
       }
