@@ -5,13 +5,14 @@
  *   npm run bench                      # full: 10 s runs, 3 repetitions, storage variants too
  *   npm run bench -- --quick           # under a minute: 3 s runs, 1 repetition, no storage variants
  *   npm run bench -- --only wxmp-plain,bare --duration 5
- *   npm run bench -- --only wxmp-plain,wxmp-aes --baseline ../wxmp-old   # before/after, interleaved
+ *   npm run bench -- --only wxmp-default,wxmp-plain --baseline ../wxmp-old   # before/after, interleaved
+ *   npm run bench -- --only wxmp-default --profile /tmp/prof            # + a CPU profile per server (npm run bench:profile)
  *
  * Needs `npm run build` first: wxmp is measured as the real `wxmp serve` from dist/.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runLoad } from './load.js'
@@ -33,6 +34,9 @@ const { values } = parseArgs({
     storage: { type: 'boolean' },
     out: { type: 'string' },
     baseline: { type: 'string' },
+    profile: { type: 'string' },
+    'node-args': { type: 'string' },
+    'server-log': { type: 'string' },
   },
 })
 
@@ -60,7 +64,9 @@ if (values.baseline !== undefined && !existsSync(join(values.baseline, 'dist', '
   process.exit(1)
 }
 const selected = [...TARGETS, ...baseline].filter((t) =>
-  only === undefined ? t.group === 'core' || (t.group === 'storage' && withStorage) || t.group === 'baseline' : only.includes(t.id) || t.group === 'baseline',
+  only === undefined
+    ? t.group === 'core' || (t.group === 'storage' && withStorage) || t.group === 'baseline'
+    : only.includes(t.id) || (t.group === 'baseline' && (only.includes(t.id) || only.includes(t.id.replace('baseline-', 'wxmp-')))),
 )
 if (selected.length === 0) {
   console.error(`bench: no target matches --only ${values.only}; targets: ${TARGETS.map((t) => t.id).join(', ')}`)
@@ -92,19 +98,31 @@ async function verifyEcho(target: Target, origin: string, count: number): Promis
   }
 }
 
+let serverLogCounter = 0
+
 async function measure(target: Target): Promise<RunMeasurement> {
   const workDir = mkdtempSync(join(tmpdir(), `wxmp-bench-${target.id}-`))
   const port = await freePort()
   let server: RunningTarget | undefined
   try {
-    server = await startTarget(target.launch(workDir), port)
+    const launch = target.launch(workDir)
+    // --profile DIR: each wxmp server writes a V8 CPU profile there when it stops (bench/profile.ts reads it)
+    if (values.profile !== undefined && launch.args[0]?.endsWith('wxmp.js')) launch.args.unshift('--cpu-prof', '--cpu-prof-dir', resolve(values.profile, target.id))
+    // --node-args "--trace-gc …": extra V8/Node flags for the wxmp servers; --server-log DIR keeps their stdout
+    if (values['node-args'] !== undefined && launch.args[0]?.endsWith('wxmp.js')) launch.args.unshift(...values['node-args'].split(' ').filter((a) => a !== ''))
+    if (values['server-log'] !== undefined) {
+      mkdirSync(values['server-log'], { recursive: true })
+      launch.stdoutFile = resolve(values['server-log'], `${target.id}-${++serverLogCounter}.log`)
+    }
+    server = await startTarget(launch, port)
     const origin = `http://127.0.0.1:${port}`
     await verifyEcho(target, origin, 5)
     // warm-up: the JIT settles, and its rate sizes the measured run's pool
     const warmPool = buildPool(target.mode, (target.mode === 'aes' ? 25_000 : 50_000) * warmupSec)
     const warm = await runLoad({ origin, connections: settings.connections, durationSec: warmupSec, pool: warmPool })
     if (warm.non2xx + warm.errors > 0) throw new Error(`${target.id}: warm-up had ${warm.non2xx} non-2xx answers and ${warm.errors} errors: ${server.stderr().slice(0, 500)}`)
-    let size = Math.ceil(warm.rps * settings.durationSec * 1.3) + settings.connections * 200
+    // connections are not served evenly (one whose slice runs out spoils the run): room to spare
+    let size = Math.ceil(warm.rps * settings.durationSec * 1.5) + settings.connections * 400
     for (let attempt = 0; ; attempt++) {
       const pool = buildPool(target.mode, size)
       const cpuBefore = server.cpuSeconds()
@@ -113,11 +131,11 @@ async function measure(target: Target): Promise<RunMeasurement> {
       const serverUser = cpuAfter.user - cpuBefore.user
       const serverSystem = cpuAfter.system - cpuBefore.system
       const serverCpu = serverUser + serverSystem
-      if (run.exhausted && attempt === 0) {
-        size = Math.ceil(size * 1.6)
+      if (run.exhausted && attempt < 2) {
+        size = Math.ceil(size * 2)
         continue
       }
-      if (run.exhausted) throw new Error(`${target.id}: the request pool ran out twice (${size} requests)`)
+      if (run.exhausted) throw new Error(`${target.id}: the request pool ran out three times (${size} requests)`)
       if (run.non2xx + run.errors + run.timeouts > 0) {
         throw new Error(`${target.id}: ${run.non2xx} non-2xx answers, ${run.errors} errors, ${run.timeouts} timeouts: ${server.stderr().slice(0, 500)}`)
       }

@@ -3,7 +3,7 @@
  * and peak RSS, as the kernel counts them), and stopped.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -12,6 +12,8 @@ export interface Launch {
   args: string[]
   env: Record<string, string>
   cwd: string
+  /** Where the server's stdout goes (e.g. --trace-gc lines); default: discarded. */
+  stdoutFile?: string
 }
 
 export interface RunningTarget {
@@ -54,7 +56,9 @@ function canConnect(port: number): Promise<boolean> {
 
 /** Starts the process and resolves once its port accepts connections (at most 30 s). */
 export async function startTarget(launch: Launch, port: number): Promise<RunningTarget> {
-  const child: ChildProcess = spawn(launch.command, launch.args, { cwd: launch.cwd, env: { ...launch.env, BENCH_PORT: String(port), PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const stdout = launch.stdoutFile === undefined ? 'ignore' : openSync(launch.stdoutFile, 'a')
+  const child: ChildProcess = spawn(launch.command, launch.args, { cwd: launch.cwd, env: { ...launch.env, BENCH_PORT: String(port), PORT: String(port) }, stdio: ['ignore', stdout, 'pipe'] })
+  if (typeof stdout === 'number') closeSync(stdout)
   let errText = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     if (errText.length < 20_000) errText += chunk.toString()

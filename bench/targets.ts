@@ -79,6 +79,8 @@ function script(id: string, label: string, file: string, mode: Mode, echoes = tr
 const consoleEnv = (watching: boolean) => (workDir: string) => ({ DATABASE_URL: `sqlite:${workDir}/wxmp.db`, WXMP_MESSAGE_LOG: '1', WXMP_LOG_LEVEL: 'warn', BENCH_CONSOLE: watching ? 'on' : 'off' })
 
 const memoryOnly = () => ({ DATABASE_URL: 'memory:', WXMP_MESSAGE_LOG: '0' })
+/** What `npm start` runs: the SQLite file (message log on, replay and dedup journaled), no Redis. */
+const npmStart = (workDir: string) => ({ DATABASE_URL: `sqlite:${workDir}/data/wxmp.db` })
 
 /** Where the Redis + PostgreSQL variant keeps its data (a database and a Redis db of its own). */
 export const DURABLE = {
@@ -88,15 +90,16 @@ export const DURABLE = {
 }
 
 export const TARGETS: Target[] = [
-  wxmp('wxmp-plain', 'wxmp (plaintext)', 'plain', 'core', memoryOnly),
+  wxmp('wxmp-default', 'wxmp as npm start runs it (plaintext)', 'plain', 'core', npmStart),
+  wxmp('wxmp-plain', 'wxmp memory mode (plaintext)', 'plain', 'core', memoryOnly),
   script('wechat-plain', 'wechat + Express 4 (plaintext)', 'wechat-express.mjs', 'plain'),
   script('co-wechat-plain', 'co-wechat + Koa 2 (plaintext)', 'co-wechat-koa.mjs', 'plain'),
   script('bare', 'bare node:http (ceiling)', 'bare.mjs', 'plain', false),
-  wxmp('wxmp-aes', 'wxmp (safe mode)', 'aes', 'core', memoryOnly),
+  wxmp('wxmp-default-aes', 'wxmp as npm start runs it (safe mode)', 'aes', 'core', npmStart),
+  wxmp('wxmp-aes', 'wxmp memory mode (safe mode)', 'aes', 'core', memoryOnly),
   script('wechat-aes', 'wechat + Express 4 (safe mode)', 'wechat-express.mjs', 'aes'),
   script('co-wechat-aes', 'co-wechat + Koa 2 (safe mode)', 'co-wechat-koa.mjs', 'aes'),
-  wxmp('wxmp-sqlite', 'wxmp (plaintext) + SQLite message log', 'plain', 'storage', (workDir) => ({ DATABASE_URL: `sqlite:${workDir}/wxmp.db`, WXMP_MESSAGE_LOG: '1' })),
-  wxmp('wxmp-redis-pg', 'wxmp (plaintext) + Redis + PostgreSQL log', 'plain', 'storage', () => ({ REDIS_URL: DURABLE.redisUrl, DATABASE_URL: DURABLE.postgresUrl, WXMP_MESSAGE_LOG: '1' })),
+  wxmp('wxmp-redis-pg', 'wxmp + Redis + PostgreSQL log (plaintext)', 'plain', 'storage', () => ({ REDIS_URL: DURABLE.redisUrl, DATABASE_URL: DURABLE.postgresUrl, WXMP_MESSAGE_LOG: '1' })),
   script('wxmp-console-off', 'wxmp (plaintext) + SQLite log, console off', 'console-live.mjs', 'plain', true, 'console', consoleEnv(false)),
   script('wxmp-console-live', 'wxmp (plaintext) + SQLite log, console open and streaming', 'console-live.mjs', 'plain', true, 'console', consoleEnv(true)),
 ]
@@ -108,7 +111,9 @@ export const TARGETS: Target[] = [
 export function baselineTargets(checkout: string): Target[] {
   const dir = checkout.endsWith('/') ? checkout : `${checkout}/`
   return [
-    wxmp('baseline-plain', `wxmp (plaintext) @ baseline`, 'plain', 'baseline', memoryOnly, dir),
-    wxmp('baseline-aes', `wxmp (safe mode) @ baseline`, 'aes', 'baseline', memoryOnly, dir),
+    wxmp('baseline-default', 'wxmp as npm start runs it (plaintext) @ baseline', 'plain', 'baseline', npmStart, dir),
+    wxmp('baseline-plain', 'wxmp memory mode (plaintext) @ baseline', 'plain', 'baseline', memoryOnly, dir),
+    wxmp('baseline-default-aes', 'wxmp as npm start runs it (safe mode) @ baseline', 'aes', 'baseline', npmStart, dir),
+    wxmp('baseline-aes', 'wxmp memory mode (safe mode) @ baseline', 'aes', 'baseline', memoryOnly, dir),
   ]
 }

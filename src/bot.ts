@@ -119,7 +119,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
             ...(options.randomBytes === undefined ? {} : { randomBytes: options.randomBytes }),
           })
     const tolerance = options.timestampToleranceSec ?? DEFAULTS.timestampToleranceSec
-    this.replay = new ReplayGuard(this.store, Math.max(tolerance * 2, 600) * 1000)
+    this.replay = new ReplayGuard(this.store, Math.max(tolerance * 2, 600) * 1000, this.now)
     const proxies = options.trustedProxies === undefined ? undefined : new TrustedProxies({ proxies: options.trustedProxies, ...(options.clientIpHeader === undefined ? {} : { header: options.clientIpHeader }) })
     this.admission = new Admission({ token: options.token, timestampToleranceSec: tolerance, now: this.now, replay: this.replay, limiter: options.rateLimit, proxies })
     this.bodyBudget = new BodyBudget(options.maxBufferedBodyBytes ?? Math.max(DEFAULTS.maxBufferedBodyBytes, options.maxBodyBytes ?? 0))

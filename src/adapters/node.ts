@@ -48,14 +48,8 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
   return async (req, res, query) => {
     const remoteAddress = req.socket.remoteAddress
-    const request: InboundRequest = {
-      method: req.method ?? 'GET',
-      query,
-      // node builds req.headers on first read; the core reads it only behind a trusted proxy
-      get headers() {
-        return req.headers
-      },
-    }
+    // the core reads req.headers only behind a trusted proxy (a getter on a class: see NodeInboundRequest)
+    const request = new NodeInboundRequest(req, query)
     if (remoteAddress) request.remoteAddress = remoteAddress
     const refused = bot.admit?.(request)
     if (refused !== undefined) return send(res, refused, hasLargeUploadPending(req))
@@ -83,6 +77,28 @@ function webhookHandler(bot: AnyBot, batch: WriteBatch | undefined): (req: Incom
     }
     if (batch === undefined) send(res, response, false)
     else batch.queue(() => send(res, response, false))
+  }
+}
+
+/**
+ * The request as the core sees it. Node builds req.headers on first read and the core reads it
+ * only behind a trusted proxy, so it is a getter, on a class: an object literal with a getter gets a fresh
+ * accessor (and hidden class) per request, which outlived the request in V8 and was most of
+ * what the adapter made the garbage collector promote under load.
+ */
+class NodeInboundRequest implements InboundRequest {
+  body?: InboundRequest['body']
+  remoteAddress?: string
+  readonly method: string
+  constructor(
+    private readonly req: IncomingMessage,
+    readonly query: URLSearchParams,
+  ) {
+    this.method = req.method ?? 'GET'
+  }
+
+  get headers(): InboundRequest['headers'] {
+    return this.req.headers
   }
 }
 

@@ -243,6 +243,8 @@ export class Deduper {
     if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, running, answer)
     local.setLocal(storeKey, { state: 'done', response: answer } satisfies Done, this.ttlMs)
     this.forget(key, running, answer)
+    // a journaled store: the stored answer is on disk before the answer leaves (a retry after a crash gets it)
+    await local.whenDurable?.()
     return { kind: 'first', response: answer, delivery }
   }
 

@@ -76,11 +76,20 @@ export function replayFingerprint(method: 'GET' | 'POST', query: Query, body: st
  * (sha1 of the Token, timestamp and nonce: every spelling of one signed query, and every
  * split of its digits that signs alike, has the same key) and remembers what it was first used
  * for. The same use again is WeChat's retry (allowed); any other use is refused.
+ *
+ * A store that may have lost records (overwritten under a flood, written before a restart it
+ * did not survive, kept by a backend that is down) says which it would no longer hold
+ * (`wouldRemember`); such a query, not found, is refused rather than taken for new: it may
+ * have been seen and forgotten (docs/storage.md).
  */
 export class ReplayGuard {
+  /** How far ahead of this server's clock WeChat's signed timestamps have been seen (ms). */
+  private aheadMs = 0
+
   constructor(
     private readonly store: KeyValueStore,
     private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
@@ -96,13 +105,26 @@ export class ReplayGuard {
   /** Resolves (or, on a process-local store, returns at once) when this use of the query may go on. */
   check(params: SignedParams, fingerprint: string): Promise<void> | undefined {
     const key = replayKey(params)
+    const vouched = this.vouches(key, Number(params.timestamp) * 1000)
     const local = this.store.local
-    if (local === undefined) return this.checkShared(key, fingerprint)
-    if (!local.addLocal(key, fingerprint, this.ttlMs)) refuseOtherUse(local.getLocal<string>(key), fingerprint)
+    if (local === undefined) return this.checkShared(key, fingerprint, vouched)
+    if (!vouched) refuseUnvouched(local.getLocal<string>(key), fingerprint)
+    else if (!local.addLocal(key, fingerprint, this.ttlMs)) refuseOtherUse(local.getLocal<string>(key), fingerprint)
     return undefined
   }
 
-  private async checkShared(key: string, fingerprint: string): Promise<void> {
+  /**
+   * Whether the store would still hold this query's record had it been seen before. It was
+   * seen, if at all, after WeChat signed it: at `signedAt` on WeChat's clock, which counts whole
+   * seconds and may run ahead of this one (by the most seen so far), so no earlier than that.
+   */
+  private vouches(key: string, signedAt: number): boolean {
+    this.aheadMs = Math.max(this.aheadMs, signedAt - this.now())
+    return this.store.wouldRemember?.(key, signedAt - this.aheadMs - 1000) ?? true
+  }
+
+  private async checkShared(key: string, fingerprint: string, vouched: boolean): Promise<void> {
+    if (!vouched) return refuseUnvouched(await this.store.get<string>(key), fingerprint)
     if (await this.store.add(key, fingerprint, this.ttlMs)) return
     refuseOtherUse(await this.store.get<string>(key), fingerprint)
   }
@@ -121,4 +143,12 @@ function refuseOtherUse(seen: string | undefined, fingerprint: string): void {
     throw new WxmpError('WX_ERR_REPLAY', 'this signed query string was already used by a message: it cannot be used for a URL check')
   }
   throw new WxmpError('WX_ERR_REPLAY', 'this signed query string was already used with a different body: a replayed or forged request')
+}
+
+/** A query the store may have forgotten: only a retry of one it still holds passes. */
+function refuseUnvouched(seen: string | undefined, fingerprint: string): void {
+  if (seen === undefined) {
+    throw new WxmpError('WX_ERR_REPLAY', 'this signed query string is older than what the replay guard still remembers (a restart, a store outage or a flood): it may be a replay, so it is refused')
+  }
+  refuseOtherUse(seen, fingerprint)
 }

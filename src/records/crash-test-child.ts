@@ -3,16 +3,20 @@
  * - `{ mode: 'write', url, schema?, run }`: records messages one after another, printing
  *   "<n> <id>" after each message's inbound row AND outcome are committed, until killed
  *   (at most 100 000 messages);
+ * - `{ mode: 'write-logged', url, run }`: the same through the appended message log the server
+ *   uses on a SQLite file (LoggedRecorder), 20 messages in flight at a time, printing "<n> <ref>";
  * - `{ mode: 'migrate', url, schema? }`: prints "ready", waits for "go" on stdin, opens the
  *   records (which migrates) and prints the migration result as JSON.
  */
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { LoggedRecorder } from './logged-recorder.js'
 import { openRecords } from './open-records.js'
+import type { SqliteDatabase } from './sql-database.js'
 
 interface Task {
-  mode: 'write' | 'migrate'
+  mode: 'write' | 'write-logged' | 'migrate'
   url: string
   schema?: string
   run?: string
@@ -49,6 +53,22 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
     lines.close()
     const records = await openRecords(task.url, options)
     process.stdout.write(JSON.stringify(records.migration) + '\n')
+    await records.close()
+  } else if (task.mode === 'write-logged') {
+    const records = await openRecords(task.url, options)
+    const file = (records.db as SqliteDatabase).filename
+    const log = await LoggedRecorder.open(records.messages, records.db as SqliteDatabase, { dir: `${file}-log` })
+    for (let n = 0; n < 100_000; n += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, k) => {
+          const { inbound, outcome } = crashTestMessage(task.run ?? 'run', n + k)
+          const ref = await log.recordInbound({ ...inbound, event: undefined })
+          await log.recordOutcome(ref, { ...outcome, error: undefined })
+          process.stdout.write(`${n + k} ${ref}\n`)
+        }),
+      )
+    }
+    await log.close()
     await records.close()
   } else {
     const records = await openRecords(task.url, options)

@@ -17,7 +17,9 @@ import pg from 'pg'
 import { POSTGRES_URL, serviceAvailable } from '../../test/support/services.js'
 import { crashTestMessage } from './crash-test-child.js'
 import { MIGRATIONS } from './migrations.js'
+import { LoggedRecorder } from './logged-recorder.js'
 import { openRecords, type OpenRecordsOptions } from './open-records.js'
+import type { SqliteDatabase } from './sql-database.js'
 
 const CHILD = fileURLToPath(new URL('./crash-test-child.ts', import.meta.url))
 const KILL_AFTER = 300
@@ -34,11 +36,11 @@ after(async () => {
 })
 
 /** Runs the writer child, kills it with SIGKILL once it reported KILL_AFTER messages, returns n → id. */
-async function writeUntilKilled(url: string, options: { schema?: string }, run: string): Promise<Map<number, number>> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ mode: 'write', url, run, ...options })], {
+async function writeUntilKilled(url: string, options: { schema?: string }, run: string, mode = 'write'): Promise<Map<number, number | string>> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ mode, url, run, ...options })], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const reported = new Map<number, number>()
+  const reported = new Map<number, number | string>()
   let buffered = ''
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
@@ -49,8 +51,8 @@ async function writeUntilKilled(url: string, options: { schema?: string }, run: 
     const lines = buffered.split('\n')
     buffered = lines.pop()! // a line cut by the kill is not a report
     for (const line of lines) {
-      const [n, id] = line.split(' ').map(Number)
-      reported.set(n!, id!)
+      const [n, id] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)]
+      reported.set(Number(n), /^\d+$/.test(id) ? Number(id) : id)
     }
     if (reported.size >= KILL_AFTER && child.exitCode === null) child.kill('SIGKILL')
   })
@@ -61,10 +63,22 @@ async function writeUntilKilled(url: string, options: { schema?: string }, run: 
   return reported
 }
 
-async function assertAllIntact(url: string, options: OpenRecordsOptions, run: string, reported: Map<number, number>) {
+async function assertAllIntact(url: string, options: OpenRecordsOptions, run: string, reported: Map<number, number | string>) {
   const records = await openRecords(url, options)
+  // the appended log's leftovers are loaded by the next start, as the server does
+  const logged = records.kind === 'sqlite' ? await LoggedRecorder.open(records.messages, records.db as SqliteDatabase, { dir: `${(records.db as SqliteDatabase).filename}-log` }) : undefined
   try {
-    for (const [n, id] of reported) {
+    for (const [n, reportedId] of reported) {
+      let id = reportedId
+      if (typeof reportedId === 'string') {
+        const colon = reportedId.indexOf(':', 4)
+        const length = Number(reportedId.slice(4, colon))
+        const [appId, msgKey] = [reportedId.slice(colon + 1, colon + 1 + length), reportedId.slice(colon + 1 + length)]
+        const rows = await records.db.all<{ id: number; deliveries: number }>('SELECT id, deliveries FROM wxmp_messages WHERE app_id = ? AND msg_key = ?', [appId, msgKey])
+        assert.equal(rows.length, 1, `message ${n} (${reportedId}) was reported written but is missing`)
+        assert.equal(Number(rows[0]!.deliveries), 1, `message ${n} was loaded more than once`)
+        id = Number(rows[0]!.id)
+      }
       const row = await records.messages.get(id)
       const { inbound, outcome } = crashTestMessage(run, n)
       assert.ok(row !== undefined, `message ${n} (row ${id}) was reported written but is missing`)
@@ -82,6 +96,7 @@ async function assertAllIntact(url: string, options: OpenRecordsOptions, run: st
     const { inbound } = crashTestMessage(`${run}-after`, 0)
     assert.ok((await records.messages.recordInbound(inbound)) > 0)
   } finally {
+    await logged?.close()
     await records.close()
   }
 }
@@ -94,6 +109,16 @@ test('SQLite: every message reported written survives kill -9 of the writer, int
   assert.equal(db.pragma('integrity_check', { simple: true }), 'ok')
   db.close()
   await assertAllIntact(url, {}, 'sqlite', reported)
+})
+
+test('SQLite through the appended log (as the server writes it): every message reported written survives kill -9, intact, loaded once', { timeout: 120_000 }, async () => {
+  const file = join(dir, 'appended.db')
+  const url = `sqlite:${file}`
+  const reported = await writeUntilKilled(url, {}, 'appended', 'write-logged')
+  const db = new Database(file)
+  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok')
+  db.close()
+  await assertAllIntact(url, {}, 'appended', reported)
 })
 
 test(

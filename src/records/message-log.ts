@@ -1,5 +1,6 @@
 import { WxmpError } from '../errors.js'
 import { optionalString, requireCount, requireOneOf, requireString, requireTimeMs } from './check.js'
+import { PgMessageBatch } from './pg-batch.js'
 import type { SqlDatabase, SqlParam } from './sql-database.js'
 
 /** One inbound message or event as the webhook received it. */
@@ -76,11 +77,9 @@ const COLUMNS =
   'id, app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at, deliveries, ' +
   'reply_via, reply_status, reply_xml, latency_ms, error, completed_at'
 
-const INSERT = `INSERT INTO wxmp_messages
-  (app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1
-  RETURNING id`
+const INSERT_COLUMNS = 'app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at'
+const ON_RETRY = 'ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1'
+const INSERT = `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_RETRY} RETURNING id`
 const UPDATE_OUTCOME = `UPDATE wxmp_messages
   SET reply_via = ?, reply_status = ?, reply_xml = ?, latency_ms = ?, error = ?, completed_at = ?
   WHERE id = ?`
@@ -96,48 +95,43 @@ const UPDATE_OUTCOME = `UPDATE wxmp_messages
  * await records.messages.recordOutcome(id, { replyXml, replyVia: 'passive', latencyMs: 12 })
  */
 export class MessageLog {
+  /**
+   * Runs before every read (and direct write): the server's appended log
+   * (src/records/logged-recorder.ts) loads what it holds first, so a read sees every message
+   * recorded before it.
+   */
+  beforeRead: (() => Promise<void>) | undefined
+
+  /** On PostgreSQL, the writes of one event-loop turn share one round trip (src/records/pg-batch.ts). */
+  private readonly batch: PgMessageBatch | undefined
+
   constructor(
     private readonly db: SqlDatabase,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.batch = db.kind === 'postgres' ? new PgMessageBatch(db, { insert: INSERT, outcome: UPDATE_OUTCOME }) : undefined
+  }
 
   /** Writes the message (committed when this resolves) and returns its row id. */
   async recordInbound(message: InboundMessage): Promise<number> {
-    const params: SqlParam[] = [
-      requireString('appId', message.appId),
-      requireString('msgKey', message.msgKey),
-      requireString('openid', message.openid),
-      requireString('msgType', message.msgType),
-      optionalString('event', message.event),
-      optionalString('msgId', message.msgId),
-      requireCount('createTime', message.createTime, 0, Number.MAX_SAFE_INTEGER),
-      requireString('rawXml', message.rawXml),
-      requireBoolean('encrypted', message.encrypted),
-      requireTimeMs('receivedAt', message.receivedAt),
-    ]
-    if (message.msgKey === '') throw new TypeError('msgKey must not be empty: it is what ties retries to one row')
-    const [row] = await this.db.all<{ id: number }>(INSERT, params)
-    return Number(row!.id)
+    const params = inboundParams(message)
+    if (this.batch !== undefined) return this.batch.insert(params)
+    await this.beforeRead?.() // an appended record of the same message goes in first
+    return Number(await this.db.value<number>(INSERT, params))
   }
 
   /** Records the reply and how it left. Calling it again (a late customer-service reply) overwrites. */
   async recordOutcome(id: number | string, outcome: MessageOutcome): Promise<void> {
     const rowId = requireRowId(id)
-    const changed = await this.db.run(UPDATE_OUTCOME, [
-      requireOneOf('replyVia', outcome.replyVia, REPLY_VIA),
-      outcome.replyStatus === undefined ? null : requireOneOf('replyStatus', outcome.replyStatus, REPLY_STATUS),
-      optionalString('replyXml', outcome.replyXml),
-      requireCount('latencyMs', Math.max(0, Math.round(outcome.latencyMs)), 0, 2 ** 31 - 1),
-      errorText(outcome.error),
-      this.now(),
-      rowId,
-    ])
+    const params = [...outcomeParams(outcome, this.now()), rowId]
+    const changed = this.batch !== undefined ? ((await this.batch.outcome(params)) ? 1 : 0) : await this.db.run(UPDATE_OUTCOME, params)
     if (changed === 0) {
       throw new WxmpError('WX_ERR_STORAGE', `message log has no row with id ${rowId}: was it pruned, or is the id from another database?`)
     }
   }
 
   async get(id: number | string): Promise<MessageRecord | undefined> {
+    await this.beforeRead?.()
     const [row] = await this.db.all(`SELECT ${COLUMNS} FROM wxmp_messages WHERE id = ?`, [requireRowId(id)])
     return row === undefined ? undefined : toRecord(row)
   }
@@ -163,6 +157,7 @@ export class MessageLog {
       params.push(requireString('openid', query.openid))
     }
     const order = query.afterId === undefined ? 'DESC' : 'ASC'
+    await this.beforeRead?.()
     const rows = await this.db.all(
       `SELECT ${COLUMNS} FROM wxmp_messages${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ?`,
       [...params, limit],
@@ -173,9 +168,57 @@ export class MessageLog {
 
   /** Deletes rows received before `receivedBefore` (Unix ms); returns how many. */
   async prune(receivedBefore: number): Promise<number> {
+    await this.beforeRead?.()
     return this.db.run('DELETE FROM wxmp_messages WHERE received_at < ?', [requireTimeMs('receivedBefore', receivedBefore)])
   }
 }
+
+/** The INSERT's parameters for a message, checked (TypeError/RangeError name the field). */
+export function inboundParams(message: InboundMessage): SqlParam[] {
+  const params: SqlParam[] = [
+    requireString('appId', message.appId),
+    requireString('msgKey', message.msgKey),
+    requireString('openid', message.openid),
+    requireString('msgType', message.msgType),
+    optionalString('event', message.event),
+    optionalString('msgId', message.msgId),
+    requireCount('createTime', message.createTime, 0, Number.MAX_SAFE_INTEGER),
+    requireString('rawXml', message.rawXml),
+    requireBoolean('encrypted', message.encrypted),
+    requireTimeMs('receivedAt', message.receivedAt),
+  ]
+  if (message.msgKey === '') throw new TypeError('msgKey must not be empty: it is what ties retries to one row')
+  return params
+}
+
+/** The outcome columns' values (reply_via … completed_at), checked. */
+export function outcomeParams(outcome: MessageOutcome, completedAt: number): SqlParam[] {
+  return [
+    requireOneOf('replyVia', outcome.replyVia, REPLY_VIA),
+    outcome.replyStatus === undefined ? null : requireOneOf('replyStatus', outcome.replyStatus, REPLY_STATUS),
+    optionalString('replyXml', outcome.replyXml),
+    requireCount('latencyMs', Math.max(0, Math.round(outcome.latencyMs)), 0, 2 ** 31 - 1),
+    errorText(outcome.error),
+    completedAt,
+  ]
+}
+
+/**
+ * The statements that load appended records in bulk (src/records/logged-recorder.ts): an
+ * inbound row; an inbound row with its outcome (a retry's second inbound counts a delivery and
+ * takes the newer outcome); an outcome for a row loaded earlier, found by its dedup key.
+ */
+export const BULK_SQL = {
+  insert: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_RETRY}`,
+  insertDone: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}, reply_via, reply_status, reply_xml, latency_ms, error, completed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1, reply_via = excluded.reply_via,
+      reply_status = excluded.reply_status, reply_xml = excluded.reply_xml, latency_ms = excluded.latency_ms, error = excluded.error,
+      completed_at = excluded.completed_at`,
+  outcomeByKey: `UPDATE wxmp_messages
+    SET reply_via = ?, reply_status = ?, reply_xml = ?, latency_ms = ?, error = ?, completed_at = ?
+    WHERE app_id = ? AND msg_key = ?`,
+} as const
 
 function requireBoolean(field: string, value: unknown): number {
   if (typeof value !== 'boolean') throw new TypeError(`${field} must be a boolean, got ${typeof value}`)

@@ -41,7 +41,44 @@ async function setup(): Promise<{ dir: string; records: Records; db: SwitchableR
   return { dir, records, db: new SwitchableRecorder(records.messages) }
 }
 
+/** The real followers behind the same kind of switch. */
+class SwitchableFollowers {
+  down = false
+  constructor(readonly inner: Records['followers']) {}
+  record(change: Parameters<Records['followers']['record']>[0]) {
+    return this.down ? Promise.reject(new WxmpError('WX_ERR_STORAGE', 'PostgreSQL at 127.0.0.1:5432/test failed on INSERT: connect ECONNREFUSED')) : this.inner.record(change)
+  }
+}
+
 describe('message log spool', () => {
+  test('a subscribe and an unsubscribe made while the database is down are spooled in order with the messages and written when it is back', async () => {
+    const { dir, records, db } = await setup()
+    const followers = new SwitchableFollowers(records.followers)
+    const spool = await SpoolingRecorder.open(db, { dir: join(dir, 'spool'), logger: quiet, retryMs: 60_000, followers })
+    try {
+      assert.equal(await spool.recordFollower({ appId: 'wxspool', openid: 'oEarly', event: 'subscribe', at: 1_700_000_000_000, scene: null }), true)
+      db.down = true
+      followers.down = true
+      await spool.recordFollower({ appId: 'wxspool', openid: 'oFan', event: 'subscribe', at: 1_700_000_001_000, scene: 'poster' })
+      await spool.recordInbound(inbound('hello while down'))
+      await spool.recordFollower({ appId: 'wxspool', openid: 'oEarly', event: 'unsubscribe', at: 1_700_000_002_000, scene: null })
+      assert.equal(spool.pending, 3)
+      assert.match(readFileSync(spool.file, 'utf8'), /"op":"follower".*"oFan"/, 'the change is on disk before the call returns')
+
+      db.down = false
+      followers.down = false
+      assert.equal(await spool.flush(), true)
+      assert.deepEqual(await records.followers.get('wxspool', 'oFan'), { appId: 'wxspool', openid: 'oFan', subscribed: true, scene: 'poster', subscribedAt: 1_700_000_001_000, unsubscribedAt: null })
+      assert.equal((await records.followers.get('wxspool', 'oEarly'))?.subscribed, false)
+      const stats = await records.followers.stats({ appId: 'wxspool', since: 0 })
+      assert.deepEqual([stats.window.subscribe, stats.window.unsubscribe], [2, 1])
+    } finally {
+      await spool.close()
+      await records.close()
+    }
+  })
+
+
   test('while the database is down records go to the spool at once; they are written later, in order, nothing lost', async () => {
     const { dir, records, db } = await setup()
     const { lines, logger } = capture()

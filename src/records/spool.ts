@@ -21,6 +21,8 @@ import { randomBytes } from 'node:crypto'
 import type { InboundRecord, MessageRecorder, OutcomeRecord } from '../bot-options.js'
 import { WxmpError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import type { FollowerChange, Followers } from './followers.js'
+import { DeadlineQueue } from '../pipeline/deadline-queue.js'
 
 export interface SpoolOptions {
   /** Folder for the spool files (created when missing). */
@@ -43,9 +45,14 @@ export interface SpoolOptions {
   orphanAfterMs?: number
   /** Told whenever the number of spooled records changes (metrics). */
   onChange?: (pending: number) => void
+  /** Where `recordFollower` writes (records.followers): a subscribe or unsubscribe is spooled like a message. */
+  followers?: Pick<Followers, 'record'>
 }
 
-type SpoolLine = { op: 'inbound'; ref: string; entry: InboundRecord } | { op: 'outcome'; id: string | number; outcome: OutcomeRecord }
+type SpoolLine =
+  | { op: 'inbound'; ref: string; entry: InboundRecord }
+  | { op: 'outcome'; id: string | number; outcome: OutcomeRecord }
+  | { op: 'follower'; change: FollowerChange }
 
 const REF_PREFIX = 'spool:'
 const FILE_NAME = /^spool-(\d+)-([a-z0-9]+)@(.+)\.jsonl$/
@@ -148,6 +155,29 @@ export class SpoolingRecorder implements MessageRecorder {
     this.append({ op: 'outcome', id: target, outcome })
   }
 
+  /**
+   * Records a subscribe or unsubscribe (records.followers.record), or spools it while the
+   * database is down, in order with the messages; replayed like them. Resolves false for a
+   * change that was already recorded (a retry), as Followers.record does.
+   */
+  async recordFollower(change: FollowerChange): Promise<boolean> {
+    const followers = this.options.followers
+    if (followers === undefined) throw new TypeError('this spool was opened without `followers`')
+    if (this.queue.length === 0 && !this.closed) {
+      try {
+        return await this.withTimeout(followers.record(change))
+      } catch (err) {
+        if (isInputError(err)) {
+          this.reject({ op: 'follower', change }, err)
+          throw err
+        }
+        this.noteOutage(err)
+      }
+    }
+    this.append({ op: 'follower', change })
+    return true
+  }
+
   /** Replays the spool now; resolves true when it is empty. */
   async flush(): Promise<boolean> {
     clearTimeout(this.retryTimer)
@@ -184,6 +214,9 @@ export class SpoolingRecorder implements MessageRecorder {
         if (line.op === 'inbound') {
           const id = await this.withTimeout(this.inner.recordInbound(line.entry))
           this.remember(line.ref, id)
+        } else if (line.op === 'follower') {
+          if (this.options.followers === undefined) throw new TypeError('a spooled follower change, and no followers to write it to')
+          await this.withTimeout(this.options.followers.record(line.change))
         } else {
           const id = this.resolve(line.id)
           if (isRef(id)) throw new TypeError(`outcome for ${id}, whose inbound record is not in the spool: it cannot be tied to a row`)
@@ -340,7 +373,7 @@ export class SpoolingRecorder implements MessageRecorder {
       if (text.trim() === '') continue
       try {
         const line = JSON.parse(text) as SpoolLine
-        if (line.op !== 'inbound' && line.op !== 'outcome') throw new Error(`unknown op ${String((line as { op?: unknown }).op)}`)
+        if (line.op !== 'inbound' && line.op !== 'outcome' && line.op !== 'follower') throw new Error(`unknown op ${String((line as { op?: unknown }).op)}`)
         out.push(line)
       } catch (err) {
         appendFileSync(join(this.options.dir, 'rejected.jsonl'), JSON.stringify({ at: new Date().toISOString(), error: `unreadable spool line: ${errorText(err)}`, text }) + '\n', { mode: PRIVATE })
@@ -349,15 +382,30 @@ export class SpoolingRecorder implements MessageRecorder {
     return out
   }
 
+  /**
+   * The write, or a WX_ERR_STORAGE failure once it has had no answer for `writeTimeoutMs`. On
+   * the shared deadline list, not a timer and a race per write: this runs for every message.
+   */
   private withTimeout<R>(work: Promise<R>): Promise<R> {
     const ms = this.options.writeTimeoutMs ?? 2000
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new WxmpError('WX_ERR_STORAGE', `message log write gave no answer within ${ms} ms`)), ms)
+    return new Promise<R>((resolve, reject) => {
+      const deadline = writeDeadlines.schedule(ms, () => reject(new WxmpError('WX_ERR_STORAGE', `message log write gave no answer within ${ms} ms`)))
+      work.then(
+        (value) => {
+          writeDeadlines.cancel(deadline)
+          resolve(value)
+        },
+        (err: unknown) => {
+          writeDeadlines.cancel(deadline)
+          reject(err)
+        },
+      )
     })
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer))
   }
 }
+
+/** The deadlines of every spool's writes in flight, on one timer. */
+const writeDeadlines = new DeadlineQueue()
 
 function isRef(id: string | number): id is string {
   return typeof id === 'string' && id.startsWith(REF_PREFIX)

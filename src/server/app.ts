@@ -3,23 +3,20 @@
  * /readyz. `wxmp serve` and `npm start` call `startServer`; tests call it on port 0.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { dirname, join, resolve } from 'node:path'
 import { Bot } from '../bot.js'
 import { createWechatApiFromConfig } from '../api/from-config.js'
 import { lateDeliveryProblem } from '../pipeline/late-delivery.js'
 import { serve, type RunningServer } from '../adapters/node.js'
 import { createLogger, type Logger } from '../logger.js'
-import { createStore } from '../storage/create-store.js'
-import { MemoryStore } from '../storage/memory.js'
-import { prefixed } from '../storage/prefixed.js'
 import type { KeyValueStore } from '../storage/types.js'
 import type { WxmpConfig } from './config.js'
 import { installEchoBot } from './echo-bot.js'
-import { openRecords, type Records } from '../records/open-records.js'
+import type { Records } from '../records/open-records.js'
 import type { Context } from '../context.js'
-import { SpoolingRecorder } from '../records/spool.js'
+import type { SpoolingRecorder } from '../records/spool.js'
 import { ResilientStore } from '../storage/resilient.js'
-import { parseStorageUrl } from '../storage/storage-url.js'
+import { openServerStores } from './stores.js'
+import { boundYoungGeneration } from './young-generation.js'
 import { WxmpMetrics } from './metrics.js'
 import { SourceRateLimit } from './rate-limit.js'
 import { RejectionLog } from './rejection-log.js'
@@ -95,10 +92,7 @@ export function botOptionsFrom(config: WxmpConfig) {
   }
 }
 
-/** The durable store for tokens and sessions that the CLI and the server share. */
-export function openSharedStore(config: WxmpConfig): KeyValueStore {
-  return createStore(config.redisUrl ?? config.databaseUrl, { variable: config.redisUrl === undefined ? 'DATABASE_URL' : 'REDIS_URL' })
-}
+export { openSharedStore } from './stores.js'
 
 export async function startServer(options: StartServerOptions): Promise<WxmpServer> {
   // every client and timer opened before a failure is closed again: a server that cannot start
@@ -115,29 +109,17 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
 async function startOpening(options: StartServerOptions, opened: (() => Promise<unknown>)[]): Promise<WxmpServer> {
   const { config } = options
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat })
-  const backend = openSharedStore(config)
-  opened.push(() => backend.close())
-  await backend.ping()
-  // a network store that goes away must not take the webhook with it: memory stands in meanwhile
-  const sharedStore = backend.kind === 'redis' || backend.kind === 'postgres' ? new ResilientStore(backend, { logger }) : backend
-  if (sharedStore !== backend) opened.push(() => sharedStore.close())
-  const store = config.redisUrl === undefined ? new MemoryStore() : sharedStore
-  if (store !== sharedStore) opened.push(() => store.close())
-  // one Redis or one database can serve several accounts: every key is namespaced by account
-  const namespace = `wxmp:${config.appId ?? 'default'}:`
-  const records = await openRecords(config.databaseUrl)
-  opened.push(() => records.close())
-  const spoolDir = options.spoolDir ?? defaultSpoolDir(config.databaseUrl)
-  const spool =
-    config.messageLog && spoolDir !== undefined
-      ? await SpoolingRecorder.open(records.messages, { dir: spoolDir, logger, probe: () => records.messages.recent({ limit: 1 }) })
-      : undefined
-  if (spool !== undefined) opened.push(() => spool.close())
-  const recorder = config.messageLog ? (spool ?? records.messages) : undefined
+  // the young generation stays a few MiB instead of V8's 32 (src/server/young-generation.ts)
+  const youngGeneration = boundYoungGeneration()
+  opened.push(async () => youngGeneration.stop())
+  // stores, records, message log and spool as `npm start` runs them (src/server/stores.ts)
+  const stores = await openServerStores(config, { logger, ...(options.spoolDir === undefined ? {} : { spoolDir: options.spoolDir }) })
+  opened.push(() => stores.close())
+  const { store, sharedStore, records, spool } = stores
   // a flood of refusals writes a few lines and a count per source, not a line each
   const rejections = new RejectionLog({ logger })
   const rateLimit = config.rateLimitPerMinute > 0 ? { rateLimit: new SourceRateLimit({ perMinute: config.rateLimitPerMinute }) } : {}
-  const bot = new Bot({ ...botOptionsFrom(config), store: prefixed(store, namespace), sharedStore: prefixed(sharedStore, namespace), ...(recorder === undefined ? {} : { records: recorder }), logger, rejectionLogger: rejections, ...rateLimit })
+  const bot = new Bot({ ...botOptionsFrom(config), ...stores.botOptions, logger, rejectionLogger: rejections, ...rateLimit })
   const metrics = new WxmpMetrics().observe(bot)
   metrics.gauge('store_degraded', 'Whether the shared store runs on its in-process fallback (1) or its backend (0)', () => (sharedStore instanceof ResilientStore && sharedStore.degraded ? 1 : 0))
   metrics.gauge('spool_pending', 'Message-log records waiting in the local spool for the database', () => spool?.pending ?? 0)
@@ -145,7 +127,7 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     // late replies, ctx.send and "typing…" use the same token store as `wxmp token` and other instances
     bot.setApiFactory(() => createWechatApiFromConfig(config, sharedStore, { logger, onCall: (call) => metrics.recordApiCall(call) }))
   }
-  bot.use(followerTracking(records, config.appId ?? '', logger))
+  bot.use(followerTracking(spool ?? records.followers, config.appId ?? '', logger))
   let rules: import('../rules/server.js').ServerRules | undefined
   // the console is loaded only when it is on: the webhook and a library install never import it
   const operatorConsole = config.console.enabled ? await (await import('../console/index.js')).startConsole({ config, bot, records, sharedStore, store, logger, rules: () => rules }) : undefined
@@ -209,32 +191,29 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
       await stopped
       await opsStopped
       rejections.close()
-      await Promise.all([...new Set([store, sharedStore])].map((s) => s.close().catch(() => undefined)))
-      await spool?.close().catch(() => undefined)
       await rules?.close().catch(() => undefined)
-      await records.close().catch(() => undefined)
+      await stores.close()
+      youngGeneration.stop()
     },
   }
 }
 
-/** Records every subscribe and unsubscribe (time and QR scene) before the user's handlers run. */
-function followerTracking(records: Records, appId: string, logger: Logger) {
+/**
+ * Records every subscribe and unsubscribe (time and QR scene) before the user's handlers run;
+ * through the spool when there is one, so that a change made while the database is down is
+ * written when it is back.
+ */
+function followerTracking(followers: Pick<SpoolingRecorder, 'recordFollower'> | Records['followers'], appId: string, logger: Logger) {
   return async (ctx: Context, next: () => Promise<void>) => {
     const event = ctx.event
     if (event === 'subscribe' || event === 'unsubscribe') {
       try {
-        await records.followers.record({ appId, openid: ctx.openid, event, at: ctx.message.CreateTime * 1000, scene: event === 'subscribe' ? (ctx.scene ?? null) : null })
+        const change = { appId, openid: ctx.openid, event: event as 'subscribe' | 'unsubscribe', at: ctx.message.CreateTime * 1000, scene: event === 'subscribe' ? (ctx.scene ?? null) : null }
+        await ('recordFollower' in followers ? followers.recordFollower(change) : followers.record(change))
       } catch (err) {
         logger.error({ code: 'WX_ERR_STORAGE', err: (err as Error).message }, 'follower record failed')
       }
     }
     await next()
   }
-}
-
-/** Beside the SQLite file, so tests and several databases never share a spool; none for memory. */
-function defaultSpoolDir(databaseUrl: string): string | undefined {
-  const target = parseStorageUrl(databaseUrl, 'DATABASE_URL', ['sqlite', 'postgres', 'memory'])
-  if (target.kind === 'memory' || (target.kind === 'sqlite' && target.filename === ':memory:')) return undefined
-  return target.kind === 'sqlite' ? join(dirname(resolve(target.filename)), 'spool') : resolve('data', 'spool')
 }

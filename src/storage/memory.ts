@@ -9,6 +9,7 @@ class Entry {
     /** A value stored through the LocalStore methods, kept as given. */
     readonly raw: unknown,
     readonly expiresAt: number,
+    readonly insertedAt: number,
   ) {}
 }
 
@@ -63,6 +64,8 @@ export class MemoryStore implements KeyValueStore, LocalStore {
    * table each time, which made each insert cost tens of µs once the store was full.
    */
   private evictCursor: Iterator<string> | undefined
+  /** Insertion time of the newest live entry evicted by `maxEntries` (0: none was). */
+  private horizon = 0
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now
@@ -93,7 +96,7 @@ export class MemoryStore implements KeyValueStore, LocalStore {
     const now = this.now()
     if (this.live(key, now) !== undefined) return false
     // live() dropped an expired entry, so the key is absent: no delete-before-set needed
-    this.map.set(key, new Entry(pack(json), undefined, ttl === undefined ? Infinity : now + ttl))
+    this.map.set(key, new Entry(pack(json), undefined, ttl === undefined ? Infinity : now + ttl, now))
     this.maybeSweep(now)
     return true
   }
@@ -110,7 +113,7 @@ export class MemoryStore implements KeyValueStore, LocalStore {
     checkKey(key)
     const now = this.now()
     if (this.live(key, now) !== undefined) return false
-    this.map.set(key, new Entry(undefined, value, now + ttlMs))
+    this.map.set(key, new Entry(undefined, value, now + ttlMs, now))
     this.maybeSweep(now)
     return true
   }
@@ -126,7 +129,7 @@ export class MemoryStore implements KeyValueStore, LocalStore {
     checkKey(key)
     const now = this.now()
     this.map.delete(key) // re-insert so Map order tracks insertion for eviction
-    this.map.set(key, new Entry(undefined, value, now + ttlMs))
+    this.map.set(key, new Entry(undefined, value, now + ttlMs, now))
     this.maybeSweep(now)
   }
 
@@ -145,6 +148,11 @@ export class MemoryStore implements KeyValueStore, LocalStore {
 
   async ping(): Promise<void> {}
 
+  /** False for a record written at or before the newest live entry `maxEntries` evicted. */
+  wouldRemember(_key: string, at: number): boolean {
+    return at > this.horizon
+  }
+
   private live(key: string, now?: number): Entry | undefined {
     const entry = this.map.get(key)
     if (entry === undefined) return undefined
@@ -158,7 +166,7 @@ export class MemoryStore implements KeyValueStore, LocalStore {
   private put(key: string, json: string, ttlMs: number | undefined): void {
     const now = this.now()
     this.map.delete(key) // re-insert so Map order tracks insertion for eviction
-    this.map.set(key, new Entry(pack(json), undefined, ttlMs === undefined ? Infinity : now + ttlMs))
+    this.map.set(key, new Entry(pack(json), undefined, ttlMs === undefined ? Infinity : now + ttlMs, now))
     this.maybeSweep(now)
   }
 
@@ -173,6 +181,8 @@ export class MemoryStore implements KeyValueStore, LocalStore {
         next = this.evictCursor.next()
       }
       if (next.done === true) break
+      const evicted = this.map.get(next.value)
+      if (evicted !== undefined && evicted.expiresAt > now) this.horizon = Math.max(this.horizon, evicted.insertedAt)
       this.map.delete(next.value)
     }
     if (now < this.sweepAt) return

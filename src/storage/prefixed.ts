@@ -23,6 +23,7 @@ export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
           getLocal: (key) => inner.getLocal(prefix + key),
           setLocal: (key, value, ttlMs) => inner.setLocal(prefix + key, value, ttlMs),
           deleteLocalIf: (key, expected) => inner.deleteLocalIf(prefix + key, expected),
+          ...(inner.whenDurable === undefined ? {} : { whenDurable: () => inner.whenDurable!() }),
         }
   return {
     kind: store.kind,
@@ -34,5 +35,6 @@ export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
     deleteIf: async (key, expected) => store.deleteIf(full(key), expected),
     close: () => store.close(),
     ping: () => store.ping(),
+    ...(store.wouldRemember === undefined ? {} : { wouldRemember: (key: string, at: number) => store.wouldRemember!(prefix + key, at) }),
   }
 }

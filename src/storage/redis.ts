@@ -44,8 +44,8 @@ export class RedisStore implements KeyValueStore {
       ...options.redis,
       lazyConnect: true,
       enableOfflineQueue: false,
-      // commands issued in the same event-loop turn (many requests' claims) go out in one write
-      enableAutoPipelining: true,
+      // this store sends each event-loop turn's commands in one pipeline itself (see `command`)
+      enableAutoPipelining: false,
       maxRetriesPerRequest: 1,
       connectTimeout: options.connectTimeoutMs ?? 2000,
       commandTimeout: options.commandTimeoutMs ?? 2000,
@@ -64,7 +64,7 @@ export class RedisStore implements KeyValueStore {
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
     checkKey(key)
-    const json = await this.run('get', () => this.client.get(key))
+    const json = (await this.command('get', ['get', key])) as string | null
     return json === null ? undefined : decodeValue<T>(json)
   }
 
@@ -72,28 +72,26 @@ export class RedisStore implements KeyValueStore {
     checkKey(key)
     const json = encodeValue(key, value)
     const ttl = checkTtl(ttlMs)
-    await this.run('set', () => (ttl === undefined ? this.client.set(key, json) : this.client.set(key, json, 'PX', ttl)))
+    await this.command('set', ttl === undefined ? ['set', key, json] : ['set', key, json, 'PX', ttl])
   }
 
   async delete(key: string): Promise<void> {
     checkKey(key)
-    await this.run('delete', () => this.client.del(key))
+    await this.command('delete', ['del', key])
   }
 
   async add(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
     checkKey(key)
     const json = encodeValue(key, value)
     const ttl = checkTtl(ttlMs)
-    const reply = await this.run('add', () =>
-      ttl === undefined ? this.client.set(key, json, 'NX') : this.client.set(key, json, 'PX', ttl, 'NX'),
-    )
+    const reply = await this.command('add', ttl === undefined ? ['set', key, json, 'NX'] : ['set', key, json, 'PX', ttl, 'NX'])
     return reply === 'OK'
   }
 
   async deleteIf(key: string, expected: unknown): Promise<boolean> {
     checkKey(key)
     const json = encodeValue(key, expected)
-    return (await this.run('deleteIf', () => this.client.wxmpDeleteIf(key, json))) === 1
+    return (await this.command('deleteIf', ['wxmpDeleteIf', key, json])) === 1
   }
 
   async ping(): Promise<void> {
@@ -108,18 +106,56 @@ export class RedisStore implements KeyValueStore {
     }
   }
 
+  /**
+   * Queues a command for this event-loop turn's pipeline. Why not ioredis's auto-pipelining: it
+   * flushes on process.nextTick, that is after each request's own callback, so every request's
+   * replay check and dedup claim went out in a write of their own; a write to a local socket
+   * costs the writer the reader's wake-up (bench/README.md), which made these writes the largest
+   * cost of a request on Redis. Here every command of the turn goes in one write at its end.
+   * Each command keeps its own answer and its own error, as with separate calls.
+   */
+  private command(operation: string, args: Array<string | number>): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ operation, args, resolve, reject })
+      if (this.queue.length === 1) setImmediate(this.sendQueued)
+    })
+  }
+
+  private queue: Array<{ operation: string; args: Array<string | number>; resolve(value: unknown): void; reject(err: unknown): void }> = []
+
+  private readonly sendQueued = () => {
+    const queued = this.queue
+    this.queue = []
+    void this.run('pipeline', async () => {
+      const pipeline = this.client.pipeline() as unknown as Record<string, (...args: Array<string | number>) => unknown> & { exec(): Promise<Array<[Error | null, unknown]> | null> }
+      for (const { args } of queued) pipeline[args[0] as string]!(...args.slice(1))
+      return pipeline.exec()
+    }).then(
+      (results) => {
+        queued.forEach((entry, i) => {
+          const [err, value] = results?.[i] ?? [new Error('no answer in the pipeline'), undefined]
+          if (err === null) entry.resolve(value)
+          else entry.reject(storageError(this.where, entry.operation, this.reasonFor(err), 'is Redis running and the URL (host, port, password, db) right?'))
+        })
+      },
+      (err: unknown) => {
+        for (const entry of queued) entry.reject(err instanceof Error && (err as { code?: unknown }).code === 'WX_ERR_STORAGE' ? storageError(this.where, entry.operation, (err as Error).cause ?? err, 'is Redis running and the URL (host, port, password, db) right?') : err)
+      },
+    )
+  }
+
   private async run<R>(operation: string, command: () => Promise<R>): Promise<R> {
     try {
       await this.connected()
       return await command()
     } catch (err) {
-      // ioredis says "Stream isn't writeable…" while reconnecting; the socket error says why.
-      const reason =
-        this.client.status === 'ready'
-          ? err
-          : new Error(`not connected (${this.lastConnectionError?.message ?? this.client.status})`, { cause: err })
-      throw storageError(this.where, operation, reason, 'is Redis running and the URL (host, port, password, db) right?')
+      throw storageError(this.where, operation, this.reasonFor(err), 'is Redis running and the URL (host, port, password, db) right?')
     }
+  }
+
+  /** ioredis says "Stream isn't writeable…" while reconnecting; the socket error says why. */
+  private reasonFor(err: unknown): unknown {
+    return this.client.status === 'ready' ? err : new Error(`not connected (${this.lastConnectionError?.message ?? this.client.status})`, { cause: err })
   }
 
   /** The first command opens the connection; later ones never wait for a reconnect. */

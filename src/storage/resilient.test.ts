@@ -137,4 +137,76 @@ describe('ResilientStore', () => {
   })
 })
 
+describe('ResilientStore on Redis: the mirror of this instance\'s writes', () => {
+  test('during an outage it knows what this instance wrote just before; a query signed seconds before the outage is vouched for, one signed earlier is not', async () => {
+    let now = 1_800_000_000_000
+    const backend = new SwitchableStore()
+    const store = new ResilientStore(backend, { probeIntervalMs: 60_000, now: () => now })
+    try {
+      now += 60_000
+      assert.equal(await store.add('replay:seen', 'fp-1', 600_000), true)
+      assert.equal(store.wouldRemember('replay:any', 1), true, 'while Redis is up, it holds everything')
+      now += 1000
+      backend.mode = 'down'
+      assert.equal(await store.add('replay:new', 'fp-2', 600_000), true, 'a new query during the outage')
+      assert.equal(store.degraded, true)
+      assert.equal(await store.add('replay:seen', 'forged', 600_000), false, 'seen before the outage: still known')
+      assert.equal(await store.get('replay:seen'), 'fp-1')
+      assert.equal(store.wouldRemember('replay:fresh', now - 2000), true, 'a genuine query signed just before the outage began is not refused')
+      assert.equal(store.wouldRemember('replay:old', now - 6000), false, 'one signed earlier may be in Redis only')
+    } finally {
+      await store.close()
+    }
+  })
+
+  test('when Redis returns, the outage\'s records are written back (insert if absent), so one seen during the outage stays refused', async () => {
+    let now = 1_800_000_000_000
+    const backend = new SwitchableStore()
+    const states: string[] = []
+    const store = new ResilientStore(backend, { probeIntervalMs: 5, now: () => now, onChange: (state) => states.push(state) })
+    try {
+      now += 60_000
+      await store.add('before', 'b', 600_000)
+      backend.mode = 'down'
+      await store.add('during', 'd', 600_000)
+      await store.set('session', { step: 2 })
+      await backend.inner.set('clash', 'another instance') // written to Redis meanwhile by another instance
+      await store.add('clash', 'this instance', 600_000)
+      now += 30_000
+      backend.mode = 'up'
+      await until(() => states.length === 2, 'the switch back')
+      assert.equal(await store.add('during', 'forged', 600_000), false, 'Redis knows the outage\'s records')
+      assert.equal(await backend.inner.get('during'), 'd')
+      assert.deepEqual(await backend.inner.get('session'), { step: 2 }, 'a session written during the outage is kept')
+      assert.equal(await backend.inner.get('clash'), 'another instance', 'what Redis holds wins')
+      assert.equal(store.wouldRemember('replay:fresh', now - 2000), true)
+      assert.equal(store.wouldRemember('replay:old', 1_800_000_000_000 + 60_000 - 6000), false, 'signed well before the outage: Redis may have lost it (a restart without persistence)')
+    } finally {
+      await store.close()
+    }
+  })
+
+  test('without a mirror (a fallback of its own), the line is the outage\'s start, then its end', async () => {
+    let now = 1_800_000_000_000
+    const backend = new SwitchableStore()
+    const states: string[] = []
+    const store = new ResilientStore(backend, { probeIntervalMs: 5, now: () => now, createFallback: () => new MemoryStore(), onChange: (state) => states.push(state) })
+    try {
+      await store.add('seen', 'x', 600_000)
+      now += 1000
+      backend.mode = 'down'
+      await store.add('during', 'y', 600_000)
+      assert.equal(await store.add('seen', 'forged', 600_000), true, 'the fallback cannot know it...')
+      assert.equal(store.wouldRemember('seen', now - 1000), false, '...so the replay guard is told not to trust it')
+      now += 1000
+      backend.mode = 'up'
+      await until(() => states.length === 2, 'the switch back')
+      assert.equal(store.wouldRemember('during', now - 500), false)
+      assert.equal(store.wouldRemember('fresh', now + 1), true)
+    } finally {
+      await store.close()
+    }
+  })
+})
+
 runStoreConformance('resilient(memory)', async () => new ResilientStore(new MemoryStore()), { survivesRestart: false })

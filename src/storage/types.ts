@@ -18,6 +18,14 @@ export interface KeyValueStore {
   /** Cheap liveness check for /readyz; throws when the backend is unreachable. */
   ping(): Promise<void>
   /**
+   * Stores that may lose records answer whether a record for `key` written at `at` (Unix ms)
+   * would still be here: false when it may be gone (overwritten under a memory budget, written
+   * before a restart the store did not survive, kept by a backend that is down). Absent: the
+   * store keeps everything until it expires. The replay guard refuses a never-seen query whose
+   * record the store would not have kept.
+   */
+  wouldRemember?(key: string, at: number): boolean
+  /**
    * Present only on process-local stores (the in-memory one): the same operations without
    * promises or JSON copies, for the per-request replay guard and dedup (see LocalStore).
    */
@@ -25,15 +33,23 @@ export interface KeyValueStore {
 }
 
 /**
- * Synchronous, copy-free access to a process-local store. A value goes in as given and comes
- * back as the same object, so only values nobody mutates afterwards may be stored this way;
- * the ordinary async methods still hand out copies of them. Keys follow the same rules.
+ * Synchronous access to a process-local store, without a promise per call. Treat what comes
+ * back as read-only and equal to what went in, not as the same object: MemoryStore hands back
+ * the object it was given (so nobody may mutate a value after storing it), ArenaStore a copy
+ * decoded from its packed bytes (JSON semantics: functions and undefined fields are dropped).
+ * Keys follow the same rules as the async methods.
  */
 export interface LocalStore {
   /** Insert-if-absent: true when this call created the key. */
   addLocal(key: string, value: unknown, ttlMs: number): boolean
   getLocal<T = unknown>(key: string): T | undefined
   setLocal(key: string, value: unknown, ttlMs: number): void
-  /** Deletes the key only while it still holds exactly `expected` (the same object). */
+  /** Deletes the key only while it still holds `expected` (the same object, or an equal value on ArenaStore). */
   deleteLocalIf(key: string, expected: unknown): boolean
+  /**
+   * On a store that also writes its records to disk (the server's journaled store): resolves
+   * once everything written so far is committed, undefined when it already is. An answer that
+   * must survive a crash once it has left (the deduper's stored reply) waits for it.
+   */
+  whenDurable?(): Promise<void> | undefined
 }

@@ -178,6 +178,9 @@ describe('faults under traffic', () => {
 
       await pg.stop()
       await load.more(40)
+      // a follower who subscribes while the database is down is recorded once it is back
+      const subscribe = signedRequest({ token: TOKEN, xml: sampleXml('event:subscribe', { EventKey: 'qrscene_outage' }, { openid: 'oSubscribedDuringOutage' }) })
+      assert.equal((await fetch(server.http.url + subscribe.search, { method: 'POST', body: subscribe.body })).status, 200)
       assert.ok(spool.pending > 0, 'records wait in the spool')
       assert.equal((await readyz(server)).status, 503)
       const metrics = await (await fetch(server.http.url.replace('/wechat', '/metrics'))).text()
@@ -196,6 +199,9 @@ describe('faults under traffic', () => {
       const lost = await rowsLost(server, load.replied)
       const problems = lines.filter((l) => l.level !== 'info').map((l) => `${l.msg} ${JSON.stringify(l.obj)}`)
       assert.deepEqual(lost, [], `every message that got a reply is in the message log, with its reply; log: ${problems.join(' | ')}`)
+      const follower = await server.records.followers.get('', 'oSubscribedDuringOutage')
+      assert.equal(follower?.subscribed, true, 'the subscribe made during the outage was spooled and written')
+      assert.equal(follower?.scene, 'outage')
       t.diagnostic(`postgres fault: ${load.replied.length} messages answered, ${spool.replayed} records written from the spool, rows lost ${lost.length}`)
     } finally {
       await load?.stop()

@@ -1,0 +1,141 @@
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { closeSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { LoggedRecorder } from './logged-recorder.js'
+import { openRecords, type Records } from './open-records.js'
+import type { SqliteDatabase } from './sql-database.js'
+
+const root = mkdtempSync(join(tmpdir(), 'wxmp-logged-'))
+after(() => rmSync(root, { recursive: true, force: true }))
+let files = 0
+
+async function open(options: { loadEveryMs?: number } = {}): Promise<{ records: Records; log: LoggedRecorder; dir: string; file: string; close(): Promise<void> }> {
+  const file = join(root, `m${++files}.db`)
+  const records = await openRecords(`sqlite:${file}`)
+  const dir = `${file}-log`
+  const log = await LoggedRecorder.open(records.messages, records.db as SqliteDatabase, { dir, ...options })
+  return {
+    records,
+    log,
+    dir,
+    file,
+    async close() {
+      await log.close()
+      await records.close()
+    },
+  }
+}
+
+const inbound = (n: number) => ({
+  appId: 'wxlogged',
+  msgKey: `m:${n}`,
+  openid: `o${n % 3}`,
+  msgType: 'text',
+  event: undefined,
+  msgId: String(10_000_000_000_000_000n + BigInt(n)),
+  createTime: 1_700_000_000 + n,
+  rawXml: `<xml><Content><![CDATA[消息 ${n} "quoted" \\ ]]></Content></xml>`,
+  receivedAt: 1_700_000_000_000 + n,
+  encrypted: n % 2 === 0,
+})
+
+describe('LoggedRecorder (the message log as the server writes it on a SQLite file)', () => {
+  test('a message and its outcome become one row, visible to reads at once, with every field intact', async () => {
+    const { records, log, close } = await open()
+    try {
+      const ref = await log.recordInbound(inbound(1))
+      await log.recordOutcome(ref, { replyXml: '<xml>回复</xml>', replyVia: 'passive', replyStatus: undefined, latencyMs: 3, error: undefined })
+      const [row] = await records.messages.recent({ limit: 5 })
+      assert.equal(row?.msgKey, 'm:1')
+      assert.equal(row?.rawXml, inbound(1).rawXml)
+      assert.equal(row?.msgId, '10000000000000001')
+      assert.equal(row?.encrypted, false)
+      assert.equal(row?.replyXml, '<xml>回复</xml>')
+      assert.equal(row?.replyVia, 'passive')
+      assert.equal(row?.deliveries, 1)
+    } finally {
+      await close()
+    }
+  })
+
+  test('an outcome that comes after its row was loaded updates it; a second outcome (a late reply) overwrites', async () => {
+    const { records, log, close } = await open()
+    try {
+      const ref = await log.recordInbound(inbound(2))
+      await log.flush()
+      assert.equal((await records.messages.recent({ limit: 1 }))[0]?.replyVia, null)
+      await log.recordOutcome(ref, { replyXml: undefined, replyVia: 'none', replyStatus: undefined, latencyMs: 4500, error: undefined })
+      await log.recordOutcome(ref, { replyXml: '<xml>late</xml>', replyVia: 'customer-service', replyStatus: 'sent', latencyMs: 6000, error: undefined })
+      const [row] = await records.messages.recent({ limit: 1 })
+      assert.equal(row?.replyVia, 'customer-service')
+      assert.equal(row?.replyStatus, 'sent')
+      assert.equal(row?.replyXml, '<xml>late</xml>')
+    } finally {
+      await close()
+    }
+  })
+
+  test('a retry recorded again counts a delivery on the same row', async () => {
+    const { records, log, close } = await open()
+    try {
+      await log.recordInbound(inbound(3))
+      await log.recordInbound(inbound(3))
+      const rows = await records.messages.recent({ limit: 5 })
+      assert.equal(rows.length, 1)
+      assert.equal(rows[0]?.deliveries, 2)
+    } finally {
+      await close()
+    }
+  })
+
+  test('bad input is refused with the field named, and nothing is written', async () => {
+    const { records, log, close } = await open()
+    try {
+      await assert.rejects(log.recordInbound({ ...inbound(4), receivedAt: 1_700_000_000 }), /receivedAt/)
+      await assert.rejects(log.recordOutcome('log:2:wxm:4', { replyXml: undefined, replyVia: 'sideways' as 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), /replyVia/)
+      await assert.rejects(log.recordOutcome('log:nonsense', { replyXml: undefined, replyVia: 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), TypeError)
+      assert.deepEqual(await records.messages.recent({ limit: 5 }), [])
+    } finally {
+      await close()
+    }
+  })
+
+  test('a write that fails (disk full) rejects, so that the spool can take the record', async () => {
+    const { log, close } = await open()
+    try {
+      closeSync((log as unknown as { log: { fd: number } }).log.fd)
+      await assert.rejects(log.recordInbound(inbound(5)))
+    } finally {
+      ;(log as unknown as { closed: boolean }).closed = true
+      await close().catch(() => undefined)
+    }
+  })
+
+  test('loaded files are deleted once finished; the folder holds only what is not loaded yet', async () => {
+    const { log, dir, close } = await open()
+    try {
+      for (let n = 10; n < 20; n++) await log.recordInbound(inbound(n))
+      await log.flush()
+      assert.equal(log.pending, 0)
+      assert.equal(readdirSync(dir).length, 1, 'only the file being written')
+    } finally {
+      await close()
+    }
+  })
+
+  test('once the writes pause, another process sees the rows soon, without waiting for the periodic load', async () => {
+    const { log, file, close } = await open({ loadEveryMs: 3_600_000 }) // only the load after a pause can do it
+    const reader = new Database(file, { readonly: true })
+    try {
+      for (let n = 30; n < 35; n++) await log.recordInbound(inbound(n))
+      const count = reader.prepare("SELECT COUNT(*) AS n FROM wxmp_messages WHERE msg_key LIKE 'm:3_'")
+      while ((count.get() as { n: number }).n < 5) await new Promise((resolve) => setTimeout(resolve, 5))
+    } finally {
+      reader.close()
+      await close()
+    }
+  })
+})

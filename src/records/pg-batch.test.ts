@@ -1,0 +1,74 @@
+import { after, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { POSTGRES_URL, serviceAvailable } from '../../test/support/services.js'
+import { isWxmpError } from '../errors.js'
+import { openRecords } from './open-records.js'
+
+const postgresUp = await serviceAvailable('postgres')
+const schema = `wxmp_batch_${randomBytes(4).toString('hex')}`
+after(async () => {
+  if (!postgresUp) return
+  const client = new pg.Client(POSTGRES_URL)
+  await client.connect()
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  await client.end()
+})
+
+const message = (n: number, key = `m:${n}`) => ({
+  appId: 'wxbatch',
+  msgKey: key,
+  openid: `o${n % 5}`,
+  msgType: 'text',
+  msgId: String(n),
+  createTime: 1_700_000_000,
+  rawXml: `<xml>${n}</xml>`,
+  receivedAt: 1_700_000_000_000 + n,
+  encrypted: false,
+})
+
+describe('the message log on PostgreSQL writes one turn in one round trip', { skip: !postgresUp && 'PostgreSQL is not reachable' }, () => {
+  test('1 200 messages of one turn (three statements) get their own ids; a key twice in the turn counts two deliveries on one row', async () => {
+    const records = await openRecords(POSTGRES_URL, { schema })
+    try {
+      const ids = await Promise.all([...Array.from({ length: 1200 }, (_, n) => records.messages.recordInbound(message(n))), records.messages.recordInbound(message(7))])
+      assert.equal(new Set(ids.slice(0, 1200)).size, 1200)
+      assert.equal(ids[1200], ids[7], 'the retry lands on the first row')
+      const row = await records.messages.get(ids[7]!)
+      assert.equal(row?.deliveries, 2)
+      assert.equal(row?.rawXml, '<xml>7</xml>')
+
+      // outcomes of one turn, one of them twice (the later wins), one for a row that is not there
+      const outcome = (via: 'passive' | 'none') => ({ replyXml: `<xml>${via}</xml>`, replyVia: via, latencyMs: 5 })
+      const done = await Promise.allSettled([
+        ...ids.slice(0, 600).map((id) => records.messages.recordOutcome(id, outcome('none'))),
+        records.messages.recordOutcome(ids[3]!, outcome('passive')),
+        records.messages.recordOutcome(999_999_999, outcome('passive')),
+      ])
+      assert.equal(done.slice(0, 601).filter((d) => d.status === 'rejected').length, 0)
+      const missing = done[601]!
+      assert.ok(missing.status === 'rejected' && isWxmpError(missing.reason, 'WX_ERR_STORAGE'))
+      assert.equal((await records.messages.get(ids[3]!))?.replyVia, 'passive')
+      assert.equal((await records.messages.get(ids[4]!))?.replyVia, 'none')
+    } finally {
+      await records.close()
+    }
+  })
+
+  test('a row PostgreSQL refuses fails alone: the others of its turn are written', async () => {
+    const records = await openRecords(POSTGRES_URL, { schema })
+    try {
+      const results = await Promise.allSettled([
+        records.messages.recordInbound(message(5000)),
+        records.messages.recordInbound({ ...message(5001), rawXml: 'NUL \u0000 is not text in PostgreSQL' }),
+        records.messages.recordInbound(message(5002)),
+      ])
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+      const keys = (await records.messages.recent({ limit: 5 })).map((r) => r.msgKey)
+      assert.ok(keys.includes('m:5000') && keys.includes('m:5002') && !keys.includes('m:5001'))
+    } finally {
+      await records.close()
+    }
+  })
+})

@@ -1,0 +1,278 @@
+/**
+ * The code of the SQLite writer thread (src/records/sqlite-writer.ts), as CommonJS source that
+ * the Worker evaluates: no build step, and the same file under tsx and from dist/. It owns one
+ * connection to the database file: runs each batch of statements in one transaction, loads the
+ * message log's appended records in bulk, and checkpoints the WAL between batches.
+ */
+export const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+const db = new Database(workerData.filename, { fileMustExist: true })
+db.pragma('busy_timeout = ' + workerData.busyTimeoutMs)
+db.pragma('synchronous = NORMAL')
+db.pragma('cache_size = -4000') // most of a load's dirty pages fit, so few are written twice
+db.pragma('wal_autocheckpoint = 0') // this thread checkpoints, between batches
+const fs = require('node:fs')
+let checkpointedAt = Date.now()
+// statements by the number the client gave them (the SQL text crosses once)
+const texts = new Map()
+const statements = new Map()
+const plucked = new Map()
+function prepare(id, pluck) {
+  const cache = pluck ? plucked : statements
+  let statement = cache.get(id)
+  if (statement === undefined) {
+    statement = db.prepare(texts.get(id))
+    if (pluck) statement.pluck()
+    cache.set(id, statement)
+  }
+  return statement
+}
+// decodes the flat wire array into ops
+function decode(wire) {
+  const ops = []
+  for (let at = 0; at < wire.length; ) {
+    const kind = wire[at++]
+    if (kind === 3) {
+      ops.push({ kind, sql: wire[at++] })
+    } else if (kind === 5) {
+      const op = { kind, insert: wire[at++], insertDone: wire[at++], outcome: wire[at++], state: wire[at++], ranges: [] }
+      const count = wire[at++]
+      for (let k = 0; k < count; k++) op.ranges.push([wire[at++], wire[at++], wire[at++]])
+      ops.push(op)
+    } else if (kind === 4) {
+      const count = wire[at++]
+      const steps = []
+      for (let k = 0; k < count; k++) {
+        const statement = wire[at++]
+        const n = wire[at++]
+        steps.push({ statement, params: wire.slice(at, at + n) })
+        at += n
+      }
+      ops.push({ kind, steps })
+    } else {
+      const statement = wire[at++]
+      const n = wire[at++]
+      ops.push({ kind, statement, params: wire.slice(at, at + n) })
+      at += n
+    }
+  }
+  return ops
+}
+function sqlOf(op) {
+  if (op === 'COMMIT') return 'COMMIT'
+  if (op.kind === 3) return op.sql
+  if (op.kind === 5) return texts.get(op.insert)
+  return texts.get(op.kind === 4 ? op.steps[0] && op.steps[0].statement : op.statement) || 'batch'
+}
+// The message log's records, appended to files on the event loop (src/records/logged-recorder.ts),
+// loaded here in one transaction, streamed in 256 KiB reads with a bounded window of rows: an
+// inbound record waits in the window for its outcome (usually a few records on), so that the
+// two become one INSERT; an outcome whose row was inserted before updates it by (app_id,
+// msg_key). The files' offsets are saved in the same transaction: each record loads once.
+// A record: u32 length (all of it), u8 kind (1 inbound, 2 outcome), u8 field count, then each
+// field as u8 tag (0 null, 1 f64, 2 u32 length + UTF-8).
+let READ = Buffer.allocUnsafeSlow(256 * 1024)
+const WINDOW = 2048
+function decodeRecord(buf, at) {
+  const fields = new Array(buf[at + 5])
+  let p = at + 6
+  for (let i = 0; i < fields.length; i++) {
+    const tag = buf[p++]
+    if (tag === 0) fields[i] = null
+    else if (tag === 1) {
+      fields[i] = buf.readDoubleLE(p)
+      p += 8
+    } else if (tag === 2) {
+      const length = buf.readUInt32LE(p)
+      fields[i] = buf.utf8Slice(p + 4, p + 4 + length)
+      p += 4 + length
+    } else throw new Error('unknown field tag ' + tag)
+  }
+  return fields
+}
+function ingest(op) {
+  const insert = prepare(op.insert, false)
+  const insertDone = prepare(op.insertDone, false)
+  const update = prepare(op.outcome, false)
+  const state = prepare(op.state, false)
+  const waiting = new Map() // ref -> { params, outcome }, oldest first
+  let rows = 0
+  let updates = 0
+  let bad = 0
+  const put = (row) => {
+    if (row.outcome === undefined) insert.run(...row.params)
+    else insertDone.run(...row.params, ...row.outcome)
+    rows++
+  }
+  const record = (kind, fields) => {
+    if (kind === 1) {
+      const ref = fields[0]
+      const earlier = waiting.get(ref)
+      if (earlier !== undefined) {
+        waiting.delete(ref) // a retry recorded again: the first goes in first
+        put(earlier)
+      }
+      waiting.set(ref, { params: fields.slice(1), outcome: undefined })
+      if (waiting.size > WINDOW) {
+        const [oldest, row] = waiting.entries().next().value
+        waiting.delete(oldest)
+        put(row)
+      }
+    } else if (kind === 2) {
+      // ref, app_id, msg_key, then the outcome's six values
+      const row = waiting.get(fields[0])
+      const outcome = fields.slice(3)
+      if (row !== undefined) row.outcome = outcome
+      else {
+        update.run(...outcome, fields[1], fields[2])
+        updates++
+      }
+    } else bad++
+  }
+  for (const [path, from, to] of op.ranges) {
+    const fd = fs.openSync(path, 'r')
+    try {
+      let at = from // file offset of READ[0]
+      let have = 0 // bytes in READ
+      while (at + have < to || have > 0) {
+        if (at + have < to && have < READ.length) {
+          const n = fs.readSync(fd, READ, have, Math.min(READ.length - have, to - at - have), at + have)
+          if (n === 0 && have === 0) break
+          have += n
+        }
+        let p = 0
+        while (p + 6 <= have) {
+          const length = READ.readUInt32LE(p)
+          if (length < 6) {
+            bad++
+            p = have
+            at = to // unreadable from here on: the rest is skipped, once
+            break
+          }
+          if (p + length > have) break
+          try {
+            record(READ[p + 4], decodeRecord(READ, p))
+          } catch (err) {
+            if (err && err.code) throw err // SQLite failed: the load fails
+            bad++
+          }
+          p += length
+        }
+        if (p === 0 && have > 0) {
+          if (at + have >= to) {
+            bad++ // a record cut short (the writer died mid-write)
+            break
+          }
+          const length = READ.readUInt32LE(0)
+          if (length > READ.length) {
+            const grown = Buffer.allocUnsafeSlow(length)
+            READ.copy(grown, 0, 0, have)
+            READ = grown
+          }
+          continue
+        }
+        READ.copy(READ, 0, p, have)
+        at += p
+        have -= p
+      }
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+  for (const row of waiting.values()) put(row)
+  for (const [path, , to] of op.ranges) state.run(path, to)
+  return { rows, updates, bad }
+}
+function runOne(op) {
+  if (op.kind === 5) return ingest(op)
+  if (op.kind === 1) return prepare(op.statement, true).get(...op.params)
+  if (op.kind === 0) return prepare(op.statement, false).all(...op.params)
+  if (op.kind === 2) return prepare(op.statement, false).run(...op.params).changes
+  db.exec('SAVEPOINT wxmp_batch')
+  try {
+    const changes = op.steps.map((s) => prepare(s.statement, false).run(...s.params).changes)
+    db.exec('RELEASE wxmp_batch')
+    return changes
+  } catch (err) {
+    if (db.inTransaction) {
+      db.exec('ROLLBACK TO wxmp_batch')
+      db.exec('RELEASE wxmp_batch')
+    }
+    throw err
+  }
+}
+parentPort.on('message', (message) => {
+  if (message === 'close') {
+    db.close()
+    parentPort.close()
+    return
+  }
+  if (message.texts !== undefined) for (const [id, sql] of message.texts) texts.set(id, sql)
+  const ops = decode(message.wire)
+  const values = new Array(ops.length)
+  let failed // index -> [message, code, sql]
+  const fail = (i, err, op) => {
+    failed = failed || new Map()
+    failed.set(i, [String((err && err.message) || err), err && typeof err.code === 'string' ? err.code : undefined, sqlOf(op)])
+  }
+  let own = false
+  let opened = 0 // first op of the current transaction
+  const commit = (upTo) => {
+    if (!own) return
+    own = false
+    try {
+      db.exec('COMMIT')
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK')
+      for (let k = opened; k < upTo; k++) if (!(failed && failed.has(k))) fail(k, err, 'COMMIT')
+    }
+  }
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]
+    if (op.kind === 3) {
+      commit(i)
+      try {
+        db.exec(op.sql)
+      } catch (err) {
+        fail(i, err, op)
+      }
+      continue
+    }
+    // a load always runs in a transaction: its rows and its saved offsets commit together
+    if (!own && !db.inTransaction && (ops.length - i > 1 || op.kind === 5)) {
+      try {
+        db.exec('BEGIN IMMEDIATE')
+        own = true
+        opened = i
+      } catch {
+        own = false // the lock is busy beyond busy_timeout: each statement tries on its own
+      }
+    }
+    try {
+      values[i] = runOne(op)
+    } catch (err) {
+      fail(i, err, op)
+      if (own && !db.inTransaction) {
+        // SQLite rolled the whole transaction back (disk full, I/O error): what ran before is gone
+        for (let k = opened; k < i; k++) if (!failed.has(k)) fail(k, err, ops[k])
+        own = false
+      }
+    }
+  }
+  commit(ops.length)
+  // the WAL back into the file, off the event loop, once a second: a page changed by many
+  // loads in between (the per-follower index) is copied once
+  if (Date.now() - checkpointedAt >= 5000) {
+    checkpointedAt = Date.now()
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)')
+    } catch {
+      // busy or failing: the next batch tries again
+    }
+  }
+  const answer = { id: message.id, values }
+  if (failed !== undefined) answer.errors = [...failed].map(([i, e]) => [i, e[0], e[1], e[2]])
+  parentPort.postMessage(answer)
+})
+`
