@@ -2,19 +2,18 @@ import { Composer } from './composer.js'
 import { WechatApi } from './api/client.js'
 import { Context, type ContextHost } from './context.js'
 import { DEFAULTS, validateBotOptions, type BotOptions } from './bot-options.js'
+import { answerDelivery, type Delivery, type DeliveryAnswerer } from './bot-answers.js'
+import { errorText, type LateListener, type MaybePromise, type OutcomeListener, type Processed, type RequestOutcome } from './bot-outcome.js'
 import { WxmpError } from './errors.js'
-import { createLogger, lazyChild, type Logger } from './logger.js'
+import { createLogger, type Logger } from './logger.js'
 import { MessageCrypto, pooledRandomBytes } from './pipeline/crypto.js'
-import type { WechatMessage } from './messages/types.js'
-import { Deduper, dedupKey, WECHAT_DELIVERIES, type DedupOutcome } from './pipeline/dedupe.js'
-import { Dispatcher, answerKindOf, inboundEntry } from './pipeline/dispatch.js'
-import { openEnvelope, parseOpened, type Opened } from './pipeline/envelope.js'
+import { Deduper, dedupKey, type DedupOutcome } from './pipeline/dedupe.js'
+import { Dispatcher } from './pipeline/dispatch.js'
+import { openEnvelope, parseOpened } from './pipeline/envelope.js'
 import { assembleLate, type LateParts } from './pipeline/late/assemble.js'
 import type { NextMessageAnswers } from './pipeline/late/next-message-answers.js'
-import { opensWindow } from './pipeline/late/customer-service-rules.js'
-import { userQueue } from './pipeline/late/pending-route.js'
-import type { LateDelivery, CustomerServiceSender, LateListenerEvent } from './pipeline/late-delivery.js'
-import { bodyText, successResponse, textResponse, withNext, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
+import type { LateDelivery, CustomerServiceSender } from './pipeline/late-delivery.js'
+import { bodyText, textResponse, type InboundRequest, type OutboundResponse, type Query } from './pipeline/request.js'
 import { ReplayGuard, replayFingerprint } from './pipeline/verify.js'
 import { Admission, type AdmissionRequest, type Admitted } from './pipeline/admission.js'
 import { BodyBudget } from './pipeline/body-budget.js'
@@ -23,39 +22,7 @@ import { rejectionFor } from './pipeline/rejection.js'
 import { MemoryStore } from './storage/memory.js'
 import type { KeyValueStore } from './storage/types.js'
 
-/** One line per request for metrics and tests: what happened and how long it took. */
-export interface RequestOutcome {
-  requestId: string
-  status: number
-  /**
-   * `verified` (GET echo), `replied`, `no-reply`, `deadline` (answered success, the interim or the
-   * pending notice; handler still running), `lapsed` (left unanswered on purpose: the retry
-   * window), `duplicate` (a retry), `rejected`.
-   */
-  kind: 'verified' | 'replied' | 'no-reply' | 'deadline' | 'lapsed' | 'duplicate' | 'rejected'
-  code?: string
-  /** The precise code when the answer shows a broader one (failures behind msg_signature): for logs and metrics only. */
-  reason?: string
-  msgType?: string
-  encrypted?: boolean
-  durationMs: number
-}
-export type OutcomeListener = (outcome: RequestOutcome) => void
-
-type MaybePromise<T> = T | Promise<T>
-/** One HTTP delivery of a parsed message. */
-interface Delivery {
-  message: WechatMessage
-  opened: Opened
-  requestId: string
-  key: string
-  started: number
-}
-interface Processed {
-  response: OutboundResponse
-  outcome: Pick<RequestOutcome, 'kind' | 'msgType' | 'encrypted'>
-}
-export type LateListener = (event: LateListenerEvent) => void
+export type { RequestOutcome, OutcomeListener, LateListener }
 /** The slice of the API client the core needs for late replies, ctx.send and "typing…". */
 export type { CustomerServiceSender }
 
@@ -91,6 +58,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   private readonly late: LateDelivery
   private readonly lateParts: LateParts
   private readonly dispatcher: Dispatcher<C>
+  private readonly answerer: DeliveryAnswerer<C>
   private errorHandler: ((err: unknown, ctx: C) => unknown) | undefined
   private readonly outcomeListeners: OutcomeListener[] = []
   private readonly lateListeners: LateListener[] = []
@@ -180,6 +148,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       errorHandler: () => this.errorHandler,
       track: (work) => this.track(work),
     })
+    this.answerer = { options: this.options, log: this.log, lateParts: this.lateParts, dispatcher: this.dispatcher }
     // a pending answer of an earlier message comes before anything else the message meets
     this.use(this.lateParts.middleware<C>())
   }
@@ -333,48 +302,11 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     return this.deduped(result, delivery)
   }
 
-  /** A delivery's answer from the dedup outcome: the first's, a retry's, or one left unanswered (the retry window). */
+  /** A delivery's answer from the dedup outcome (src/bot-answers.ts). */
   private deduped(result: DedupOutcome, d: Delivery): MaybePromise<Processed> {
-    const base = { msgType: d.message.MsgType, encrypted: d.opened.encrypted }
-    if (result.kind === 'first' && result.tookOver === undefined) return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base } }
-    const log = lazyChild(this.log, { requestId: d.requestId, msgKey: d.key })
-    if (result.kind === 'first') {
-      if (result.tookOver !== undefined) log.warn({ deadOwner: result.tookOver, delivery: result.delivery.number }, 'WeChat retry of a message whose first delivery\'s instance is gone (crash, restart): this delivery took the message over and ran the handlers')
-      return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base } }
-    }
-    if (result.kind === 'lapse') return this.lateParts.retryWindow.hold(d.started).then((response) => ({ response, outcome: { kind: 'lapsed', ...base } }))
-    this.countDelivery(d)
-    const n = result.delivery.number
-    if (result.kind === 'retry') {
-      log.info({ delivery: n }, `WeChat retry of a message already handled or being handled: answered with the message's answer (${result.response.body === 'success' ? '"success": no reply was given' : 'its reply'})`)
-      return { response: result.response, outcome: { kind: 'duplicate', ...base } }
-    }
-    if (!result.window) {
-      log.warn({ delivery: n }, 'WeChat retry of a message still being handled: no answer within this delivery\'s budget, so it was answered "success" — no reply was given to it')
-      return { response: successResponse(), outcome: { kind: 'duplicate', ...base } }
-    }
-    if (n < WECHAT_DELIVERIES) {
-      log.info({ delivery: n }, `no reply yet: delivery ${n} is left unanswered too, so that WeChat delivers the message once more (retry window)`)
-      return this.lateParts.retryWindow.hold(d.started).then((response) => ({ response, outcome: { kind: 'lapsed', ...base } }))
-    }
-    const text = opensWindow(d.message) ? this.dispatcher.responseFor(d.message, d.opened, { type: 'text', content: result.notice ?? this.lateParts.texts.notice }, log) : undefined
-    const notice = text === undefined ? undefined : withNext(text, 'next-message')
-    const user = userQueue(this.options.appId ?? '', d.message.ToUserName, d.message.FromUserName)
-    return this.lateParts.retryWindow.last(d.key, user, notice).then((response) => {
-      const noticed = notice !== undefined && response.body === notice.body
-      log.info({ delivery: n }, noticed ? "no reply by WeChat's last delivery: answered the pending notice; the reply waits for the user's next message" : "WeChat's last delivery: answered with the message's answer")
-      return { response, outcome: { kind: noticed ? 'deadline' : 'duplicate', ...base } }
-    })
+    return answerDelivery(this.answerer, result, d)
   }
 
-  /** A retry counts a delivery on the message's log row (the log's insert does that for a known key). */
-  private countDelivery(d: Delivery): void {
-    const records = this.options.records
-    if (records === undefined) return
-    records.recordInbound(inboundEntry(this.options.appId, d.message, d.opened, d.key, d.started)).catch((err: unknown) => {
-      this.log.error({ code: 'WX_ERR_STORAGE', requestId: d.requestId, err: errorText(err) }, 'message log: counting a retry failed')
-    })
-  }
 
   private budget(started: number): number {
     return Math.max(0, (this.options.replyTimeoutMs ?? DEFAULTS.replyTimeoutMs) - (this.now() - started))
@@ -404,8 +336,4 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     this.emitOutcome({ requestId, status, kind: 'rejected', code, ...precise, durationMs: this.now() - started })
     return textResponse(status, `${code}\n`, headers)
   }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }
