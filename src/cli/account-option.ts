@@ -89,7 +89,7 @@ export function chooseAccount(accounts: readonly CliAccount[], name: string | un
 }
 
 export interface LoadCliAccountsOptions {
-  /** --config, else WXMP_CONFIG_FILE. */
+  /** --config (wins over WXMP_CONFIG_FILE and ./wxmp.config.*). */
   configFile: string | undefined
   devToken: 'create' | 'read'
 }
@@ -99,14 +99,10 @@ export const ENV_ACCOUNT = 'default'
 
 /** The accounts file's accounts, or the environment's one account; and where they came from, for messages. */
 export async function loadCliAccounts(env: NodeJS.ProcessEnv, options: LoadCliAccountsOptions): Promise<{ accounts: CliAccount[]; source: string; file: boolean }> {
-  const { loadConfig } = await import('../server/config.js')
-  const file = options.configFile ?? env.WXMP_CONFIG_FILE
-  if (file === undefined || file === '') {
-    const config = loadConfig(env, { devToken: options.devToken })
-    return { accounts: [{ name: ENV_ACCOUNT, path: config.path, config }], source: 'the environment', file: false }
-  }
-  const { accountsFromFile } = await import('./accounts-file.js')
-  return { accounts: await accountsFromFile(env, file, options.devToken), source: file, file: true }
+  const { loadAccounts } = await import('../accounts/config.js')
+  const loaded = await loadAccounts({ env, file: options.configFile, devToken: options.devToken })
+  const accounts = loaded.accounts.map((config) => ({ name: config.name, path: config.path, config }))
+  return { accounts, source: loaded.file ?? 'the environment', file: loaded.source === 'file' }
 }
 
 /** Everything main() needs: the chosen account (or all of them for `wxmp accounts`). */
@@ -116,7 +112,7 @@ export async function resolveAccountChoice(args: readonly string[], env: NodeJS.
   if (want === 'all' && options.account === undefined) return { config: accounts[0]!.config, account: undefined, accounts, args: options.args, fromFile: file }
   if (!file && options.account !== undefined && options.account !== ENV_ACCOUNT) {
     const hint = options.account.startsWith('gh_') ? ' (the 原始ID gh_… of `wxmp simulate` is now --original-id)' : ''
-    throw new AccountUsageError(`--account ${JSON.stringify(options.account.slice(0, 64))}: there is no accounts file (--config or WXMP_CONFIG_FILE), only the environment's account "${ENV_ACCOUNT}"${hint}`)
+    throw new AccountUsageError(`--account ${JSON.stringify(options.account.slice(0, 64))}: there is no accounts file (--config, WXMP_CONFIG_FILE or ./wxmp.config.json), only the environment's account "${ENV_ACCOUNT}"${hint}`)
   }
   const account = chooseAccount(accounts, options.account, source)
   return { config: account.config, account: file ? account : undefined, accounts: want === 'all' ? [account] : accounts, args: options.args, fromFile: file }

@@ -272,9 +272,10 @@ WeChat or the database take --account NAME (needed when the file lists several; 
 const defaultPrint: Print = (l) => process.stdout.write(l + '\n')
 const defaultPrintErr: Print = (l) => process.stderr.write(l + '\n')
 
-export async function main(argv: string[], print: Print = defaultPrint, printErr: Print = defaultPrintErr): Promise<number> {
+/** @param env the configuration's variables (tests pass their own; default process.env). */
+export async function main(argv: string[], print: Print = defaultPrint, printErr: Print = defaultPrintErr, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (print === defaultPrint) quietOnClosedPipe()
-  const [command, ...rest] = argv
+  const [command, ...rest] = leadingAccountOptions(argv)
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     const topic = command === 'help' ? rest[0] : undefined
     if (topic !== undefined && Object.hasOwn(COMMANDS, topic)) {
@@ -306,9 +307,9 @@ export async function main(argv: string[], print: Print = defaultPrint, printErr
   let accountsFromFile = false
   try {
     if (spec.account !== undefined && spec.config !== 'none') {
-      const choice = await resolveAccountChoice(rest, process.env, spec.account, spec.config)
+      const choice = await resolveAccountChoice(rest, env, spec.account, spec.config)
       ;({ config, account, accounts, args, fromFile: accountsFromFile } = choice)
-    } else config = spec.config === 'none' ? NO_CONFIG : loadConfig(process.env, { devToken: spec.config })
+    } else config = spec.config === 'none' ? NO_CONFIG : loadConfig(env, { devToken: spec.config })
   } catch (err) {
     if (err instanceof AccountUsageError) {
       printErr(`wxmp: ${err.message}`)
@@ -353,6 +354,14 @@ export async function main(argv: string[], print: Print = defaultPrint, printErr
     }
     throw err
   }
+}
+
+/** `wxmp --account shop token` is `wxmp token --account shop`: options before the command go after it. */
+function leadingAccountOptions(argv: string[]): string[] {
+  let i = 0
+  while (i < argv.length && /^--(account|config)(=|$)/.test(argv[i]!)) i += argv[i]!.includes('=') ? 1 : 2
+  // right after the command, so that a `--` further on still ends the options
+  return i === 0 || i >= argv.length ? argv : [argv[i]!, ...argv.slice(0, i), ...argv.slice(i + 1)]
 }
 
 /** The options the dispatcher reads for the command, told once under its own usage. */
