@@ -14,8 +14,24 @@ export class ApiError extends Error {
 
 let csrf = ''
 let onSignedOut: () => void = () => {}
+/** The account on screen (a server with several): sent as ?account= with every API request. */
+let account: string | undefined
 
 export const base = document.body.dataset.base ?? '/console'
+
+export function setAccount(name: string | undefined): void {
+  account = name
+}
+
+export function currentAccount(): string | undefined {
+  return account
+}
+
+/** An API URL of the account on screen: for fetch, EventSource and <img src>. */
+export function apiUrl(path: string): string {
+  if (account === undefined) return `${base}/api${path}`
+  return `${base}/api${path}${path.includes('?') ? '&' : '?'}account=${encodeURIComponent(account)}`
+}
 
 export function setCsrf(token: string): void {
   csrf = token
@@ -38,7 +54,7 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: s
   }
   let res: Response
   try {
-    res = await fetch(`${base}/api${path}`, { method, headers, body: payload, credentials: 'same-origin', cache: 'no-store' })
+    res = await fetch(apiUrl(path), { method, headers, body: payload, credentials: 'same-origin', cache: 'no-store' })
   } catch {
     throw new ApiError(0, 'NETWORK', 'network', 'network', undefined, {})
   }
