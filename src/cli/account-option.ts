@@ -122,7 +122,6 @@ export async function resolveAccountChoice(args: readonly string[], env: NodeJS.
  * How the message log and the followers are narrowed to one account: by the account's name,
  * the column the server writes (environment-only configuration: no filter, as before).
  */
-export function logFilterOf(account: Pick<CliAccount, 'name' | 'config'> | undefined): { appId?: string } {
-  if (account === undefined) return {}
-  return account.config.appId === undefined ? {} : { appId: account.config.appId }
+export function logFilterOf(account: Pick<CliAccount, 'name'> | undefined): { account?: string } {
+  return account === undefined ? {} : { account: account.name }
 }

@@ -56,6 +56,13 @@ export interface OperatorConsole {
   middleware: ReturnType<Pauses['middleware']>
   /** The pause middleware of one account (by name), for a server with several accounts. */
   middlewareFor(account: string): ReturnType<Pauses['middleware']>
+  /**
+   * Adds an account (a server opening its accounts one by one, or a reload); an account of the
+   * same name is replaced. Returns its pause middleware, to install before its rules.
+   */
+  addAccount(input: ConsoleAccountInput): Promise<ReturnType<Pauses['middleware']>>
+  /** Removes an account (a reload dropped it); the last one stays. */
+  removeAccount(name: string): void
   /** With WXMP_CONSOLE_PORT: the console's own server and its URL. */
   server: { server: Server; url: string } | undefined
   /** Development mode without WXMP_CONSOLE_USERS: the generated sign-in. */
@@ -70,8 +77,8 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
   const inputs = options.accounts ?? [{ name: 'default', config, bot: options.bot, ...(options.rules === undefined ? {} : { rules: options.rules }) }]
   if (inputs.length === 0) throw new TypeError('startConsole: accounts is empty')
   const operators = await loadOperators(config.console)
-  // one account keeps the namespace it always had (sessions survive the upgrade); several share one
-  const consoleStore = prefixed(options.sharedStore, inputs.length === 1 ? `wxmp:${inputs[0]!.config.appId ?? 'default'}:console:` : 'wxmp:console:')
+  // the first account's namespace, as with one account before (sessions survive the upgrade)
+  const consoleStore = prefixed(options.sharedStore, `wxmp:${inputs[0]!.config.appId ?? 'default'}:console:`)
   const shared: SharedConsoleParts = {
     base,
     records,
@@ -137,7 +144,7 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
     // every account has the same routes: the first one's table says whether the path exists;
     // which account's routes answer is decided only once the operator is signed in
     const shared_ = match(auth, method, path)
-    const found = shared_ ?? match(first.routes, method, path)
+    const found = shared_ ?? match(accounts[0]!.routes, method, path)
     if (found === undefined) throw new ConsoleHttpError(404, 'WX_ERR_NOT_FOUND', 'no such console API')
     if (found === 'method') throw new ConsoleHttpError(405, 'WX_ERR_METHOD_NOT_ALLOWED', 'method not allowed')
     // nothing in the API answers a page of another origin, reads included
@@ -184,6 +191,17 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
       const account = accounts.find((a) => a.name === name)
       if (account === undefined) throw new TypeError(`console: no account named ${JSON.stringify(name)}`)
       return account.deps.pauses.middleware()
+    },
+    async addAccount(input) {
+      const opened = await openConsoleAccount(input, shared)
+      const at = accounts.findIndex((a) => a.name === input.name)
+      if (at === -1) accounts.push(opened)
+      else accounts.splice(at, 1, opened)[0]!.close()
+      return opened.deps.pauses.middleware()
+    },
+    removeAccount(name) {
+      const at = accounts.findIndex((a) => a.name === name)
+      if (at !== -1 && accounts.length > 1) accounts.splice(at, 1)[0]!.close()
     },
     server: own,
     dev: operators.dev,

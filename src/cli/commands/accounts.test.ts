@@ -10,7 +10,10 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createTestDatabase, serviceAvailable } from '../../../test/support/services.js'
+import { checkSignature } from '../../pipeline/signature.js'
 import { openRecords } from '../../records/open-records.js'
 import { startFakeWechat, type FakeWechat } from '../../testing/fake-wechat/index.js'
 import { main } from '../main.js'
@@ -30,11 +33,11 @@ async function seed(databaseUrl: string, fake: FakeWechat): Promise<void> {
   const records = await openRecords(databaseUrl)
   try {
     const base = { msgType: 'text', encrypted: false, rawXml: '<xml><Content>hi</Content></xml>' }
-    await records.messages.recordInbound({ ...base, appId: fake.appId, msgKey: 's1', openid: 'oShopUser1', msgId: '1', createTime: T0 / 1000, receivedAt: T0 })
-    await records.messages.recordInbound({ ...base, appId: 'wxnews0000000001', msgKey: 'n1', openid: 'oNewsUser1', msgId: '2', createTime: T0 / 1000 + 60, receivedAt: T0 + 60_000 })
-    await records.followers.record({ appId: fake.appId, openid: 'oShopUser1', event: 'subscribe', at: T0, scene: null })
-    await records.followers.record({ appId: 'wxnews0000000001', openid: 'oNewsUser1', event: 'subscribe', at: T0, scene: null })
-    await records.followers.record({ appId: 'wxnews0000000001', openid: 'oNewsUser2', event: 'subscribe', at: T0, scene: null })
+    await records.messages.recordInbound({ ...base, appId: fake.appId, account: 'shop', msgKey: 's1', openid: 'oShopUser1', msgId: '1', createTime: T0 / 1000, receivedAt: T0 })
+    await records.messages.recordInbound({ ...base, appId: 'wxnews0000000001', account: 'news', msgKey: 'n1', openid: 'oNewsUser1', msgId: '2', createTime: T0 / 1000 + 60, receivedAt: T0 + 60_000 })
+    await records.followers.record({ appId: fake.appId, account: 'shop', openid: 'oShopUser1', event: 'subscribe', at: T0, scene: null })
+    await records.followers.record({ appId: 'wxnews0000000001', account: 'news', openid: 'oNewsUser1', event: 'subscribe', at: T0, scene: null })
+    await records.followers.record({ appId: 'wxnews0000000001', account: 'news', openid: 'oNewsUser2', event: 'subscribe', at: T0, scene: null })
   } finally {
     await records.close()
   }
@@ -122,6 +125,26 @@ function suite(name: string, database: () => Promise<{ url: string; drop(): Prom
       const one = await run(fileEnv, 'accounts', '--account', 'shop', '--json')
       assert.equal(one.code, 0)
       assert.deepEqual((JSON.parse(one.out) as AccountHealth[]).map((r) => r.name), ['shop'])
+    })
+
+    test('simulate --account plays WeChat at that account\'s path with its Token', async () => {
+      const seen: { path: string; signed: boolean }[] = []
+      const server = createServer((req, res) => {
+        const url = new URL(req.url ?? '/', 'http://x')
+        const q = (k: string) => url.searchParams.get(k) ?? ''
+        seen.push({ path: url.pathname, signed: checkSignature('newstoken', q('timestamp'), q('nonce'), q('signature')) })
+        req.resume()
+        res.end('success')
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      try {
+        const env = { ...fileEnv, PORT: String((server.address() as AddressInfo).port) }
+        const result = await run(env, 'simulate', 'text', 'hi', '--account', 'news', '--late-from', 'off')
+        assert.equal(result.code, 0, result.err + result.out)
+        assert.deepEqual(seen, [{ path: '/wx/news', signed: true }])
+      } finally {
+        await new Promise((resolve) => server.close(resolve))
+      }
     })
 
     test('log tail and followers show the chosen account only', async () => {

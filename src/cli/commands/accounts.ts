@@ -75,7 +75,7 @@ export async function accountsHealth(ctx: AccountsCommandContext): Promise<Accou
       try {
         if (!records.has(config.databaseUrl)) records.set(config.databaseUrl, openRecords(config.databaseUrl))
         const log = await records.get(config.databaseUrl)!
-        const [latest] = await log.messages.recent({ ...(ctx.filtered ? logFilterOf({ name, config }) : {}), limit: 1 })
+        const [latest] = await log.messages.recent({ ...(ctx.filtered ? logFilterOf({ name }) : {}), limit: 1 })
         row.lastMessageAt = latest === undefined ? null : new Date(latest.receivedAt).toISOString()
       } catch (err) {
         row.logError = (err as Error).message
