@@ -132,13 +132,16 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     rejections,
     rateLimit: config.rateLimitPerMinute > 0 ? new SourceRateLimit({ perMinute: config.rateLimitPerMinute }) : undefined,
     setup: (bot, account) => setup(bot, account),
-    // the console (one account's: the first) is loaded only when it is on: the webhook and a
-    // library install never import it; it runs before the rules, so that a conversation an
-    // operator paused gets no rule reply either
+    // the console (every account's, one at a time: src/console/accounts.ts) is loaded only when
+    // it is on: the webhook and a library install never import it; it runs before the rules, so
+    // that a conversation an operator paused gets no rule reply either
     async beforeRules(bot, account) {
-      if (!config.console.enabled || account.name !== consoleAccount || operatorConsole !== undefined) return
-      operatorConsole = await (await import('../console/index.js')).startConsole({ config: account, bot, records, sharedStore, store, logger, rules: () => rules })
-      bot.use(operatorConsole.middleware)
+      if (!config.console.enabled) return
+      const input = { name: account.name, config: account, bot, rules: () => accounts.get(account.name)?.rules }
+      if (operatorConsole === undefined) {
+        operatorConsole = await (await import('../console/index.js')).startConsole({ config: account, bot, records, sharedStore, store, logger, accounts: [input] })
+        bot.use(operatorConsole.middleware)
+      } else bot.use(await operatorConsole.addAccount(input))
     },
   }
   const accounts = new Map<string, ServerAccount>()
