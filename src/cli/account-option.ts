@@ -125,3 +125,11 @@ export async function resolveAccountChoice(args: readonly string[], env: NodeJS.
 export function logFilterOf(account: Pick<CliAccount, 'name'> | undefined): { account?: string } {
   return account === undefined ? {} : { account: account.name }
 }
+
+/** `wxmp --account shop token` is `wxmp token --account shop`: options before the command go after it. */
+export function leadingAccountOptions(argv: string[]): string[] {
+  let i = 0
+  while (i < argv.length && /^--(account|config)(=|$)/.test(argv[i]!)) i += argv[i]!.includes('=') ? 1 : 2
+  // right after the command, so that a `--` further on still ends the options
+  return i === 0 || i >= argv.length ? argv : [argv[i]!, ...argv.slice(0, i), ...argv.slice(i + 1)]
+}

@@ -25,7 +25,8 @@
 import { existsSync } from 'node:fs'
 import { WxmpError, isWxmpError } from '../errors.js'
 import { loadConfig, type WxmpConfig } from '../server/config.js'
-import { AccountUsageError, resolveAccountChoice, type CliAccount } from './account-option.js'
+import { AccountUsageError, leadingAccountOptions, resolveAccountChoice, type CliAccount } from './account-option.js'
+import { installShutdown, quietOnClosedPipe } from './process-handling.js'
 import { VERSION } from '../version.js'
 
 export type Print = (line: string) => void
@@ -356,14 +357,6 @@ export async function main(argv: string[], print: Print = defaultPrint, printErr
   }
 }
 
-/** `wxmp --account shop token` is `wxmp token --account shop`: options before the command go after it. */
-function leadingAccountOptions(argv: string[]): string[] {
-  let i = 0
-  while (i < argv.length && /^--(account|config)(=|$)/.test(argv[i]!)) i += argv[i]!.includes('=') ? 1 : 2
-  // right after the command, so that a `--` further on still ends the options
-  return i === 0 || i >= argv.length ? argv : [argv[i]!, ...argv.slice(0, i), ...argv.slice(i + 1)]
-}
-
 /** The options the dispatcher reads for the command, told once under its own usage. */
 function withAccountOptions(spec: CommandSpec, usage: string): string {
   if (spec.account === undefined || /^\s+--account\b/m.test(usage)) return usage
@@ -386,40 +379,6 @@ function devTokenNote(io: CommandIO, args: string[]): void {
   if (!config.dev || config.tokenFile === undefined || existsSync(config.tokenFile)) return
   if (args.some((a) => a === '--token' || a.startsWith('--token='))) return
   io.printErr(`wxmp: note: no WECHAT_TOKEN and no ${config.tokenFile}: run this where the server runs (it keeps its development Token there), or pass --token`)
-}
-
-/**
- * `wxmp … | head` closes the pipe early: the next write fails with EPIPE. That is the reader
- * saying "enough", not an error: stop quietly, for every command.
- */
-let guarded = false
-function quietOnClosedPipe(): void {
-  if (guarded) return
-  guarded = true
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
-      throw err
-    })
-  }
-}
-
-/** SIGTERM/SIGINT: stop accepting, finish running handlers (bounded), then exit. */
-function installShutdown(close: (o?: { drainMs?: number }) => Promise<void>, printErr: Print): void {
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) process.exit(130) // a second signal: exit now
-    stopping = true
-    printErr(`wxmp: ${signal} received, finishing running handlers…`)
-    close({ drainMs: 10_000 })
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        printErr(`wxmp: shutdown error: ${(err as Error).message}`)
-        process.exit(1)
-      })
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
 }
 
 export { WxmpError }
