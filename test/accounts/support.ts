@@ -101,11 +101,11 @@ export interface AccountsHarness {
 }
 
 /** The temporary folder, the fake WeChat for the accounts and the accounts file read back. */
-export async function accountsHarness(accounts: TestAccount[], base: Record<string, string>, fake?: FakeWechatApps): Promise<AccountsHarness> {
+export async function accountsHarness(accounts: TestAccount[], base: Record<string, string>, fake?: FakeWechatApps, extra: Record<string, unknown> = {}): Promise<AccountsHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'wxmp-accounts-e2e-'))
   const fakes = fake ?? (await startFakeWechatApps(accounts.map((a) => ({ appId: a.appId, appSecret: a.appSecret, customerService: a.name !== 'news' }))))
   const file = join(dir, 'wxmp.config.json')
-  writeFileSync(file, JSON.stringify({ accounts: Object.fromEntries(accounts.map((a) => [a.name, fileEntry(a)])) }, null, 2))
+  writeFileSync(file, JSON.stringify({ accounts: Object.fromEntries(accounts.map((a) => [a.name, fileEntry(a, extra)])) }, null, 2))
   const env = envFor(accounts, { WECHAT_API_BASE: fakes.url, PORT: '0', HOST: '127.0.0.1', WXMP_CONSOLE: '0', DATABASE_URL: `sqlite:${join(dir, 'wxmp.db')}`, ...base })
   const loaded = await loadAccounts({ env, cwd: dir, dotenv: false })
   return {
