@@ -61,6 +61,8 @@ export interface SharedConsoleParts {
 export interface ConsoleAccount {
   name: string
   path: string
+  /** The bot it was opened for: a reload that replaces the bot replaces the console's account too. */
+  bot: ConsoleBot
   deps: ConsoleDeps
   /** The account's API routes (inbox, menu, rules, followers, dashboard, audit). */
   routes: Route[]
@@ -98,6 +100,7 @@ export async function openConsoleAccount(input: ConsoleAccountInput, shared: Sha
   return {
     name: input.name,
     path: config.path,
+    bot,
     deps,
     routes: [...inboxRoutes(deps), ...menuRoutes(deps), ...rulesRoutes(deps), ...followerRoutes(deps), ...dashboardRoutes(deps)],
     close() {

@@ -52,17 +52,20 @@ export interface OperatorConsole {
   path: string
   /** Handles a request under `path` (when the console shares the webhook's port); false if not the console's. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>
-  /** Bot middleware: conversations an operator paused get no bot answer. Install before the handlers. (The first account's; see middlewareFor.) */
+  /** Bot middleware: conversations an operator paused get no bot answer. Install before the handlers. (The first account's; addAccount gives the others'.) */
   middleware: ReturnType<Pauses['middleware']>
-  /** The pause middleware of one account (by name), for a server with several accounts. */
-  middlewareFor(account: string): ReturnType<Pauses['middleware']>
   /**
-   * Adds an account (a server opening its accounts one by one, or a reload); an account of the
-   * same name is replaced. Returns its pause middleware, to install before its rules.
+   * Opens the console's side of an account whose bot is being opened (a server opening its
+   * accounts one by one, or a reload) and returns its pause middleware, to install before its
+   * rules. It is shown once `sync` names its bot.
    */
   addAccount(input: ConsoleAccountInput): Promise<ReturnType<Pauses['middleware']>>
-  /** Removes an account (a reload dropped it); the last one stays. */
-  removeAccount(name: string): void
+  /**
+   * The accounts the server serves now, in order (after start-up and after each reload): the
+   * console shows exactly these; an account whose bot is gone (removed, replaced, or opened by
+   * a reload that was then refused) is closed.
+   */
+  sync(serving: Iterable<{ bot: ConsoleBot }>): void
   /** With WXMP_CONSOLE_PORT: the console's own server and its URL. */
   server: { server: Server; url: string } | undefined
   /** Development mode without WXMP_CONSOLE_USERS: the generated sign-in. */
@@ -97,6 +100,8 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
     throw err
   }
   const first = accounts[0]!
+  /** Opened by addAccount, shown once sync names their bot. */
+  const staged: ConsoleAccount[] = []
   // sign-in, sign-out and the session answer for whichever account the page is on
   const auth = authRoutes(accounts)
 
@@ -187,26 +192,23 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
     path: base,
     handle: own === undefined ? handle : async () => false,
     middleware: first.deps.pauses.middleware(),
-    middlewareFor(name: string) {
-      const account = accounts.find((a) => a.name === name)
-      if (account === undefined) throw new TypeError(`console: no account named ${JSON.stringify(name)}`)
-      return account.deps.pauses.middleware()
-    },
     async addAccount(input) {
       const opened = await openConsoleAccount(input, shared)
-      const at = accounts.findIndex((a) => a.name === input.name)
-      if (at === -1) accounts.push(opened)
-      else accounts.splice(at, 1, opened)[0]!.close()
+      staged.push(opened)
       return opened.deps.pauses.middleware()
     },
-    removeAccount(name) {
-      const at = accounts.findIndex((a) => a.name === name)
-      if (at !== -1 && accounts.length > 1) accounts.splice(at, 1)[0]!.close()
+    sync(serving) {
+      const candidates = [...accounts, ...staged]
+      const next = [...serving].flatMap(({ bot }) => candidates.filter((a) => a.bot === bot).slice(-1))
+      staged.length = 0
+      if (next.length === 0) return
+      for (const account of candidates) if (!next.includes(account)) account.close()
+      accounts.splice(0, accounts.length, ...next)
     },
     server: own,
     dev: operators.dev,
     async close() {
-      for (const account of accounts) account.close()
+      for (const account of [...accounts, ...staged]) account.close()
       if (own !== undefined) {
         own.server.closeAllConnections()
         await new Promise<void>((resolve) => own!.server.close(() => resolve()))

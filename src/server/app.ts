@@ -151,6 +151,7 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     opened.push(() => running.close(0))
     accounts.set(account.name, running)
   }
+  operatorConsole?.sync(accounts.values())
   const first = accounts.get(consoleAccount)!
   rules = first.rules
   const table = new AccountTable([...accounts.values()].map((a) => ({ name: a.name, path: a.path, bot: a.bot })))
@@ -196,7 +197,11 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     lateReplyProblem: first.lateReplyProblem,
     rules,
     console: operatorConsole === undefined ? undefined : { url: operatorConsole.server?.url ?? new URL(`${operatorConsole.path}/`, http.url).href, dev: operatorConsole.dev },
-    reload: (next) => reloader.reload(next),
+    reload: async (next) => {
+      const result = await reloader.reload(next)
+      operatorConsole?.sync(accounts.values())
+      return result
+    },
     async close({ drainMs = 10_000 } = {}) {
       if (closed) return
       closed = true

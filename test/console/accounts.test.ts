@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
-import { loadAccounts } from '../../src/accounts/config.js'
+import { loadAccounts, type ResolvedAccount } from '../../src/accounts/config.js'
 import { hashPassword } from '../../src/console/password.js'
 import { startServer, type WxmpServer } from '../../src/server/app.js'
 import { startFakeWechat, type FakeWechat } from '../../src/testing/fake-wechat/index.js'
@@ -33,6 +33,7 @@ describe('console with two accounts: the switcher', () => {
   let browser: Browser
   let page: Page
   let consoleUrl: string
+  let configured: ResolvedAccount[]
   const deliver = (account: 'shop' | 'news', content: string, openid: string, event?: 'subscribe') =>
     simulate({
       url: new URL(`/wechat/${account}`, server.http.url).href,
@@ -62,6 +63,7 @@ describe('console with two accounts: the switcher', () => {
     const hash = await hashPassword(OPERATOR.password, { log2N: 12, r: 8, p: 1 })
     const env = { WECHAT_API_BASE: fake.url, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'wxmp.db')}`, WXMP_CONSOLE_USERS: `${OPERATOR.user}:${hash}`, WXMP_CONFIG_FILE: file }
     const { accounts, base } = await loadAccounts({ env, cwd: dir, dotenv: false })
+    configured = accounts
     server = await startServer({ config: base, accounts, logger: quiet as never })
     consoleUrl = server.console!.url
     for (const openid of ['oShopUser0001', 'oShopUser0002']) await deliver('shop', `商店消息 ${openid}`, openid)
@@ -142,6 +144,29 @@ describe('console with two accounts: the switcher', () => {
       { name: 'shop', path: '/wechat/shop' },
       { name: 'news', path: '/wechat/news' },
     ])
+  })
+
+  test('a reload adds and removes accounts in the console too; a refused one changes nothing', async () => {
+    const names = async () => ((await api('/session')).body.accounts as Array<{ name: string }>).map((a) => a.name)
+    const city = { ...configured[1]!, name: 'city', path: '/wechat/city', appId: 'wxcity0000000042', token: 'citytoken' }
+    assert.equal((await server.reload([...configured, city])).ok, true)
+    assert.deepEqual(await names(), ['shop', 'news', 'city'])
+    assert.equal((await api('/conversations?account=city')).status, 200)
+    // two accounts on one path: refused, the running set (and the console) stay
+    const clash = { ...city, name: 'clash', appId: 'wxclash000000042' }
+    assert.equal((await server.reload([...configured, city, clash])).ok, false)
+    assert.deepEqual(await names(), ['shop', 'news', 'city'])
+    assert.equal((await api('/conversations?account=clash')).status, 404)
+    // news removed: its data is out of reach, shop's still answers
+    assert.equal((await server.reload([configured[0]!, city])).ok, true)
+    assert.deepEqual(await names(), ['shop', 'city'])
+    assert.equal((await api('/conversations?account=news')).status, 404)
+    const shop = await api('/conversations?account=shop')
+    assert.ok((shop.body.conversations as Array<{ openid: string }>).some((c) => c.openid === 'oShopUser0001'))
+    // the page offers what is there now
+    await page.reload()
+    await page.waitForSelector('#account-switch')
+    assert.deepEqual(await page.$$eval('#account-switch option', (o: Array<{ value: string }>) => o.map((x) => x.value)), ['shop', 'city'])
   })
 })
 
