@@ -33,3 +33,17 @@ test('the only account is the default; several need --account, and the error lis
 test('the environment account is named as the accounts module names it', () => {
   assert.equal(ENV_ACCOUNT, DEFAULT_ACCOUNT)
 })
+
+test('the help of every command that takes --account says so, once', async () => {
+  const { COMMANDS, main } = await import('./main.js')
+  for (const [name, spec] of Object.entries(COMMANDS)) {
+    const out: string[] = []
+    assert.equal(await main([name, '--help'], (l) => out.push(l)), 0)
+    const mentions = out.join('\n').match(/^\s+--account\b/gm)?.length ?? 0
+    assert.equal(mentions, spec.account === undefined ? 0 : 1, `wxmp ${name} --help`)
+  }
+  const overview: string[] = []
+  await main(['help'], (l) => overview.push(l))
+  assert.match(overview.join('\n'), /--account NAME/)
+  assert.match(overview.join('\n'), /\n {2}accounts\s+the configured accounts/)
+})

@@ -127,7 +127,7 @@ function suite(name: string, database: () => Promise<{ url: string; drop(): Prom
       assert.deepEqual((JSON.parse(one.out) as AccountHealth[]).map((r) => r.name), ['shop'])
     })
 
-    test('simulate --account plays WeChat at that account\'s path with its Token', async () => {
+    test('simulate and doctor --account play WeChat at that account\'s path with its Token', async () => {
       const seen: { path: string; signed: boolean }[] = []
       const server = createServer((req, res) => {
         const url = new URL(req.url ?? '/', 'http://x')
@@ -142,6 +142,12 @@ function suite(name: string, database: () => Promise<{ url: string; drop(): Prom
         const result = await run(env, 'simulate', 'text', 'hi', '--account', 'news', '--late-from', 'off')
         assert.equal(result.code, 0, result.err + result.out)
         assert.deepEqual(seen, [{ path: '/wx/news', signed: true }])
+        // doctor checks the same account: its path, its Token, and says which account it is
+        const doctor = await run(env, 'doctor', '--account', 'news', '--json', '--timeout', '2000')
+        const report = JSON.parse(doctor.out) as { url: string; checks: { id: string; detail: string }[] }
+        assert.equal(report.url, `http://127.0.0.1:${env.PORT}/wx/news`)
+        assert.match(report.checks.find((c) => c.id === 'config')!.detail, /^account news: plaintext/)
+        assert.ok(seen.length > 1 && seen.every((r) => r.path === '/wx/news' && r.signed), 'every request went to news with its Token')
       } finally {
         await new Promise((resolve) => server.close(resolve))
       }
