@@ -122,6 +122,6 @@ export function accountOf(accounts: readonly ConsoleAccount[], url: URL, fallbac
     throw badInput(`this server has ${accounts.length} accounts: add ?account=<name> (${accounts.map((a) => a.name).join(', ')})`)
   }
   const found = accounts.find((a) => a.name === name)
-  if (found === undefined) throw new ConsoleHttpError(404, 'WX_ERR_NOT_FOUND', `no account named ${JSON.stringify(name.slice(0, 40))} on this server`)
+  if (found === undefined) throw new ConsoleHttpError(404, 'WX_ERR_NOT_FOUND', `no account named ${JSON.stringify(name.slice(0, 40))} on this server`, { reason: 'no-account' })
   return found
 }

@@ -152,6 +152,10 @@ describe('console with two accounts: the switcher', () => {
     assert.equal((await server.reload([...configured, city])).ok, true)
     assert.deepEqual(await names(), ['shop', 'news', 'city'])
     assert.equal((await api('/conversations?account=city')).status, 200)
+    await page.goto(`${consoleUrl}#/inbox`)
+    await page.reload()
+    await page.selectOption('#account-switch', 'news')
+    await page.waitForSelector('.conv-item[data-openid="oNewsUser0001"]')
     // two accounts on one path: refused, the running set (and the console) stay
     const clash = { ...city, name: 'clash', appId: 'wxclash000000042' }
     assert.equal((await server.reload([...configured, city, clash])).ok, false)
@@ -163,9 +167,10 @@ describe('console with two accounts: the switcher', () => {
     assert.equal((await api('/conversations?account=news')).status, 404)
     const shop = await api('/conversations?account=shop')
     assert.ok((shop.body.conversations as Array<{ openid: string }>).some((c) => c.openid === 'oShopUser0001'))
-    // the page offers what is there now
-    await page.reload()
-    await page.waitForSelector('#account-switch')
+    // the page, still on news, starts over on the first account at its next call
+    await page.goto(`${consoleUrl}#/followers`)
+    await page.waitForFunction(() => (document.querySelector('.followers tbody')?.textContent ?? '').includes('oShopUser0001'))
+    assert.equal(await page.inputValue('#account-switch'), 'shop')
     assert.deepEqual(await page.$$eval('#account-switch option', (o: Array<{ value: string }>) => o.map((x) => x.value)), ['shop', 'city'])
   })
 })

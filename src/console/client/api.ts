@@ -14,6 +14,7 @@ export class ApiError extends Error {
 
 let csrf = ''
 let onSignedOut: () => void = () => {}
+let onAccountGone: () => void = () => {}
 /** The account on screen (a server with several): sent as ?account= with every API request. */
 let account: string | undefined
 
@@ -39,6 +40,11 @@ export function setCsrf(token: string): void {
 
 export function whenSignedOut(handler: () => void): void {
   onSignedOut = handler
+}
+
+/** The account on screen was removed (a reload of the server's accounts): the page starts over. */
+export function whenAccountGone(handler: () => void): void {
+  onAccountGone = handler
 }
 
 export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, init: { raw?: Blob; contentType?: string } = {}): Promise<T> {
@@ -69,6 +75,7 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: s
     const error = (json.error ?? {}) as Record<string, unknown>
     const err = new ApiError(res.status, String(error.code ?? res.status), String(error.message ?? res.statusText), typeof error.reason === 'string' ? error.reason : undefined, typeof error.errcode === 'number' ? error.errcode : undefined, error)
     if (res.status === 401 && path !== '/login' && path !== '/session') onSignedOut()
+    if (res.status === 404 && err.reason === 'no-account') onAccountGone()
     throw err
   }
   return json as T

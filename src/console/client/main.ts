@@ -3,7 +3,7 @@
  * #/menu…). Plain TypeScript over the DOM: see docs/console.md for why no framework.
  */
 import './style.css'
-import { ApiError, base, get, post, setAccount, setCsrf, whenSignedOut } from './api.js'
+import { ApiError, base, get, post, setAccount, setCsrf, whenAccountGone, whenSignedOut } from './api.js'
 import type { App, Page, SessionInfo } from './app.js'
 import { h, replace } from './dom.js'
 import { currentLang, setLang, t, type StringKey } from './i18n.js'
@@ -152,14 +152,21 @@ function start(s: SessionInfo): void {
   render()
 }
 
-whenSignedOut(() => showLogin())
-window.addEventListener('hashchange', () => render())
-
-void (async () => {
+async function boot(): Promise<void> {
   try {
     start(await get<SessionInfo>('/session'))
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) showLogin()
     else replace(root, h('p', { class: 'fatal', role: 'alert' }, t('app.unreachable'), ' ', base))
   }
-})()
+}
+
+whenSignedOut(() => showLogin())
+// the account on screen is no longer served: start over on the server's first account
+whenAccountGone(() => {
+  localStorage.removeItem(ACCOUNT_KEY)
+  setAccount(undefined)
+  void boot()
+})
+window.addEventListener('hashchange', () => render())
+void boot()
