@@ -121,8 +121,8 @@ export async function accountsHarness(accounts: TestAccount[], base: Record<stri
   }
 }
 
-export function startAccountsServer(h: AccountsHarness, setup: (bot: Bot) => void, logger: Logger): Promise<WxmpServer> {
-  return startServer({ config: h.loaded.base, accounts: h.loaded.accounts, setup, logger, reload: async () => (await loadAccounts({ env: h.env, cwd: h.dir, dotenv: false, base: h.loaded.base })).accounts })
+export function startAccountsServer(h: AccountsHarness, setup: (bot: Bot) => void, logger: Logger, spoolDir?: string): Promise<WxmpServer> {
+  return startServer({ config: h.loaded.base, accounts: h.loaded.accounts, setup, logger, ...(spoolDir === undefined ? {} : { spoolDir }), reload: async () => (await loadAccounts({ env: h.env, cwd: h.dir, dotenv: false, base: h.loaded.base })).accounts })
 }
 
 /** The webhook URL of an account. */
