@@ -4,8 +4,8 @@
  * (the accounts file, or the environment as before) and hands the command the chosen account's
  * WxmpConfig. A command never parses them itself.
  *
- * - No accounts file (no --config, no WXMP_CONFIG_FILE): the environment, exactly as before;
- *   `--account` is refused, since there is nothing to pick from.
+ * - No accounts file (no --config, no WXMP_CONFIG_FILE, no ./wxmp.config.*): the environment,
+ *   exactly as before; `--account` names nothing but its one account, `default`.
  * - One account in the file: it, with or without `--account`.
  * - Several: `--account` names one; without it the command stops with the names (exit 2).
  */
