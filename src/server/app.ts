@@ -130,6 +130,7 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     metrics,
     logger,
     rejections,
+    named: options.accounts !== undefined,
     rateLimit: config.rateLimitPerMinute > 0 ? new SourceRateLimit({ perMinute: config.rateLimitPerMinute }) : undefined,
     setup: (bot, account) => setup(bot, account),
     // the console (one account's: the first) is loaded only when it is on: the webhook and a
