@@ -53,6 +53,9 @@ test('a JSON file: secrets from the environment, default paths, files relative t
   assert.deepEqual([news.path, news.token, news.late, news.rulesFile, news.appSecret, news.dev], ['/wx/news', 'newstoken', 'retry-window', join(f.dir, 'rules/news.yaml'), undefined, false])
   // the process-wide settings come from the environment
   assert.equal(news.databaseUrl, 'memory:')
+  // no development mode with an accounts file, even without WECHAT_TOKEN: /metrics stays local
+  const noToken = await loadAccounts({ env: { DATABASE_URL: 'memory:', SHOP_APPSECRET: 's', NEWS_TOKEN: 'n' }, cwd: f.dir, dotenv: false })
+  assert.deepEqual([noToken.base.dev, noToken.accounts[0]?.dev], [false, false])
 })
 
 test('a YAML file named by WXMP_CONFIG_FILE, or by --config over it', async () => {

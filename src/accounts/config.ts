@@ -100,7 +100,11 @@ export async function loadAccounts(options: LoadAccountsOptions = {}): Promise<L
   } catch (err) {
     throw new WxmpError('WX_ERR_CONFIG', `${file}: cannot be read (${(err as Error).message})`, { cause: err })
   }
-  return { accounts: await parseAccountsFile(text, { file, env, base }), source: 'file', file, base }
+  const accounts = await parseAccountsFile(text, { file, env, base })
+  // no development mode with an accounts file (every account has its Token): the operational
+  // endpoints and the console run as in production
+  const production: WxmpConfig = { ...base, dev: false, tokenFile: undefined, console: accounts[0]!.console }
+  return { accounts, source: 'file', file, base: production }
 }
 
 /**

@@ -84,3 +84,44 @@ export function mountAccounts<B extends WebhookBot>(accounts: Iterable<MountedAc
 export function isAccountTable(value: unknown): value is AccountTable {
   return value instanceof AccountTable
 }
+
+/** One adapter handler per bot, made on first use (an account replaced by a reload gets its own). */
+export function handlerPerBot<H>(make: (bot: WebhookBot) => H): (bot: WebhookBot) => H {
+  const made = new WeakMap<object, H>()
+  return (bot) => {
+    let handler = made.get(bot)
+    if (handler === undefined) made.set(bot, (handler = make(bot)))
+    return handler
+  }
+}
+
+/**
+ * The bot at one path of the table, looked up per request (so a reload that replaces the
+ * account is followed), and pinned per request between `admit` and `handle`: for adapters whose
+ * routes are registered once (Fastify).
+ */
+export function botAtPath(table: AccountTable, path: string): WebhookBot {
+  const pinned = new WeakMap<object, WebhookBot>()
+  const current = (): WebhookBot => {
+    const bot = table.match(path)?.bot
+    if (bot === undefined) throw new WxmpError('WX_ERR_NOT_FOUND', `no account is served at ${path} any more`)
+    return bot
+  }
+  const of = (request: object) => pinned.get(request) ?? current()
+  return {
+    get options() {
+      return current().options
+    },
+    get bodyBudget() {
+      return current().bodyBudget!
+    },
+    admit(request) {
+      const bot = current()
+      pinned.set(request, bot)
+      return bot.admit?.(request)
+    },
+    handle: (request) => of(request).handle(request),
+    handleError: (err, request) => of(request).handleError(err, request),
+    drain: (ms) => table.drain(ms ?? 10_000),
+  }
+}

@@ -130,6 +130,7 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
     metrics,
     logger,
     rejections,
+    named: options.accounts !== undefined,
     rateLimit: config.rateLimitPerMinute > 0 ? new SourceRateLimit({ perMinute: config.rateLimitPerMinute }) : undefined,
     setup: (bot, account) => setup(bot, account),
     // the console (every account's, one at a time: src/console/accounts.ts) is loaded only when

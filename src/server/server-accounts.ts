@@ -44,6 +44,11 @@ export interface AccountDeps {
   rateLimit: RequestLimiter | undefined
   /** Installs the account's handlers (its module, `--bot`, or the echo bot). */
   setup: (bot: Bot, account: ResolvedAccount) => void | Promise<void>
+  /**
+   * Whether accounts are named (an accounts file): then every log line and metric series carries
+   * `account`. The environment-variable account runs without, as before accounts existed.
+   */
+  named: boolean
   /** Runs after follower tracking and before the rules (the operator console's pause). */
   beforeRules?: ((bot: Bot, account: ResolvedAccount) => Promise<void>) | undefined
 }
@@ -59,15 +64,16 @@ export async function openAccount(account: ResolvedAccount, deps: AccountDeps): 
   const bot = new Bot({
     ...botOptionsFrom(account),
     ...stores.botOptionsFor(account),
-    account: name,
+    ...(deps.named ? { account: name } : {}),
     logger,
     rejectionLogger: deps.rejections,
     ...(deps.rateLimit === undefined ? {} : { rateLimit: deps.rateLimit }),
   })
-  metrics.observe(bot, name)
+  const label = deps.named ? name : undefined
+  metrics.observe(bot, label)
   if (account.appId !== undefined && account.appSecret !== undefined) {
     // late replies, ctx.send and "typing…" use the same token store as `wxmp token` and other instances
-    bot.setApiFactory(() => createWechatApiFromConfig(account, stores.sharedStore, { logger: bot.log, onCall: (call) => metrics.recordApiCall(call, name) }))
+    bot.setApiFactory(() => createWechatApiFromConfig(account, stores.sharedStore, { logger: bot.log, onCall: (call) => metrics.recordApiCall(call, label) }))
   }
   bot.use(followerTracking(stores.spool ?? stores.records.followers, account.appId ?? '', name, bot.log))
   await deps.beforeRules?.(bot, account)

@@ -97,7 +97,7 @@ export async function runServeCommand(argv: string[], config: WxmpConfig, print:
     return (await loading)(bot)
   }
   const server = await startServer({
-    config: merged,
+    config: loaded.base,
     setup: accountSetup,
     ...(loaded.source === 'file' ? { accounts: loaded.accounts, reload: async () => (await readAccounts()).accounts } : {}),
   })
