@@ -21,6 +21,8 @@ export interface InboundRecord {
   rawXml: string
   receivedAt: number
   encrypted: boolean
+  /** The account's short name (BotOptions.account). */
+  account?: string | undefined
 }
 /** How the answer left: passive (on the first delivery or a retry), customer service, the user's next message, or not at all. */
 export type ReplyVia = 'passive' | 'customer-service' | 'next-message' | 'none'
@@ -55,6 +57,11 @@ export interface PendingAnswerOptions {
 export interface BotOptions {
   /** 服务器配置 Token: signs every callback. */
   token: string
+  /**
+   * The account's short name when one server runs several ([a-z0-9-], e.g. `shop`): `ctx.account`,
+   * the `account` of every log line, message-log row and follower. Default `default`.
+   */
+  account?: string | undefined
   /** AppID (`wx…`): checked inside ciphertexts and used for API calls. */
   appId?: string | undefined
   /** AppSecret: only for API calls (access tokens). */
@@ -161,6 +168,7 @@ export function validateBotOptions(options: BotOptions): void {
   if (typeof options.token !== 'string' || options.token === '') fail('token', 'is required: the Token from the console (服务器配置)')
   if (options.token !== options.token.trim()) fail('token', 'has leading or trailing whitespace: copy the Token again without spaces or a newline')
   if (!/^[\x21-\x7e]+$/.test(options.token)) fail('token', 'may only contain printable ASCII (the console allows letters and digits, 3–32 characters)')
+  if (options.account !== undefined && !/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/.test(options.account)) fail('account', `${JSON.stringify(String(options.account).slice(0, 40))} must be 1–32 lowercase letters, digits or "-"`)
   if (options.appId !== undefined && !/^wx[0-9a-zA-Z]{4,30}$/.test(options.appId)) {
     fail('appId', `${JSON.stringify(options.appId.slice(0, 40))} is not an AppID (wx followed by 16 letters or digits): did you paste the 原始ID (gh_…) or the AppSecret?`)
   }

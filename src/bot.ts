@@ -73,7 +73,8 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     this.options = Object.freeze({ ...options })
     this.now = options.now ?? Date.now
     this.randomBytes = options.randomBytes ?? pooledRandomBytes
-    this.log = options.logger ?? createLogger()
+    // with several accounts, every line of this bot names its account
+    this.log = options.account === undefined ? (options.logger ?? createLogger()) : (options.logger ?? createLogger()).child({ account: options.account })
     this.store = options.store ?? new MemoryStore({ now: this.now })
     this.sharedStore = options.sharedStore ?? this.store
     this.crypto =
@@ -129,6 +130,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       },
       sharedStore: this.sharedStore,
       accountKey: options.appId ?? '',
+      account: options.account ?? 'default',
       deliverLate: (ctx, reply, afterReturn) => this.late.deliverLate(ctx, reply, afterReturn),
       sendNow: (ctx, reply) => this.late.push(ctx, reply),
       lateOptionsChanged: (ctx) => this.late.optionsChanged(ctx),
@@ -330,7 +332,7 @@ export class Bot<C extends Context = Context> extends Composer<C> {
   private reject(err: unknown, request: InboundRequest, requestId: string, started: number): OutboundResponse {
     const { status, code, reason, headers, quiet } = rejectionFor(err)
     const precise = reason === undefined ? {} : { reason }
-    const fields = { requestId, code, ...precise, status, remote: this.admission.clientAddress(request), method: request.method, err: errorText(err) }
+    const fields = { requestId, code, ...precise, status, remote: this.admission.clientAddress(request), method: request.method, err: errorText(err), ...(this.options.account === undefined ? {} : { account: this.options.account }) }
     if (status >= 500 && code !== 'WX_ERR_OVERLOADED') this.log.error({ ...fields, stack: err instanceof Error ? err.stack : undefined }, 'request failed')
     else if (!quiet) this.rejectionLog.warn(fields, `request rejected (${code})`)
     this.emitOutcome({ requestId, status, kind: 'rejected', code, ...precise, durationMs: this.now() - started })

@@ -13,6 +13,8 @@ export interface ContextHost<A = unknown> {
   readonly sharedStore: KeyValueStore
   /** Namespace for keys of this account (AppID, or the 原始ID when no AppID is set). */
   readonly accountKey: string
+  /** The account's short name (BotOptions.account); `default` for a bot given none. */
+  readonly account: string
   /**
    * Delivers a reply that missed the passive window (customer service, a later delivery of the
    * message, or the user's next message). `afterReturn`: the handlers had already returned. Never rejects.
@@ -73,6 +75,18 @@ export class Context<M extends WechatMessage = WechatMessage> {
   /** The WeChat API client of this bot (needs appId and appSecret). */
   get api(): WechatApi {
     return this.host.api as WechatApi
+  }
+
+  /**
+   * The short name of the account this message came to (`wxmp.config.json`'s key; `default`
+   * for the one account of the environment variables): a handler shared by several accounts
+   * tells them apart with it.
+   *
+   * @example
+   * bot.on('text', (ctx) => ctx.reply(ctx.account === 'shop' ? '欢迎光临' : '你好'))
+   */
+  get account(): string {
+    return this.host.account
   }
 
   /** The durable store (sessions, per-user state), namespaced by `storeKey`. */

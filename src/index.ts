@@ -23,6 +23,9 @@ export type { WxErrorCode } from './errors.js'
 export type { InboundRequest, OutboundResponse } from './pipeline/request.js'
 export type { KeyValueStore } from './storage/types.js'
 export type { Logger } from './logger.js'
+// several accounts behind one listener (the accounts file: 'wxmp/accounts')
+export { mountAccounts, AccountTable } from './accounts/table.js'
+export type { MountedAccount, WebhookBot } from './accounts/table.js'
 // replies without code (the store, the live cache and the console import: 'wxmp/rules')
 export { rules } from './rules/middleware.js'
 export { compileRules } from './rules/compile.js'

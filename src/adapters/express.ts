@@ -15,6 +15,7 @@ import { DEFAULTS } from '../bot-options.js'
 import type { InboundRequest } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
 import { send } from './node.js'
+import { AccountTable, handlerPerBot } from '../accounts/table.js'
 
 type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget'>>
 
@@ -35,7 +36,8 @@ export interface ExpressLikeRequest extends IncomingMessage {
  * Mounted before any body parser, a forged or stale request is answered 401/403 before its body
  * is read (`bot.admit`); a parser mounted before wxmp reads every body first, checked or not.
  */
-export function wechatExpress(bot: AnyBot): (req: ExpressLikeRequest, res: ServerResponse) => Promise<void> {
+export function wechatExpress(bot: AnyBot | AccountTable): (req: ExpressLikeRequest, res: ServerResponse, next?: (err?: unknown) => void) => Promise<void> {
+  if (bot instanceof AccountTable) return accountsExpress(bot)
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
   return async (req, res) => {
     const remoteAddress = req.ip ?? req.socket.remoteAddress
@@ -62,5 +64,20 @@ export function wechatExpress(bot: AnyBot): (req: ExpressLikeRequest, res: Serve
     } finally {
       release?.()
     }
+  }
+}
+
+/**
+ * Several accounts (`mountAccounts`): `app.use(wechatExpress(accounts))` answers each account's
+ * path with its bot and passes every other request on (`next()`), or answers 404 without a next.
+ */
+function accountsExpress(table: AccountTable): (req: ExpressLikeRequest, res: ServerResponse, next?: (err?: unknown) => void) => Promise<void> {
+  const handlerOf = handlerPerBot((bot) => wechatExpress(bot))
+  return async (req, res, next) => {
+    const bot = table.match(new URL(req.originalUrl ?? req.url ?? '/', 'http://localhost').pathname)?.bot
+    if (bot !== undefined) return handlerOf(bot)(req, res)
+    if (next !== undefined) return next()
+    req.resume()
+    send(res, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'WX_ERR_NOT_FOUND\n' }, false)
   }
 }

@@ -17,6 +17,7 @@ import { DEFAULTS } from '../bot-options.js'
 import { WxmpError, isWxmpError } from '../errors.js'
 import { overloaded, type BodyBudget } from '../pipeline/body-budget.js'
 import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
+import { AccountTable, botAtPath } from '../accounts/table.js'
 
 type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget'>>
 
@@ -33,7 +34,16 @@ export interface WechatFastifyOptions {
  * forged or stale request is answered before Fastify reads its body; a `preParsing` hook
  * reserves the body's bytes from the bot's body budget as they arrive (503 past it).
  */
-export function wechatFastify(bot: AnyBot, options: WechatFastifyOptions = {}): FastifyPluginCallback {
+export function wechatFastify(bot: AnyBot | AccountTable, options: WechatFastifyOptions = {}): FastifyPluginCallback {
+  if (bot instanceof AccountTable) {
+    // several accounts (`mountAccounts`): one route per account path, registered now; the bot
+    // behind a path is looked up per request, so a reload that replaces an account is followed
+    const table = bot
+    return (instance, _options, done) => {
+      for (const account of table.accounts) void instance.register(wechatFastify(botAtPath(table, account.path), { path: account.path }))
+      done()
+    }
+  }
   const path = options.path ?? '/wechat'
   if (!path.startsWith('/')) throw new WxmpError('WX_ERR_CONFIG', `wechatFastify path must start with '/', got '${path}'`)
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes

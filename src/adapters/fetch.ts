@@ -14,6 +14,7 @@ import { DEFAULTS } from '../bot-options.js'
 import { WxmpError } from '../errors.js'
 import { overloaded, type BodyBudget } from '../pipeline/body-budget.js'
 import type { InboundRequest } from '../pipeline/request.js'
+import { AccountTable, handlerPerBot } from '../accounts/table.js'
 
 type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget'>>
 
@@ -38,7 +39,17 @@ export type FetchHandler = (request: Request, ...platformArgs: unknown[]) => Pro
  * A forged, stale or replayed query is answered by `bot.admit` before the body is read; while it
  * is read, its bytes are reserved from the bot's body budget (503 past it).
  */
-export function wechatFetch(bot: AnyBot, options: WechatFetchOptions = {}): FetchHandler {
+export function wechatFetch(bot: AnyBot | AccountTable, options: WechatFetchOptions = {}): FetchHandler {
+  if (bot instanceof AccountTable) {
+    // several accounts (`mountAccounts`): the request's path picks the bot; another path is 404
+    const table = bot
+    const handlerOf = handlerPerBot((one) => wechatFetch(one, options))
+    return async (request, ...platformArgs) => {
+      const found = table.match(new URL(request.url).pathname)?.bot
+      if (found !== undefined) return handlerOf(found)(request, ...platformArgs)
+      return new Response('WX_ERR_NOT_FOUND\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } })
+    }
+  }
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes
   return async (request, ...platformArgs) => {
     const remoteAddress = options.remoteAddress?.(request, ...platformArgs)

@@ -15,6 +15,7 @@ import { DEFAULTS } from '../bot-options.js'
 import { WxmpError } from '../errors.js'
 import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
+import { AccountTable, handlerPerBot } from '../accounts/table.js'
 
 type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget'>>
 
@@ -46,7 +47,16 @@ export interface WechatKoaOptions {
  * Mounted before any body parser, a forged or stale request is answered 401/403 before its body
  * is read (`bot.admit`).
  */
-export function wechatKoa(bot: AnyBot, options: WechatKoaOptions = {}): <C extends KoaLikeContext>(ctx: C, next: () => Promise<unknown>) => Promise<unknown> {
+export function wechatKoa(bot: AnyBot | AccountTable, options: WechatKoaOptions = {}): <C extends KoaLikeContext>(ctx: C, next: () => Promise<unknown>) => Promise<unknown> {
+  if (bot instanceof AccountTable) {
+    // several accounts (`mountAccounts`): each account's path with its bot, the rest to next()
+    const table = bot
+    const handlerOf = handlerPerBot((one) => wechatKoa(one))
+    return async (ctx, next) => {
+      const found = table.match(ctx.path)?.bot
+      return found === undefined ? next() : handlerOf(found)(ctx, next)
+    }
+  }
   const { path } = options
   if (path !== undefined && !path.startsWith('/')) throw new WxmpError('WX_ERR_CONFIG', `wechatKoa path must start with '/', got '${path}'`)
   const limit = bot.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes

@@ -18,14 +18,43 @@ import type { InboundRequest, OutboundResponse } from '../pipeline/request.js'
 import { nodeRawBody } from './node-raw-body.js'
 import { createWriteBatch, type WriteBatch } from './write-batch.js'
 import { drainOnSignals } from './shutdown-signals.js'
+import { AccountTable } from '../accounts/table.js'
 
 /** A Bot, or a stand-in with the same `handle` (then the checks before the body run inside `handle`). */
 type AnyBot = Pick<Bot, 'handle' | 'handleError' | 'options'> & Partial<Pick<Bot, 'admit' | 'bodyBudget' | 'drain'>>
 
-/** A request listener for the webhook: `http.createServer(webhookCallback(bot))` or `app.all('/wechat', …)`. */
-export function webhookCallback(bot: AnyBot): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+/**
+ * A request listener for the webhook: `http.createServer(webhookCallback(bot))` or `app.all('/wechat', …)`.
+ * With several accounts (`mountAccounts`), the request's path picks the bot; another path is 404.
+ */
+export function webhookCallback(bot: AnyBot | AccountTable): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  if (bot instanceof AccountTable) {
+    const route = accountRoute(bot, undefined)
+    return async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost')
+      const webhook = route(url.pathname)
+      if (webhook !== undefined) return webhook(req, res, url.searchParams)
+      req.resume()
+      send(res, NOT_FOUND, false)
+    }
+  }
   const webhook = webhookHandler(bot, undefined)
   return (req, res) => webhook(req, res, new URL(req.url ?? '/', 'http://localhost').searchParams)
+}
+
+type Webhook = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => Promise<void>
+const NOT_FOUND: OutboundResponse = { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'WX_ERR_NOT_FOUND\n' }
+
+/** The webhook of the account at a path (one handler per bot, made on first use), or undefined. */
+function accountRoute(table: AccountTable, batch: WriteBatch | undefined): (pathname: string) => Webhook | undefined {
+  const handlers = new WeakMap<object, Webhook>()
+  return (pathname) => {
+    const bot = table.match(pathname)?.bot
+    if (bot === undefined) return undefined
+    let webhook = handlers.get(bot)
+    if (webhook === undefined) handlers.set(bot, (webhook = webhookHandler(bot, batch)))
+    return webhook
+  }
 }
 
 /**
@@ -182,26 +211,40 @@ export interface RunningServer {
   close(options?: { drainMs?: number }): Promise<void>
 }
 
-/** Starts a node:http server with the webhook at `path`. Resolves once listening. */
-export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningServer> {
-  const path = options.path ?? '/wechat'
-  const webhook = webhookHandler(bot, options.batchWrites === false ? undefined : createWriteBatch())
+/**
+ * Starts a node:http server with the webhook at `path`. Resolves once listening. With several
+ * accounts (`mountAccounts`), each bot answers at its own path and `path` is ignored.
+ */
+export function serve(target: AnyBot | AccountTable, options: ServeOptions = {}): Promise<RunningServer> {
+  const table = target instanceof AccountTable ? target : undefined
+  const bot = table === undefined ? (target as AnyBot) : undefined
+  const drain = table !== undefined ? (ms: number) => table.drain(ms) : bot?.drain === undefined ? undefined : (ms: number) => bot.drain!(ms)
+  const path = table === undefined ? (options.path ?? '/wechat') : (table.accounts[0]?.path ?? '/')
+  const batch = options.batchWrites === false ? undefined : createWriteBatch()
+  const single = bot === undefined ? undefined : webhookHandler(bot, batch)
+  const route = table === undefined ? (pathname: string) => (pathname === path || pathname === path + '/' ? single : undefined) : accountRoute(table, batch)
   const headersTimeout = options.headersTimeoutMs ?? 10_000
   const requestTimeout = options.requestTimeoutMs ?? 15_000
   // Node checks for expired requests every 30 s by default: too coarse to end a slow upload on time.
   const connectionsCheckingInterval = Math.max(50, Math.min(1000, Math.floor(Math.min(headersTimeout, requestTimeout) / 4)))
   const server = createServer({ connectionsCheckingInterval }, async (req, res) => {
     try {
-      const exact = options.guard === undefined ? exactPathQuery(req.url ?? '/', path) : undefined
-      if (exact !== undefined) return await webhook(req, res, exact)
+      if (options.guard === undefined) {
+        // WeChat names the path exactly: no URL parsing on the common request
+        const rawUrl = req.url ?? '/'
+        const mark = rawUrl.indexOf('?')
+        const exact = route(mark === -1 ? rawUrl : rawUrl.slice(0, mark))
+        if (exact !== undefined) return await exact(req, res, new URLSearchParams(mark === -1 ? '' : rawUrl.slice(mark + 1)))
+      }
       const url = new URL(req.url ?? '/', 'http://localhost')
-      if (url.pathname === path || url.pathname === path + '/') {
+      const webhook = route(url.pathname)
+      if (webhook !== undefined) {
         if (options.guard?.(req, res, url) === true) return
         return await webhook(req, res, url.searchParams)
       }
       if (options.routes !== undefined && (await options.routes(req, res, url))) return
       req.resume()
-      send(res, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'WX_ERR_NOT_FOUND\n' }, false)
+      send(res, NOT_FOUND, false)
     } catch {
       // only a bug can land here (bot.handle never throws); answer without crashing the process
       send(res, { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'WX_ERR_INTERNAL\n' }, true)
@@ -246,7 +289,7 @@ export function serve(bot: AnyBot, options: ServeOptions = {}): Promise<RunningS
         unregister()
         closing ??= stopHttp()
         const drainMs = closeOptions.drainMs
-        return drainMs === undefined || bot.drain === undefined ? closing : Promise.all([closing, bot.drain(drainMs)]).then(() => undefined)
+        return drainMs === undefined || drain === undefined ? closing : Promise.all([closing, drain(drainMs)]).then(() => undefined)
       }
       const unregister = signals === false ? () => {} : drainOnSignals({ close, drainMs: (typeof signals === 'object' ? signals.drainMs : undefined) ?? 10_000 })
       resolve({ server, port, url: `http://${host}:${port}${path}`, close })

@@ -25,6 +25,8 @@
 import { existsSync } from 'node:fs'
 import { WxmpError, isWxmpError } from '../errors.js'
 import { loadConfig, type WxmpConfig } from '../server/config.js'
+import { AccountUsageError, leadingAccountOptions, resolveAccountChoice, type CliAccount } from './account-option.js'
+import { installShutdown, quietOnClosedPipe } from './process-handling.js'
 import { VERSION } from '../version.js'
 
 export type Print = (line: string) => void
@@ -33,6 +35,16 @@ export type Print = (line: string) => void
 export interface CommandIO {
   /** The configuration (environment and .env); for `config: 'none'` commands an empty stand-in is never built: do not read it. */
   config: WxmpConfig
+  /**
+   * The account chosen with --account (or the only one) when an accounts file is used;
+   * undefined with environment-only configuration. Commands reading the message log or the
+   * followers filter by its name.
+   */
+  account: CliAccount | undefined
+  /** Every configured account (`wxmp accounts`); for other commands, at least the chosen one. */
+  accounts: CliAccount[]
+  /** Whether the accounts come from an accounts file (--config, WXMP_CONFIG_FILE). */
+  accountsFromFile: boolean
   print: Print
   printErr: Print
   /** Aborted on SIGINT/SIGTERM (the handlers are installed on first use). */
@@ -51,6 +63,13 @@ export interface CommandSpec {
    * - 'none': no configuration (the fake WeChat server).
    */
   config: 'create' | 'read' | 'none'
+  /**
+   * Accounts (several Official Accounts, an accounts file): 'one' takes `--account <name>` and
+   * `--config <file>` out of the arguments (the dispatcher does, once) and runs the command with
+   * that account's configuration; 'all' gives every account (`wxmp accounts`). Unset: neither
+   * option is read (the command parses its own arguments as they come).
+   */
+  account?: 'one' | 'all'
   /** Runs the command; resolves to the exit code. */
   run(args: string[], io: CommandIO): Promise<number>
   /** The help of one subcommand (`wxmp rules add --help`), when the command has subcommands with their own. */
@@ -90,6 +109,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'play WeChat against the server (signing, encryption, 5 s timeout, 3 attempts)',
     usage: async () => (await import('./commands/simulate.js')).SIMULATE_USAGE,
     config: 'read',
+    account: 'one',
     run: async (args, io) => {
       devTokenNote(io, args)
       return (await import('./commands/simulate.js')).runSimulateCommand(args, io.config, io.print)
@@ -99,6 +119,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'check a deployment the way WeChat sees it: URL, Token, mode, clock, API, storage',
     usage: async () => (await import('../doctor/command.js')).DOCTOR_USAGE,
     config: 'read',
+    account: 'one',
     run: async (args, io) => {
       devTokenNote(io, args)
       return (await import('../doctor/command.js')).runDoctorCommand(args, io)
@@ -114,49 +135,69 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'print a valid access_token (shared with the running server)',
     usage: async () => usageOf((await api()).API_USAGE, 'token'),
     config: 'read',
+    account: 'one',
     run: async (args, io) => (await api()).runTokenCommand(args, io),
   },
   menu: {
     summary: 'publish, show or delete the custom menu',
     usage: async () => usageOf((await api()).API_USAGE, 'menu'),
     config: 'read',
+    account: 'one',
     run: async (args, io) => (await api()).runMenuCommand(args, io),
   },
   send: {
     summary: 'send a customer-service text message',
     usage: async () => usageOf((await api()).API_USAGE, 'send'),
     config: 'read',
+    account: 'one',
     run: async (args, io) => (await api()).runSendCommand(args, io),
   },
   user: {
     summary: "print a follower's profile",
     usage: async () => usageOf((await api()).API_USAGE, 'user'),
     config: 'read',
+    account: 'one',
     run: async (args, io) => (await api()).runUserCommand(args, io),
   },
+  accounts: {
+    summary: 'the configured accounts and their health: token, last message, mode, path',
+    usage: async () => (await import('./commands/accounts.js')).ACCOUNTS_USAGE,
+    config: 'read',
+    account: 'all',
+    run: async (args, io) => (await import('./commands/accounts.js')).runAccountsCommand(args, { accounts: io.accounts, filtered: io.accountsFromFile, print: io.print }),
+  },
   db: {
-    summary: 'apply schema migrations to DATABASE_URL',
+    summary: 'apply schema migrations to DATABASE_URL (every account\'s database)',
     usage: async () => usageOf((await db()).DB_USAGE, 'db'),
     config: 'read',
+    account: 'all',
     run: async (args, io) => {
       if (args[0] !== 'migrate' || args.length > 1) return usageError(io, 'wxmp db migrate')
-      return (await db()).runDbMigrate(io.config, io.print)
+      const { runDbMigrate } = await db()
+      // accounts usually share one database: each distinct one is migrated once
+      for (const databaseUrl of new Set(io.accounts.map((a) => a.config.databaseUrl))) {
+        const code = await runDbMigrate({ databaseUrl }, io.print)
+        if (code !== 0) return code
+      }
+      return 0
     },
   },
   log: {
     summary: 'print and follow the message log',
     usage: async () => usageOf((await db()).DB_USAGE, 'log'),
     config: 'read',
+    account: 'one',
     run: async (args, io) => {
       if (args[0] !== 'tail') return usageError(io, 'wxmp log tail [-n 20] [--once] …')
-      return (await db()).runLogTail(args.slice(1), io.config, io.print, { signal: io.stopSignal() })
+      return (await db()).runLogTail(args.slice(1), io.config, io.print, { signal: io.stopSignal(), account: io.account })
     },
   },
   followers: {
     summary: 'follower counts and recent subscribes/unsubscribes',
     usage: async () => usageOf((await db()).DB_USAGE, 'followers'),
     config: 'read',
-    run: async (args, io) => (await db()).runFollowers(args, io.config, io.print),
+    account: 'one',
+    run: async (args, io) => (await db()).runFollowers(args, io.config, io.print, { account: io.account }),
   },
   rules: {
     summary: 'replies without code: list, add, test, import from the MP console, export',
@@ -169,24 +210,28 @@ export const COMMANDS: Record<string, CommandSpec> = {
       return Object.hasOwn(RULES_SUBCOMMANDS, sub) ? RULES_SUBCOMMANDS[sub] : undefined
     },
     config: 'read',
+    account: 'one',
     run: async (args, io) => (await import('./commands/rules.js')).runRulesCommand(args, io),
   },
   publish: {
     summary: 'publish a Markdown post as an article: images, cover, draft, submit, follow',
     usage: async () => (await import('./commands/publish.js')).PUBLISH_USAGE,
     config: 'read',
+    account: 'one',
     run: async (args, io) => (await import('./commands/publish.js')).runPublishCommand(args, io),
   },
   draft: {
     summary: 'the draft box: list, show, delete',
     usage: async () => (await import('./commands/draft.js')).DRAFT_USAGE,
     config: 'read',
+    account: 'one',
     run: async (args, io) => (await import('./commands/draft.js')).runDraftCommand(args, io),
   },
   material: {
     summary: 'permanent material: list, upload, delete',
     usage: async () => (await import('./commands/material.js')).MATERIAL_USAGE,
     config: 'read',
+    account: 'one',
     run: async (args, io) => (await import('./commands/material.js')).runMaterialCommand(args, io),
   },
   console: {
@@ -220,19 +265,22 @@ ${rows.join('\n')}
   ${'version'.padEnd(width)}print the version
 
 Configuration: environment variables or .env (see README): WECHAT_TOKEN, WECHAT_APPID,
-WECHAT_APPSECRET, WECHAT_AES_KEY, WECHAT_API_BASE, PORT, WECHAT_PATH, DATABASE_URL, REDIS_URL …`
+WECHAT_APPSECRET, WECHAT_AES_KEY, WECHAT_API_BASE, PORT, WECHAT_PATH, DATABASE_URL, REDIS_URL …
+Several accounts: an accounts file (--config FILE or WXMP_CONFIG_FILE); commands that talk to
+WeChat or the database take --account NAME (needed when the file lists several; wxmp accounts).`
 }
 
 const defaultPrint: Print = (l) => process.stdout.write(l + '\n')
 const defaultPrintErr: Print = (l) => process.stderr.write(l + '\n')
 
-export async function main(argv: string[], print: Print = defaultPrint, printErr: Print = defaultPrintErr): Promise<number> {
+/** @param env the configuration's variables (tests pass their own; default process.env). */
+export async function main(argv: string[], print: Print = defaultPrint, printErr: Print = defaultPrintErr, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (print === defaultPrint) quietOnClosedPipe()
-  const [command, ...rest] = argv
+  const [command, ...rest] = leadingAccountOptions(argv)
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     const topic = command === 'help' ? rest[0] : undefined
     if (topic !== undefined && Object.hasOwn(COMMANDS, topic)) {
-      print(await COMMANDS[topic]!.usage())
+      print(withAccountOptions(COMMANDS[topic]!, await COMMANDS[topic]!.usage()))
       return 0
     }
     print(await overview())
@@ -250,19 +298,33 @@ export async function main(argv: string[], print: Print = defaultPrint, printErr
   if (asksForHelp(rest)) {
     const sub = rest[0]
     const specific = sub !== undefined && !sub.startsWith('-') ? await spec.subcommandUsage?.(sub) : undefined
-    print(specific ?? (await spec.usage()))
+    print(withAccountOptions(spec, specific ?? (await spec.usage())))
     return 0
   }
   let config: WxmpConfig
+  let args = rest
+  let account: CliAccount | undefined
+  let accounts: CliAccount[] = []
+  let accountsFromFile = false
   try {
-    config = spec.config === 'none' ? NO_CONFIG : loadConfig(process.env, { devToken: spec.config })
+    if (spec.account !== undefined && spec.config !== 'none') {
+      const choice = await resolveAccountChoice(rest, env, spec.account, spec.config)
+      ;({ config, account, accounts, args, fromFile: accountsFromFile } = choice)
+    } else config = spec.config === 'none' ? NO_CONFIG : loadConfig(env, { devToken: spec.config })
   } catch (err) {
+    if (err instanceof AccountUsageError) {
+      printErr(`wxmp: ${err.message}`)
+      return 2
+    }
     printErr(`wxmp: configuration error: ${(err as Error).message}`)
     return 78 // EX_CONFIG
   }
   let stop: AbortController | undefined
   const io: CommandIO = {
     config,
+    account,
+    accounts,
+    accountsFromFile,
     print,
     printErr,
     stopSignal() {
@@ -275,7 +337,7 @@ export async function main(argv: string[], print: Print = defaultPrint, printErr
     },
   }
   try {
-    return await spec.run(rest, io)
+    return await spec.run(args, io)
   } catch (err) {
     if (isWxmpError(err)) {
       printErr(`wxmp: ${err.code}: ${err.message}`)
@@ -295,6 +357,14 @@ export async function main(argv: string[], print: Print = defaultPrint, printErr
   }
 }
 
+/** The options the dispatcher reads for the command, told once under its own usage. */
+function withAccountOptions(spec: CommandSpec, usage: string): string {
+  if (spec.account === undefined || /^\s+--account\b/m.test(usage)) return usage
+  return `${usage}
+  --account NAME  with an accounts file (--config FILE, or WXMP_CONFIG_FILE): the account to use;
+                  ${spec.account === 'all' ? 'default: every account' : 'needed when the file lists several'}`
+}
+
 function usageError(io: CommandIO, synopsis: string): number {
   io.printErr(`wxmp: usage: ${synopsis}`)
   return 2
@@ -309,40 +379,6 @@ function devTokenNote(io: CommandIO, args: string[]): void {
   if (!config.dev || config.tokenFile === undefined || existsSync(config.tokenFile)) return
   if (args.some((a) => a === '--token' || a.startsWith('--token='))) return
   io.printErr(`wxmp: note: no WECHAT_TOKEN and no ${config.tokenFile}: run this where the server runs (it keeps its development Token there), or pass --token`)
-}
-
-/**
- * `wxmp … | head` closes the pipe early: the next write fails with EPIPE. That is the reader
- * saying "enough", not an error: stop quietly, for every command.
- */
-let guarded = false
-function quietOnClosedPipe(): void {
-  if (guarded) return
-  guarded = true
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
-      throw err
-    })
-  }
-}
-
-/** SIGTERM/SIGINT: stop accepting, finish running handlers (bounded), then exit. */
-function installShutdown(close: (o?: { drainMs?: number }) => Promise<void>, printErr: Print): void {
-  let stopping = false
-  const stop = (signal: string) => {
-    if (stopping) process.exit(130) // a second signal: exit now
-    stopping = true
-    printErr(`wxmp: ${signal} received, finishing running handlers…`)
-    close({ drainMs: 10_000 })
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        printErr(`wxmp: shutdown error: ${(err as Error).message}`)
-        process.exit(1)
-      })
-  }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
 }
 
 export { WxmpError }

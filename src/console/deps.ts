@@ -18,6 +18,8 @@ import type { SessionStore } from './sessions.js'
 export interface ConsoleDeps {
   config: WxmpConfig
   appId: string
+  /** The account's short name (src/console/accounts.ts): every route set serves one account. */
+  account: string
   base: string
   records: Records
   conversations: Conversations

@@ -6,8 +6,6 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { WechatApi } from '../api/client.js'
-import type { Bot } from '../bot.js'
 import type { Logger } from '../logger.js'
 import type { Records } from '../records/open-records.js'
 import type { WxmpConfig } from '../server/config.js'
@@ -15,31 +13,31 @@ import { prefixed } from '../storage/prefixed.js'
 import type { KeyValueStore } from '../storage/types.js'
 import { loadAssets, shellHtml } from './assets.js'
 import type { ServerRules } from '../rules/server.js'
-import { OperatorAnswers } from './answers.js'
-import { AuditLog } from './audit-log.js'
-import { Conversations } from './conversations.js'
-import { COOKIE, type ConsoleDeps } from './deps.js'
+import { accountOf, openConsoleAccount, type ConsoleAccount, type ConsoleAccountInput, type ConsoleBot, type SharedConsoleParts } from './accounts.js'
+import { COOKIE } from './deps.js'
 import { consoleError, ConsoleHttpError, cookie, send, sendError, sendJson, sameOrigin } from './http.js'
 import { isWxmpError } from '../errors.js'
-import { LiveFeed } from './live.js'
 import { LoginGuard } from './login-guard.js'
-import { MediaCache } from './media.js'
 import { loadOperators } from './operators.js'
-import { Pauses } from './pauses.js'
+import type { Pauses } from './pauses.js'
 import { match, type Route } from './router.js'
 import { authRoutes } from './routes/auth.js'
-import { dashboardRoutes } from './routes/dashboard.js'
-import { followerRoutes } from './routes/followers.js'
-import { inboxRoutes } from './routes/inbox.js'
-import { menuRoutes } from './routes/menu.js'
-import { rulesRoutes } from './routes/rules.js'
 import { csrfMatches, SessionStore } from './sessions.js'
+
+export type { ConsoleAccountInput } from './accounts.js'
 
 export interface StartConsoleOptions {
   config: WxmpConfig
-  bot: Pick<Bot, 'apiConfigured' | 'api' | 'onOutcome' | 'nextMessage'>
+  bot: ConsoleBot
   /** The server's rules once installed (they are installed after the console's middleware). */
   rules?: () => ServerRules | undefined
+  /**
+   * Several Official Accounts: each with its configuration, bot and rules. The console then
+   * shows one account at a time with a switcher (docs/console.md); `config`, `bot` and `rules`
+   * above are ignored except `config` for the console's own settings (path, port, operators).
+   * Unset: the one account of `config` and `bot`, named `default`.
+   */
+  accounts?: ConsoleAccountInput[]
   records: Records
   /** Durable shared state (sessions, sign-in limits): the server's sharedStore. */
   sharedStore: KeyValueStore
@@ -54,8 +52,20 @@ export interface OperatorConsole {
   path: string
   /** Handles a request under `path` (when the console shares the webhook's port); false if not the console's. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>
-  /** Bot middleware: conversations an operator paused get no bot answer. Install before the handlers. */
+  /** Bot middleware: conversations an operator paused get no bot answer. Install before the handlers. (The first account's; addAccount gives the others'.) */
   middleware: ReturnType<Pauses['middleware']>
+  /**
+   * Opens the console's side of an account whose bot is being opened (a server opening its
+   * accounts one by one, or a reload) and returns its pause middleware, to install before its
+   * rules. It is shown once `sync` names its bot.
+   */
+  addAccount(input: ConsoleAccountInput): Promise<ReturnType<Pauses['middleware']>>
+  /**
+   * The accounts the server serves now, in order (after start-up and after each reload): the
+   * console shows exactly these; an account whose bot is gone (removed, replaced, or opened by
+   * a reload that was then refused) is closed.
+   */
+  sync(serving: Iterable<{ bot: ConsoleBot }>): void
   /** With WXMP_CONSOLE_PORT: the console's own server and its URL. */
   server: { server: Server; url: string } | undefined
   /** Development mode without WXMP_CONSOLE_USERS: the generated sign-in. */
@@ -64,43 +74,36 @@ export interface OperatorConsole {
 }
 
 export async function startConsole(options: StartConsoleOptions): Promise<OperatorConsole> {
-  const { config, bot, records, logger } = options
+  const { config, records, logger } = options
   const now = options.now ?? Date.now
-  const appId = config.appId ?? ''
   const base = config.console.path
+  const inputs = options.accounts ?? [{ name: 'default', config, bot: options.bot, ...(options.rules === undefined ? {} : { rules: options.rules }) }]
+  if (inputs.length === 0) throw new TypeError('startConsole: accounts is empty')
   const operators = await loadOperators(config.console)
-  const consoleStore = prefixed(options.sharedStore, `wxmp:${config.appId ?? 'default'}:console:`)
-  const conversations = new Conversations(records.db, appId, bot.nextMessage.settings.ttlMs)
-  const pauses = new Pauses(records.db, appId, now, logger)
-  await pauses.start()
-  const api = (): WechatApi | undefined => (bot.apiConfigured ? bot.api : undefined)
-  const answers = new OperatorAnswers({ conversations, nextMessage: bot.nextMessage, api, logger, now })
-  const live = new LiveFeed(conversations, logger, { now, answers, pendingTtlMs: bot.nextMessage.settings.ttlMs })
-  const deps: ConsoleDeps = {
-    config,
-    appId,
+  // the first account's namespace, as with one account before (sessions survive the upgrade)
+  const consoleStore = prefixed(options.sharedStore, `wxmp:${inputs[0]!.config.appId ?? 'default'}:console:`)
+  const shared: SharedConsoleParts = {
     base,
     records,
-    conversations,
-    audit: new AuditLog(records.db, appId, now),
-    pauses,
-    answers,
-    rules: options.rules ?? (() => undefined),
-    live,
     sessions: new SessionStore(consoleStore, { now }),
     guard: new LoginGuard(consoleStore, { now }),
     operators,
-    media: new MediaCache(() => api()!, now),
-    api,
     stores: { shared: options.sharedStore, perRequest: options.store },
     logger,
     now,
   }
-  // a message answered here shows in the inbox at once (others' within the poll interval)
-  bot.onOutcome((outcome) => {
-    if (outcome.kind !== 'rejected' && outcome.kind !== 'verified') live.nudge()
-  })
-  const routes: Route[] = [...authRoutes(deps), ...inboxRoutes(deps), ...menuRoutes(deps), ...rulesRoutes(deps), ...followerRoutes(deps), ...dashboardRoutes(deps)]
+  const accounts: ConsoleAccount[] = []
+  try {
+    for (const input of inputs) accounts.push(await openConsoleAccount(input, shared))
+  } catch (err) {
+    for (const opened of accounts) opened.close()
+    throw err
+  }
+  const first = accounts[0]!
+  /** Opened by addAccount, shown once sync names their bot. */
+  const staged: ConsoleAccount[] = []
+  // sign-in, sign-out and the session answer for whichever account the page is on
+  const auth = authRoutes(accounts)
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const path = url.pathname
@@ -143,7 +146,10 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
   }
 
   async function api_(req: IncomingMessage, res: ServerResponse, url: URL, method: string, path: string): Promise<void> {
-    const found = match(routes, method, path)
+    // every account has the same routes: the first one's table says whether the path exists;
+    // which account's routes answer is decided only once the operator is signed in
+    const shared_ = match(auth, method, path)
+    const found = shared_ ?? match(accounts[0]!.routes, method, path)
     if (found === undefined) throw new ConsoleHttpError(404, 'WX_ERR_NOT_FOUND', 'no such console API')
     if (found === 'method') throw new ConsoleHttpError(405, 'WX_ERR_METHOD_NOT_ALLOWED', 'method not allowed')
     // nothing in the API answers a page of another origin, reads included
@@ -151,13 +157,15 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
       logger.warn({ code: 'WX_ERR_CONSOLE_FORBIDDEN', method, path: path.slice(0, 100), origin: String(req.headers.origin ?? '').slice(0, 100), remote: req.socket.remoteAddress }, 'console: cross-site request refused')
       throw consoleError('WX_ERR_CONSOLE_FORBIDDEN', 'cross-site request refused')
     }
-    const { route, params } = found
     const sessionId = cookie(req, COOKIE) ?? ''
-    if (route.public === true) return route.handle({ req, res, url, params, session: undefined as never, sessionId })
-    const session = await deps.sessions.get(sessionId)
+    if (found.route.public === true) return found.route.handle({ req, res, url, params: found.params, session: undefined as never, sessionId })
+    const session = await shared.sessions.get(sessionId)
     if (session === undefined) throw consoleError('WX_ERR_CONSOLE_UNAUTHORIZED', 'not signed in (or the session ended): sign in again')
     if (method !== 'GET' && !csrfMatches(session, headerOf(req, 'x-csrf-token'))) throw consoleError('WX_ERR_CONSOLE_FORBIDDEN', 'the CSRF token is missing or wrong: reload the page')
-    await route.handle({ req, res, url, params, session, sessionId })
+    if (typeof shared_ === 'object') return shared_.route.handle({ req, res, url, params: shared_.params, session, sessionId })
+    // the account's own route set: its handlers hold that account's deps and no other's
+    const own = match(accountOf(accounts, url).routes, method, path) as { route: Route; params: Record<string, string> }
+    await own.route.handle({ req, res, url, params: own.params, session, sessionId })
   }
 
   let own: { server: Server; url: string } | undefined
@@ -183,12 +191,24 @@ export async function startConsole(options: StartConsoleOptions): Promise<Operat
   return {
     path: base,
     handle: own === undefined ? handle : async () => false,
-    middleware: pauses.middleware(),
+    middleware: first.deps.pauses.middleware(),
+    async addAccount(input) {
+      const opened = await openConsoleAccount(input, shared)
+      staged.push(opened)
+      return opened.deps.pauses.middleware()
+    },
+    sync(serving) {
+      const candidates = [...accounts, ...staged]
+      const next = [...serving].flatMap(({ bot }) => candidates.filter((a) => a.bot === bot).slice(-1))
+      staged.length = 0
+      if (next.length === 0) return
+      for (const account of candidates) if (!next.includes(account)) account.close()
+      accounts.splice(0, accounts.length, ...next)
+    },
     server: own,
     dev: operators.dev,
     async close() {
-      live.close()
-      pauses.stop()
+      for (const account of [...accounts, ...staged]) account.close()
       if (own !== undefined) {
         own.server.closeAllConnections()
         await new Promise<void>((resolve) => own!.server.close(() => resolve()))

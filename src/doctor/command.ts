@@ -16,7 +16,7 @@ import { formatReport, type CheckResult, type DoctorReport } from './report.js'
 import { checkDatabase, checkSharedStore } from './storage-checks.js'
 import { checkRoundTrip, checkUrlShape, checkVerification, MODE_NAMES, type WebhookTarget } from './webhook-checks.js'
 
-export const DOCTOR_USAGE = `wxmp doctor [--url https://mp.example.com/wechat] [--mode plain|compat|safe] [--json] [--timeout 5000]
+export const DOCTOR_USAGE = `wxmp doctor [--url https://mp.example.com/wechat] [--mode plain|compat|safe] [--json] [--timeout 5000] [--account NAME]
   Checks a deployment the way WeChat sees it, with the server's configuration: the URL
   answers the console's GET verification with WECHAT_TOKEN (through nginx and HTTPS when
   --url is the public one), a POST round trip in the configured mode, this machine's clock
@@ -26,10 +26,13 @@ export const DOCTOR_USAGE = `wxmp doctor [--url https://mp.example.com/wechat] [
   --url URL      the webhook as entered in 服务器配置 (default: the local server, PORT/WECHAT_PATH)
   --mode M       the round trip's mode (default safe with WECHAT_AES_KEY, else plain)
   --json         the checklist as JSON
+  --account NAME with an accounts file: the account to check (its path, Token, keys, AppID)
   Prints ✓/✗ per check with advice under each ✗; exit code 1 when any check fails.`
 
 export interface DoctorIO {
   config: WxmpConfig
+  /** With an accounts file: the account checked (--account, or the only one). */
+  account?: { name: string } | undefined
   print: (line: string) => void
 }
 
@@ -52,6 +55,7 @@ export async function runDoctorCommand(argv: string[], io: DoctorIO, options: Do
   if (values.url !== undefined && !/^https?:\/\/[^\s/?#]+/.test(values.url)) throw usage(`--url must be an http(s) URL such as https://mp.example.com/wechat, got ${JSON.stringify(values.url.slice(0, 80))}`)
   const report = await runDoctor(io.config, {
     ...options,
+    ...(io.account === undefined ? {} : { account: io.account.name }),
     timeoutMs,
     ...(values.url === undefined ? {} : { url: values.url }),
     ...(values.mode === undefined ? {} : { mode: modeOf(values.mode) }),
@@ -65,6 +69,8 @@ export interface RunDoctorOptions extends DoctorOptions {
   url?: string
   mode?: EncryptionMode
   timeoutMs?: number
+  /** The account's name (an accounts file), shown in the configuration line. */
+  account?: string
 }
 
 /** Runs every check; the report says what failed and why. */
@@ -82,7 +88,7 @@ export async function runDoctor(config: WxmpConfig, options: RunDoctorOptions = 
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.now ? { now: options.now } : {}),
   }
-  const checks: CheckResult[] = [configuration(config, mode)]
+  const checks: CheckResult[] = [configuration(config, mode, options.account)]
   checks.push(checkUrlShape(target), await checkVerification(target), await checkRoundTrip(target))
   const variable = config.redisUrl === undefined ? 'DATABASE_URL' : 'REDIS_URL'
   // first, so that nothing below creates a SQLite file that was not there
@@ -118,10 +124,10 @@ export async function runDoctor(config: WxmpConfig, options: RunDoctorOptions = 
   return { ok: checks.every((c) => c.status !== 'fail'), url: target.url, mode: MODE_NAMES[mode], checks }
 }
 
-function configuration(config: WxmpConfig, mode: EncryptionMode): CheckResult {
+function configuration(config: WxmpConfig, mode: EncryptionMode, account: string | undefined): CheckResult {
   const token = config.dev ? `the development Token from ${config.tokenFile ?? './data/dev-token'}` : 'WECHAT_TOKEN'
   const api = config.appId === undefined ? 'no API credentials' : `AppID ${config.appId} via ${config.apiBase}`
-  const detail = `${MODE_NAMES[mode]}, Token from ${token}, ${api}`
+  const detail = `${account === undefined ? '' : `account ${account}: `}${MODE_NAMES[mode]}, Token from ${token}, ${api}`
   // the development Token works, but a new machine or a wiped ./data generates another one
   if (config.dev) return { id: 'config', title: 'configuration', status: 'info', detail, advice: 'in production set WECHAT_TOKEN to the Token entered in 服务器配置' }
   return { id: 'config', title: 'configuration', status: 'ok', detail }

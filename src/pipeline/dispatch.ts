@@ -287,7 +287,7 @@ export class Dispatcher<C extends Context> {
   private recordInbound(message: WechatMessage, opened: Opened, msgKey: string, receivedAt: number, log: Logger): Promise<string | number | undefined> | undefined {
     const records = this.o.options.records
     if (records === undefined) return undefined
-    return records.recordInbound(inboundEntry(this.o.options.appId, message, opened, msgKey, receivedAt)).catch((err: unknown) => {
+    return records.recordInbound(inboundEntry(this.o.options.appId, message, opened, msgKey, receivedAt, this.o.options.account)).catch((err: unknown) => {
       log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log write failed')
       return undefined
     })
@@ -305,7 +305,7 @@ export class Dispatcher<C extends Context> {
 }
 
 /** The message-log entry of a message (a retry's entry counts a delivery on the first one's row). */
-export function inboundEntry(appId: string | undefined, message: WechatMessage, opened: Opened, msgKey: string, receivedAt: number): InboundRecord {
+export function inboundEntry(appId: string | undefined, message: WechatMessage, opened: Opened, msgKey: string, receivedAt: number, account?: string): InboundRecord {
   const id = (message as { MsgId?: unknown }).MsgId
   return {
     appId: appId ?? opened.appId ?? '',
@@ -318,6 +318,7 @@ export function inboundEntry(appId: string | undefined, message: WechatMessage, 
     rawXml: opened.xml,
     receivedAt,
     encrypted: opened.encrypted,
+    ...(account === undefined ? {} : { account }),
   }
 }
 

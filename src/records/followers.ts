@@ -12,6 +12,8 @@ export interface FollowerChange {
   at: number
   /** Where the follow came from, e.g. the `qrscene_` value of a parameterised QR code. */
   scene?: string | null | undefined
+  /** The account's short name (several accounts in one server). Default `default`. */
+  account?: string | undefined
 }
 
 export interface FollowerState {
@@ -36,18 +38,21 @@ export interface FollowerStats {
 
 export interface FollowerStatsQuery {
   appId?: string
+  /** Only this account's followers (by its short name). */
+  account?: string
   /** How many recent changes to list. Default 10, at most 1000. */
   recent?: number
   /** Start of the counting window, Unix ms. Default: 24 hours ago. */
   since?: number
 }
 
-const INSERT_EVENT = `INSERT INTO wxmp_follower_events (app_id, openid, event, at, scene) VALUES (?, ?, ?, ?, ?)
+const INSERT_EVENT = `INSERT INTO wxmp_follower_events (app_id, openid, event, at, scene, account) VALUES (?, ?, ?, ?, ?, ?)
   ON CONFLICT (app_id, openid, event, at) DO NOTHING`
 // The latest event by WeChat's time wins, so a late-delivered older event cannot flip the state back.
 const UPSERT_STATE = `INSERT INTO wxmp_followers AS f
-  (app_id, openid, subscribed, scene, subscribed_at, unsubscribed_at, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+  (app_id, openid, subscribed, scene, subscribed_at, unsubscribed_at, changed_at, account) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (app_id, openid) DO UPDATE SET
+    account = excluded.account,
     subscribed = excluded.subscribed,
     scene = CASE WHEN excluded.subscribed = 1 THEN excluded.scene ELSE f.scene END,
     subscribed_at = COALESCE(excluded.subscribed_at, f.subscribed_at),
@@ -80,12 +85,13 @@ export class Followers {
     const event = requireOneOf('event', change.event, FOLLOWER_EVENTS)
     const at = requireTimeMs('at', change.at)
     const scene = optionalString('scene', change.scene)
+    const account = change.account === undefined ? 'default' : requireString('account', change.account)
     const subscribed = event === 'subscribe'
     const [inserted] = await this.db.batch([
-      { sql: INSERT_EVENT, params: [appId, openid, event, at, scene] },
+      { sql: INSERT_EVENT, params: [appId, openid, event, at, scene, account] },
       {
         sql: UPSERT_STATE,
-        params: [appId, openid, subscribed ? 1 : 0, subscribed ? scene : null, subscribed ? at : null, subscribed ? null : at, at],
+        params: [appId, openid, subscribed ? 1 : 0, subscribed ? scene : null, subscribed ? at : null, subscribed ? null : at, at, account],
       },
     ])
     return inserted === 1
@@ -112,8 +118,9 @@ export class Followers {
     const limit = requireCount('recent', query.recent ?? 10, 0, 1000)
     const since = query.since === undefined ? this.now() - 24 * 3600_000 : requireCount('since', query.since, 0, Number.MAX_SAFE_INTEGER)
     const app = query.appId === undefined ? null : requireString('appId', query.appId)
-    const appFilter = app === null ? '' : ' AND app_id = ?'
-    const appParams: SqlParam[] = app === null ? [] : [app]
+    const account = query.account === undefined ? null : requireString('account', query.account)
+    const appFilter = (app === null ? '' : ' AND app_id = ?') + (account === null ? '' : ' AND account = ?')
+    const appParams: SqlParam[] = [...(app === null ? [] : [app]), ...(account === null ? [] : [account])]
 
     const states = await this.db.all<{ subscribed: number; n: number }>(
       `SELECT subscribed, COUNT(*) AS n FROM wxmp_followers WHERE 1 = 1${appFilter} GROUP BY subscribed`,
@@ -127,7 +134,7 @@ export class Followers {
       limit === 0
         ? []
         : await this.db.all(
-            `SELECT app_id, openid, event, at, scene FROM wxmp_follower_events WHERE 1 = 1${appFilter} ORDER BY at DESC, id DESC LIMIT ?`,
+            `SELECT app_id, openid, event, at, scene, account FROM wxmp_follower_events WHERE 1 = 1${appFilter} ORDER BY at DESC, id DESC LIMIT ?`,
             [...appParams, limit],
           )
     const count = <R extends { n: number }>(rows: R[], match: (r: R) => boolean) => Number(rows.find(match)?.n ?? 0)
@@ -145,6 +152,7 @@ export class Followers {
         event: r.event as FollowerEvent,
         at: Number(r.at),
         scene: r.scene as string | null,
+        account: r.account as string,
       })),
     }
   }

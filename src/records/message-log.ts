@@ -23,6 +23,8 @@ export interface InboundMessage {
   receivedAt: number
   /** Whether the request came encrypted (safe or compatible mode). */
   encrypted: boolean
+  /** The account's short name (several accounts in one server). Default `default`. */
+  account?: string | undefined
 }
 
 export const REPLY_VIA = ['passive', 'customer-service', 'none', 'next-message'] as const
@@ -44,6 +46,8 @@ export interface MessageOutcome {
 export interface MessageRecord {
   id: number
   appId: string
+  /** The account's short name (`default` for the environment-variable account); always set on rows read back. */
+  account?: string
   msgKey: string
   openid: string
   msgType: string
@@ -69,17 +73,23 @@ export interface RecentQuery {
   /** Only rows after this id, oldest first (for following the log). */
   afterId?: number
   appId?: string
+  /** Only this account's rows (by its short name). */
+  account?: string
   openid?: string
 }
 
 const MAX_ERROR_LENGTH = 4000
+/** The account of rows written without one (and of rows from before migration 5). */
+export const DEFAULT_ACCOUNT_NAME = 'default'
 const COLUMNS =
   'id, app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at, deliveries, ' +
-  'reply_via, reply_status, reply_xml, latency_ms, error, completed_at'
+  'reply_via, reply_status, reply_xml, latency_ms, error, completed_at, account'
 
-const INSERT_COLUMNS = 'app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at'
+const INSERT_COLUMNS = 'app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at, account'
+/** One row's placeholders for INSERT_COLUMNS. */
+export const INSERT_VALUES = '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?'
 const ON_RETRY = 'ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1'
-const INSERT = `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_RETRY} RETURNING id`
+const INSERT = `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES}) ${ON_RETRY} RETURNING id`
 const UPDATE_OUTCOME = `UPDATE wxmp_messages
   SET reply_via = ?, reply_status = ?, reply_xml = ?, latency_ms = ?, error = ?, completed_at = ?
   WHERE id = ?`
@@ -152,6 +162,10 @@ export class MessageLog {
       where.push('app_id = ?')
       params.push(requireString('appId', query.appId))
     }
+    if (query.account !== undefined) {
+      where.push('account = ?')
+      params.push(requireString('account', query.account))
+    }
     if (query.openid !== undefined) {
       where.push('openid = ?')
       params.push(requireString('openid', query.openid))
@@ -186,6 +200,7 @@ export function inboundParams(message: InboundMessage): SqlParam[] {
     requireString('rawXml', message.rawXml),
     requireBoolean('encrypted', message.encrypted),
     requireTimeMs('receivedAt', message.receivedAt),
+    message.account === undefined ? DEFAULT_ACCOUNT_NAME : requireString('account', message.account),
   ]
   if (message.msgKey === '') throw new TypeError('msgKey must not be empty: it is what ties retries to one row')
   return params
@@ -209,9 +224,9 @@ export function outcomeParams(outcome: MessageOutcome, completedAt: number): Sql
  * takes the newer outcome); an outcome for a row loaded earlier, found by its dedup key.
  */
 export const BULK_SQL = {
-  insert: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ${ON_RETRY}`,
+  insert: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES}) ${ON_RETRY}`,
   insertDone: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}, reply_via, reply_status, reply_xml, latency_ms, error, completed_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    VALUES (${INSERT_VALUES}, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1, reply_via = excluded.reply_via,
       reply_status = excluded.reply_status, reply_xml = excluded.reply_xml, latency_ms = excluded.latency_ms, error = excluded.error,
       completed_at = excluded.completed_at`,
@@ -247,6 +262,7 @@ function toRecord(row: Record<string, unknown>): MessageRecord {
   return {
     id: Number(row.id),
     appId: row.app_id as string,
+    account: (row.account as string | null) ?? DEFAULT_ACCOUNT_NAME,
     msgKey: row.msg_key as string,
     openid: row.openid as string,
     msgType: row.msg_type as string,

@@ -167,6 +167,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'several accounts: the account name on the message log and followers',
+    // rows from before keep the name of the one account the environment variables describe
+    sql: `
+      ALTER TABLE wxmp_messages ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
+      CREATE INDEX wxmp_messages_account ON wxmp_messages (account, id);
+      ALTER TABLE wxmp_follower_events ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
+      CREATE INDEX wxmp_follower_events_account ON wxmp_follower_events (account, at);
+      ALTER TABLE wxmp_followers ADD COLUMN account TEXT NOT NULL DEFAULT 'default';
+      CREATE INDEX wxmp_followers_account ON wxmp_followers (account, subscribed);
+    `,
+  },
 ]
 
 const ID_COLUMN: Record<SqlDatabase['kind'], string> = {

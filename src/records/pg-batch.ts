@@ -25,7 +25,7 @@ interface Pending<T> {
 
 /** Most rows in one statement (PostgreSQL takes at most 65 535 parameters). */
 const MAX_ROWS = 500
-const INSERT_COLUMNS = 'app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at'
+const INSERT_COLUMNS = 'app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at, account'
 // typed, because a VALUES list gives PostgreSQL no column to infer types from
 const OUTCOME_TYPES = ['text', 'text', 'text', 'integer', 'text', 'bigint', 'bigint']
 
@@ -83,7 +83,7 @@ export class PgMessageBatch {
     for (const group of distinctGroups(all, (p) => `${String(p.params[0])}\u0000${String(p.params[1])}`)) {
       for (let i = 0; i < group.length; i += MAX_ROWS) {
         const chunk = group.slice(i, i + MAX_ROWS)
-        const values = chunk.map(() => `(${'?, '.repeat(9)}?)`).join(', ')
+        const values = chunk.map(() => `(${'?, '.repeat(10)}?)`).join(', ')
         const sql = `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES ${values}
           ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1
           RETURNING id, app_id, msg_key`

@@ -125,6 +125,7 @@ for (const backend of backends) {
       assert.deepEqual(row, {
         id,
         appId: message.appId,
+        account: 'default',
         msgKey: message.msgKey,
         openid: 'oUser1',
         msgType: 'text',
@@ -236,6 +237,9 @@ for (const backend of backends) {
       assert.deepEqual((await log.messages.recent({ openid: 'oOdd' })).map((r) => r.id), [ids[1], ids[3], ids[5]])
       assert.deepEqual((await log.messages.recent({ appId: 'wxB' })).map((r) => r.id), [ids[5]])
       assert.deepEqual((await log.messages.recent({ appId: "wxA' OR '1'='1" })).map((r) => r.id), [])
+      const shopId = await log.messages.recordInbound(inbound({ appId: 'wxS', msgKey: 'shop-1', account: 'shop' }))
+      assert.deepEqual((await log.messages.recent({ account: 'shop' })).map((r) => [r.id, r.account]), [[shopId, 'shop']])
+      assert.ok((await log.messages.recent({ account: 'default' })).every((r) => r.account === 'default'))
       for (const limit of [0, 1001, 2.5, -1]) await assert.rejects(log.messages.recent({ limit }), RangeError)
       await log.close()
     })
@@ -279,13 +283,18 @@ for (const backend of backends) {
       assert.equal(stats.unsubscribed, 1)
       assert.deepEqual(stats.window, { since: clock - 24 * hour, subscribe: 3, unsubscribe: 1 })
       assert.deepEqual(stats.recent, [
-        { appId: 'wxA', openid: 'o3', event: 'unsubscribe', at: clock - hour, scene: null },
-        { appId: 'wxA', openid: 'o2', event: 'subscribe', at: clock - 2 * hour, scene: null },
+        { appId: 'wxA', openid: 'o3', event: 'unsubscribe', at: clock - hour, scene: null, account: 'default' },
+        { appId: 'wxA', openid: 'o2', event: 'subscribe', at: clock - 2 * hour, scene: null, account: 'default' },
       ])
       const all = await f.stats({ recent: 0, since: 0 })
       assert.equal(all.subscribed, 3)
       assert.deepEqual(all.window, { since: 0, subscribe: 5, unsubscribe: 1 })
       assert.deepEqual(all.recent, [])
+      // several accounts: each change carries its account, and the stats filter by it
+      await f.record({ appId: 'wxB', openid: 'o9', event: 'subscribe', at: clock - hour, account: 'shop' })
+      const shop = await f.stats({ account: 'shop', since: 0 })
+      assert.deepEqual([shop.subscribed, shop.recent.map((r) => [r.openid, r.account])], [1, [['o9', 'shop']]])
+      assert.equal((await f.stats({ account: 'default', since: 0 })).subscribed, 3)
       await db.close()
     })
 

@@ -113,7 +113,10 @@ function ingest(op) {
         waiting.delete(ref) // a retry recorded again: the first goes in first
         put(earlier)
       }
-      waiting.set(ref, { params: fields.slice(1), outcome: undefined })
+      const params = fields.slice(1)
+      // appended before migration 5 (no account): the environment-variable account's
+      if (params.length === 10) params.push('default')
+      waiting.set(ref, { params, outcome: undefined })
       if (waiting.size > WINDOW) {
         const [oldest, row] = waiting.entries().next().value
         waiting.delete(oldest)

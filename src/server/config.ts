@@ -279,7 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
 }
 
 /** The console is on in development, and in production only once operators are configured. */
-function consoleConfig(env: NodeJS.ProcessEnv, dev: boolean, dataDir: string, webhookPath: string): ConsoleConfig {
+export function consoleConfig(env: NodeJS.ProcessEnv, dev: boolean, dataDir: string, webhookPath: string): ConsoleConfig {
   const wanted = read(env, 'WXMP_CONSOLE')
   const users = read(env, 'WXMP_CONSOLE_USERS')
   const path = read(env, 'WXMP_CONSOLE_PATH') ?? '/console'

@@ -5,6 +5,7 @@
  */
 import { dirname, join, resolve } from 'node:path'
 import type { BotOptions } from '../bot-options.js'
+import { accountNamespace } from '../api/from-config.js'
 import type { Logger } from '../logger.js'
 import { openRecords, type Records } from '../records/open-records.js'
 import { SpoolingRecorder } from '../records/spool.js'
@@ -34,6 +35,12 @@ export interface ServerStores {
   spool: SpoolingRecorder | undefined
   /** What the Bot takes: both stores namespaced by account, and the message log when it is on. */
   botOptions: Pick<BotOptions, 'store' | 'sharedStore' | 'records'>
+  /**
+   * The same for one of several accounts: the stores namespaced by its AppID (unique across
+   * the accounts file), so two accounts never share a token, a dedup or replay key, a session
+   * or a pending answer; the message log is shared (each row names its account).
+   */
+  botOptionsFor(account: { appId: string | undefined }): Pick<BotOptions, 'store' | 'sharedStore' | 'records'>
   /** Closes the stores, the spool (one last flush) and the records, in that order. */
   close(): Promise<void>
 }
@@ -70,13 +77,18 @@ export async function openServerStores(config: WxmpConfig, options: ServerStores
         : undefined
     const recorder = config.messageLog ? (spool ?? appended ?? records.messages) : undefined
     // one Redis or one database can serve several accounts: every key is namespaced by account
-    const namespace = `wxmp:${config.appId ?? 'default'}:`
+    // (the same namespace as the CLI's API client: src/api/from-config.ts)
+    const botOptionsFor = (account: { appId: string | undefined }) => {
+      const namespace = accountNamespace(account.appId)
+      return { store: prefixed(store, namespace), sharedStore: prefixed(sharedStore, namespace), ...(recorder === undefined ? {} : { records: recorder }) }
+    }
     return {
       store,
       sharedStore,
       records,
       spool,
-      botOptions: { store: prefixed(store, namespace), sharedStore: prefixed(sharedStore, namespace), ...(recorder === undefined ? {} : { records: recorder }) },
+      botOptions: botOptionsFor(config),
+      botOptionsFor,
       async close() {
         await Promise.all([...new Set([store, sharedStore])].map((s) => s.close().catch(() => undefined)))
         await spool?.close().catch(() => undefined)

@@ -26,3 +26,19 @@ export async function check(): Promise<string> {
   await server.close({ drainMs: 1000 })
   return `${mediaId ?? ''}${content ?? ''}${options.token}`
 }
+
+/** Several accounts: one handler shared (ctx.account), the path table, the accounts file. */
+export async function severalAccounts(): Promise<void> {
+  const { mountAccounts } = await import('wxmp')
+  const { loadAccounts, selectAccount } = await import('wxmp/accounts')
+  const shared = (b: Bot) => b.on('text', (ctx) => ctx.reply(ctx.account === 'shop' ? '欢迎光临' : ctx.message.Content))
+  const shop = new Bot({ token: 't1', account: 'shop' })
+  const news = new Bot({ token: 't2', account: 'news' })
+  shared(shop)
+  shared(news)
+  const server = await serve(mountAccounts([{ name: 'shop', path: '/wechat/shop', bot: shop }, { name: 'news', path: '/wechat/news', bot: news }]), { port: 0 })
+  const { accounts, source } = await loadAccounts({ env: process.env })
+  const one: string | undefined = source === 'file' ? selectAccount(accounts, 'shop').appId : undefined
+  await server.close()
+  void one
+}

@@ -9,6 +9,7 @@ import { openRecords, type Records } from '../../records/open-records.js'
 import type { MessageRecord } from '../../records/message-log.js'
 import { parseStorageUrl } from '../../storage/storage-url.js'
 import { redactUrl } from '../../storage/storage-error.js'
+import { logFilterOf, type CliAccount } from '../account-option.js'
 
 /** What these commands read from the server configuration. */
 export interface DbCommandConfig {
@@ -46,6 +47,8 @@ export interface LogTailOptions {
   signal?: AbortSignal
   /** Injected clock (ms). */
   now?: () => number
+  /** The account chosen with --account (an accounts file): only its messages. */
+  account?: CliAccount | undefined
 }
 
 /** A message still waiting for its outcome is printed once done, or after this long regardless. */
@@ -71,7 +74,7 @@ export async function runLogTail(args: string[], config: DbCommandConfig, print:
   const lines = wholeNumber('--lines', values.lines, 1, 1000)
   const interval = wholeNumber('--interval', values.interval, 100, 60_000)
   const now = options.now ?? Date.now
-  const filter = { ...(values.app === undefined ? {} : { appId: values.app }), ...(values.openid === undefined ? {} : { openid: values.openid }) }
+  const filter = { ...logFilterOf(options.account), ...(values.app === undefined ? {} : { appId: values.app }), ...(values.openid === undefined ? {} : { openid: values.openid }) }
   const show = (row: MessageRecord) => print(values.json ? JSON.stringify(row) : formatMessage(row, values.xml))
 
   const records = await openRecords(config.databaseUrl)
@@ -80,7 +83,7 @@ export async function runLogTail(args: string[], config: DbCommandConfig, print:
     const once = values.once || options.signal === undefined
     if (latest.length === 0 && !values.json) {
       // an empty answer must not look like a wrong database: say which one was read
-      const filtered = filter.appId !== undefined || filter.openid !== undefined ? ' matching the filter' : ''
+      const filtered = values.app !== undefined || filter.openid !== undefined ? ' matching the filter' : options.account === undefined ? '' : ` for account ${options.account.name}`
       print(`no messages${filtered} in ${describeDatabase(config.databaseUrl)} yet${once ? '' : '; waiting for new ones (Ctrl-C stops)'}`)
     }
     if (once || options.signal === undefined) {
@@ -111,7 +114,7 @@ class TailCursor {
     private readonly now: () => number,
   ) {}
 
-  async poll(records: Records, filter: { appId?: string; openid?: string }): Promise<MessageRecord[]> {
+  async poll(records: Records, filter: ReturnType<typeof logFilterOf> & { openid?: string }): Promise<MessageRecord[]> {
     const rows = await records.messages.recent({ ...filter, afterId: this.cursor, limit: 1000 })
     const now = this.now()
     const ready = rows.filter(
@@ -169,7 +172,7 @@ function summary(xml: string): string | undefined {
 }
 
 /** `wxmp followers`: counts, the recent window and the latest changes. */
-export async function runFollowers(args: string[], config: DbCommandConfig, print: Print, options: { now?: () => number } = {}): Promise<number> {
+export async function runFollowers(args: string[], config: DbCommandConfig, print: Print, options: { now?: () => number; account?: CliAccount | undefined } = {}): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -186,6 +189,7 @@ export async function runFollowers(args: string[], config: DbCommandConfig, prin
   const records = await openRecords(config.databaseUrl)
   try {
     const stats = await records.followers.stats({
+      ...logFilterOf(options.account),
       ...(values.app === undefined ? {} : { appId: values.app }),
       recent,
       since: now() - hours * 3600_000,
@@ -194,14 +198,15 @@ export async function runFollowers(args: string[], config: DbCommandConfig, prin
       print(JSON.stringify(stats))
       return 0
     }
-    print(`followers${values.app === undefined ? '' : ` of ${values.app}`}: ${stats.subscribed} subscribed, ${stats.unsubscribed} unsubscribed`)
+    const of = values.app !== undefined ? ` of ${values.app}` : options.account === undefined ? '' : ` of account ${options.account.name}`
+    print(`followers${of}: ${stats.subscribed} subscribed, ${stats.unsubscribed} unsubscribed`)
     print(`last ${hours} h: +${stats.window.subscribe} subscribe, -${stats.window.unsubscribe} unsubscribe`)
     if (stats.recent.length > 0) {
       print('recent changes:')
       for (const change of stats.recent) {
         const scene = change.scene === null ? '' : `  ${printable(change.scene)}`
         // a server without WECHAT_APPID records an empty AppID: nothing to show then
-        const app = values.app === undefined && change.appId !== '' ? `  (${printable(change.appId)})` : ''
+        const app = values.app === undefined && options.account === undefined && change.appId !== '' ? `  (${printable(change.appId)})` : ''
         print(`  ${new Date(change.at).toISOString()}  ${change.event === 'subscribe' ? '+' : '-'} ${printable(change.openid)}${app}${scene}`)
       }
     }

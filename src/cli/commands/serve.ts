@@ -6,14 +6,20 @@ import type { Bot } from '../../bot.js'
 import { WxmpError } from '../../errors.js'
 import type { WxmpConfig } from '../../server/config.js'
 import { startServer, type WxmpServer } from '../../server/app.js'
+import { loadAccounts, type LoadedAccounts, type ResolvedAccount } from '../../accounts/config.js'
 
-export const SERVE_USAGE = `wxmp serve [--port N] [--host ADDR] [--path /wechat] [--bot ./my-bot.js] [--no-echo]
+export const SERVE_USAGE = `wxmp serve [--port N] [--host ADDR] [--path /wechat] [--bot ./my-bot.js] [--no-echo] [--config wxmp.config.json]
   Starts the webhook server (the same as npm start; npm start -- --port 3456 passes options).
   Without --bot it runs the echo bot. --bot loads a module (.js, or .ts with tsx installed or
   Node 22.18+) whose default export is (bot) => { bot.on(...) }.
   --port N       TCP port (default PORT, else 3000); --host ADDR (default HOST, else 0.0.0.0)
   --path /p      webhook path (default WECHAT_PATH, else /wechat)
   --no-echo      no code handlers at all, only the rules answer (wxmp rules)
+  --config FILE  several accounts from an accounts file (default WXMP_CONFIG_FILE, else
+                 ./wxmp.config.json, .yaml or .yml when present): each at its own path
+                 (default /wechat/<name>); --bot is then the handler of accounts without "bot"
+  SIGHUP reads the accounts file again: accounts are added, changed or removed without
+  dropping the others' requests; a bad file keeps the running accounts (the error is logged).
   Stops on SIGINT/SIGTERM after running handlers finish (at most 10 s).`
 
 /** Loads the user's bot module: its default export installs handlers on the bot. */
@@ -63,7 +69,7 @@ async function importBotModule(file: string): Promise<{ default?: unknown; setup
 export async function runServeCommand(argv: string[], config: WxmpConfig, print: (line: string) => void): Promise<{ server: WxmpServer; code: number }> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string' }, host: { type: 'string' }, path: { type: 'string' }, bot: { type: 'string' }, 'no-echo': { type: 'boolean', default: false } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, path: { type: 'string' }, bot: { type: 'string' }, 'no-echo': { type: 'boolean', default: false }, config: { type: 'string' } },
     allowPositionals: false,
   })
   const merged: WxmpConfig = { ...config }
@@ -79,12 +85,40 @@ export async function runServeCommand(argv: string[], config: WxmpConfig, print:
   }
   if (values['no-echo'] && values.bot !== undefined) throw new WxmpError('WX_ERR_CONFIG', '--no-echo and --bot: --bot already replaces the echo bot; give one of them')
   const setup = values.bot === undefined ? (values['no-echo'] ? () => undefined : undefined) : await loadSetup(values.bot)
-  const server = await startServer({ config: merged, ...(setup === undefined ? {} : { setup }) })
-  for (const line of banner(merged, server, values.bot ?? (values['no-echo'] ? 'rules only (--no-echo)' : undefined))) print(line)
+  const readAccounts = () => loadAccounts({ env: process.env, base: merged, ...(values.config === undefined ? {} : { file: values.config }) })
+  const loaded = await readAccounts()
+  if (loaded.source === 'file' && values.path !== undefined) throw new WxmpError('WX_ERR_CONFIG', `--path with an accounts file (${loaded.file}): give each account its "path" in the file instead`)
+  // an account's own module ("bot" in the file) wins over --bot; modules load once per path
+  const modules = new Map<string, Promise<(bot: Bot) => void | Promise<void>>>()
+  const accountSetup = async (bot: Bot, account: ResolvedAccount) => {
+    if (account.botModule === undefined) return (setup ?? (await import('../../server/echo-bot.js')).installEchoBot)(bot)
+    let loading = modules.get(account.botModule)
+    if (loading === undefined) modules.set(account.botModule, (loading = loadSetup(account.botModule)))
+    return (await loading)(bot)
+  }
+  const server = await startServer({
+    config: loaded.base,
+    setup: accountSetup,
+    ...(loaded.source === 'file' ? { accounts: loaded.accounts, reload: async () => (await readAccounts()).accounts } : {}),
+  })
+  if (loaded.source === 'file') reloadOnSignal(server)
+  for (const line of banner(merged, server, values.bot ?? (values['no-echo'] ? 'rules only (--no-echo)' : undefined), loaded)) print(line)
   return { server, code: 0 }
 }
 
-function banner(config: WxmpConfig, server: WxmpServer, botFile: string | undefined): string[] {
+/** SIGHUP reads the accounts file again (server.reload logs what changed, or why nothing did). */
+function reloadOnSignal(server: WxmpServer): void {
+  const onHangup = () => void server.reload()
+  process.on('SIGHUP', onHangup)
+  const close = server.close.bind(server)
+  server.close = (options) => {
+    process.off('SIGHUP', onHangup)
+    return close(options)
+  }
+}
+
+function banner(config: WxmpConfig, server: WxmpServer, botFile: string | undefined, loaded: LoadedAccounts): string[] {
+  if (loaded.source === 'file') return accountsBanner(server, botFile, loaded)
   const mode = config.encodingAESKey === undefined ? 'plaintext (明文); set WECHAT_AES_KEY for safe mode (安全模式)' : config.requireEncryption ? 'safe mode only (安全模式)' : 'plaintext, compatible and safe mode accepted'
   return [
     '',
@@ -123,5 +157,28 @@ function consoleLines(server: WxmpServer): string[] {
   return [
     `  Console     : ${operatorConsole.url}`,
     ...(dev === undefined ? [] : [`  Sign in     : ${dev.user} / ${dev.password}   (development: generated once, kept in ${dev.file}; set WXMP_CONSOLE_USERS in production)`]),
+  ]
+}
+
+/** Several accounts: one line per account (path, mode, API) instead of the one-account lines. */
+function accountsBanner(server: WxmpServer, botFile: string | undefined, loaded: LoadedAccounts): string[] {
+  const origin = new URL(server.http.url).origin
+  const config = loaded.base
+  const lines = [...server.accounts.values()].map((a) => {
+    const c = a.config
+    const mode = c.encodingAESKey === undefined ? 'plaintext' : c.requireEncryption ? 'safe mode only' : 'compatible + safe'
+    return `    ${a.name.padEnd(12)} ${origin}${a.path}   ${mode}; API ${c.appSecret === undefined ? 'off' : c.appId}${c.botModule === undefined ? '' : `; bot ${c.botModule}`}`
+  })
+  return [
+    '',
+    `  wxmp — ${server.accounts.size} accounts from ${loaded.file} (${botFile === undefined ? 'echo bot (复读机)' : botFile} where no "bot" is set)`,
+    '  Accounts    :',
+    ...lines,
+    `  Storage     : ${server.sharedStore.kind}${config.redisUrl === undefined ? ' (one instance; set REDIS_URL for several)' : ''}`,
+    `  Operations  : ${server.ops !== undefined ? `${server.ops.url}/healthz, /readyz, /metrics` : '/healthz, /readyz, /metrics on this port (readyz and metrics: this host only)'}`,
+    ...consoleLines(server),
+    `  Reload      : kill -HUP ${process.pid} reads ${loaded.file} again`,
+    `  Try it      : npx wxmp simulate --url ${origin}${[...server.accounts.values()][0]?.path ?? '/'} --token <that account's Token> text 你好`,
+    '',
   ]
 }

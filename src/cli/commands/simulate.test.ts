@@ -225,7 +225,7 @@ describe('wxmp simulate: usage errors exit 2 and say what is wrong', () => {
       assert.equal(code, 0)
       assert.equal(out, SIMULATE_USAGE)
     }
-    for (const word of ['text <message>', 'location <lat> <lon>', 'click <EventKey>', 'event subscribe [scene]', 'xml <file>', 'verify', '--url', '--token', '--mode', '--aes-key', '--appid', '--openid', '--account', '--timeout', '--json', '--late-from', '--wait', '--interim']) {
+    for (const word of ['text <message>', 'location <lat> <lon>', 'click <EventKey>', 'event subscribe [scene]', 'xml <file>', 'verify', '--url', '--token', '--mode', '--aes-key', '--appid', '--openid', '--original-id', '--account', '--timeout', '--json', '--late-from', '--wait', '--interim']) {
       assert.ok(SIMULATE_USAGE.includes(word), word)
     }
   })

@@ -38,7 +38,9 @@ export const SIMULATE_USAGE = `wxmp simulate <kind> [args] [options]
     --aes-key K        EncodingAESKey for compat/safe (default WECHAT_AES_KEY)
     --appid ID         AppID for compat/safe (default WECHAT_APPID)
     --openid ID        the user's OpenID (FromUserName)
-    --account ID       the account's 原始ID gh_… (ToUserName)
+    --original-id ID   the account's 原始ID gh_… (ToUserName)
+    --account NAME     with an accounts file: the account to play against (its path,
+                       Token, AES key, AppID); --config FILE names the file
     --timeout MS       budget per attempt (default 5000, WeChat's)
     --attempts N       attempts when nothing answers (default 3, WeChat's)
     --echostr S        echostr for verify (default random digits)
@@ -62,7 +64,7 @@ const OPTIONS = {
   'aes-key': { type: 'string' },
   appid: { type: 'string' },
   openid: { type: 'string' },
-  account: { type: 'string' },
+  'original-id': { type: 'string' },
   timeout: { type: 'string' },
   attempts: { type: 'string' },
   echostr: { type: 'string' },
@@ -124,7 +126,7 @@ export async function runSimulateCommand(argv: string[], config: WxmpConfig, pri
     }
     const message = buildSimulatedMessage(kind, args, {
       ...(values.openid === undefined ? {} : { openid: values.openid }),
-      ...(values.account === undefined ? {} : { account: values.account }),
+      ...(values['original-id'] === undefined ? {} : { account: values['original-id'] }),
     })
     let waitedMs: number | undefined
     const interim = values.interim ?? config.interim

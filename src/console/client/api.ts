@@ -14,8 +14,25 @@ export class ApiError extends Error {
 
 let csrf = ''
 let onSignedOut: () => void = () => {}
+let onAccountGone: () => void = () => {}
+/** The account on screen (a server with several): sent as ?account= with every API request. */
+let account: string | undefined
 
 export const base = document.body.dataset.base ?? '/console'
+
+export function setAccount(name: string | undefined): void {
+  account = name
+}
+
+export function currentAccount(): string | undefined {
+  return account
+}
+
+/** An API URL of the account on screen: for fetch, EventSource and <img src>. */
+export function apiUrl(path: string): string {
+  if (account === undefined) return `${base}/api${path}`
+  return `${base}/api${path}${path.includes('?') ? '&' : '?'}account=${encodeURIComponent(account)}`
+}
 
 export function setCsrf(token: string): void {
   csrf = token
@@ -23,6 +40,11 @@ export function setCsrf(token: string): void {
 
 export function whenSignedOut(handler: () => void): void {
   onSignedOut = handler
+}
+
+/** The account on screen was removed (a reload of the server's accounts): the page starts over. */
+export function whenAccountGone(handler: () => void): void {
+  onAccountGone = handler
 }
 
 export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, init: { raw?: Blob; contentType?: string } = {}): Promise<T> {
@@ -38,7 +60,7 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: s
   }
   let res: Response
   try {
-    res = await fetch(`${base}/api${path}`, { method, headers, body: payload, credentials: 'same-origin', cache: 'no-store' })
+    res = await fetch(apiUrl(path), { method, headers, body: payload, credentials: 'same-origin', cache: 'no-store' })
   } catch {
     throw new ApiError(0, 'NETWORK', 'network', 'network', undefined, {})
   }
@@ -53,6 +75,7 @@ export async function call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: s
     const error = (json.error ?? {}) as Record<string, unknown>
     const err = new ApiError(res.status, String(error.code ?? res.status), String(error.message ?? res.statusText), typeof error.reason === 'string' ? error.reason : undefined, typeof error.errcode === 'number' ? error.errcode : undefined, error)
     if (res.status === 401 && path !== '/login' && path !== '/session') onSignedOut()
+    if (res.status === 404 && err.reason === 'no-account') onAccountGone()
     throw err
   }
   return json as T

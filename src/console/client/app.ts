@@ -2,7 +2,10 @@
 export interface SessionInfo {
   user: string
   csrf: string
-  account: { appId: string | null; dev: boolean }
+  /** The account on screen. */
+  account: { name: string; appId: string | null; dev: boolean }
+  /** Every account of the server; the switcher shows with two or more. */
+  accounts: Array<{ name: string; path: string }>
   features: { api: boolean; rules: boolean; pending: boolean }
   /** rules-first, code-first or off (WXMP_RULES). */
   rulesOrder: string

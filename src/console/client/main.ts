@@ -3,7 +3,7 @@
  * #/menu…). Plain TypeScript over the DOM: see docs/console.md for why no framework.
  */
 import './style.css'
-import { ApiError, base, get, post, setCsrf, whenSignedOut } from './api.js'
+import { ApiError, base, get, post, setAccount, setCsrf, whenAccountGone, whenSignedOut } from './api.js'
 import type { App, Page, SessionInfo } from './app.js'
 import { h, replace } from './dom.js'
 import { currentLang, setLang, t, type StringKey } from './i18n.js'
@@ -85,6 +85,7 @@ function render(): void {
         { 'aria-label': t('nav.label') },
         PAGES.filter((p) => p.when?.(s) ?? true).map((p) => h('a', { href: `#/${p.id}`, 'aria-current': p.id === id ? 'page' : undefined, class: p.id === id ? 'active' : undefined }, t(p.label))),
       ),
+      accountSwitcher(s),
       h(
         'div',
         { class: 'who' },
@@ -100,6 +101,35 @@ function render(): void {
   cleanup = current.page(main, app, args)
 }
 
+const ACCOUNT_KEY = 'wxmp-console-account'
+
+/** The account switcher: one account on screen at a time; hidden when the server has one. */
+function accountSwitcher(s: SessionInfo): HTMLElement | null {
+  if (s.accounts.length < 2) return null
+  const select = h(
+    'select',
+    { id: 'account-switch', 'aria-label': t('nav.account'), onchange: () => void switchAccount(select.value) },
+    s.accounts.map((a) => h('option', { value: a.name, selected: a.name === s.account.name ? true : undefined, title: a.path }, a.name)),
+  )
+  return h('label', { class: 'account-switch', title: t('nav.account') }, h('span', { class: 'account-label' }, t('nav.account')), select)
+}
+
+/** Shows another account: its session answer (what it can do), then the same page for it. */
+async function switchAccount(name: string): Promise<void> {
+  setAccount(name)
+  try {
+    const next = await get<SessionInfo>('/session')
+    localStorage.setItem(ACCOUNT_KEY, name)
+    session = next
+    // the same page for the other account; a conversation or a rule open here is this account's
+    const { id, args } = route()
+    if (args.some((a) => a !== '')) location.hash = `#/${id}` // the hashchange renders
+    else render()
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) replace(root, h('p', { class: 'fatal', role: 'alert' }, t('app.unreachable'), ' ', base))
+  }
+}
+
 async function signOut(): Promise<void> {
   try {
     await post('/logout')
@@ -110,19 +140,33 @@ async function signOut(): Promise<void> {
 }
 
 function start(s: SessionInfo): void {
-  session = s
   setCsrf(s.csrf)
+  // the account last shown in this browser, when the server still has it
+  const saved = localStorage.getItem(ACCOUNT_KEY)
+  if (s.accounts.length > 1 && saved !== null && saved !== s.account.name && s.accounts.some((a) => a.name === saved)) {
+    void switchAccount(saved)
+    return
+  }
+  setAccount(s.accounts.length > 1 ? s.account.name : undefined)
+  session = s
   render()
 }
 
-whenSignedOut(() => showLogin())
-window.addEventListener('hashchange', () => render())
-
-void (async () => {
+async function boot(): Promise<void> {
   try {
     start(await get<SessionInfo>('/session'))
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) showLogin()
     else replace(root, h('p', { class: 'fatal', role: 'alert' }, t('app.unreachable'), ' ', base))
   }
-})()
+}
+
+whenSignedOut(() => showLogin())
+// the account on screen is no longer served: start over on the server's first account
+whenAccountGone(() => {
+  localStorage.removeItem(ACCOUNT_KEY)
+  setAccount(undefined)
+  void boot()
+})
+window.addEventListener('hashchange', () => render())
+void boot()

@@ -4,13 +4,13 @@
  * service, a link card, an event badge; and the bot's reply with how it left. Every string
  * from the message goes in as text.
  */
-import { base, get } from './api.js'
+import { apiUrl, get } from './api.js'
 import { externalLink, h, replace, svg } from './dom.js'
 import { countdown, latency, seconds, time } from './format.js'
 import { t, tMaybe } from './i18n.js'
 import type { MessageView, OperatorReply, ReplyView } from './types.js'
 
-const media = (id: string) => `${base}/api/media/${encodeURIComponent(id)}`
+const media = (id: string) => apiUrl(`/media/${encodeURIComponent(id)}`)
 
 function thumbnail(mediaId: string, alt: string): HTMLElement {
   const img = h('img', { src: media(mediaId), alt, loading: 'lazy', class: 'thumb' })

@@ -15,6 +15,7 @@ export const EN: Record<StringKey, string> = {
   'nav.dashboard': 'Dashboard',
   'nav.audit': 'Audit log',
   'nav.rules': 'Auto-replies',
+  'nav.account': 'Account',
   'nav.signOut': 'Sign out',
   'nav.signedInAs': 'Signed in as {user}',
   'login.intro': 'Sign in with your operator account. In development mode the name and password are in the server’s start-up banner.',

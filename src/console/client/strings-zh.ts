@@ -14,6 +14,7 @@ export const ZH = {
   'nav.dashboard': '数据',
   'nav.audit': '操作日志',
   'nav.rules': '自动回复',
+  'nav.account': '账号',
   'nav.signOut': '退出',
   'nav.signedInAs': '当前登录：{user}',
   'login.intro': '使用运营账号登录。开发模式下，账号和密码显示在服务器启动信息中。',

@@ -3,7 +3,7 @@
  * the answer box at the bottom with the 48-hour window as a countdown, and the bot's pause.
  * On a phone-width screen the list and the conversation take turns.
  */
-import { ApiError, base, call, del, get, post } from '../api.js'
+import { ApiError, apiUrl, call, del, get, post } from '../api.js'
 import type { App, Page } from '../app.js'
 import { h, replace } from '../dom.js'
 import { ago, countdown, dateTime, duration, time, utf8Bytes } from '../format.js'
@@ -304,7 +304,7 @@ export const inboxPage: Page = (root, app, args) => {
   })
 
   // ---- live ----
-  const events = new EventSource(`${base}/api/live`)
+  const events = new EventSource(apiUrl('/live'))
   const parse = <T,>(e: Event) => JSON.parse((e as MessageEvent<string>).data) as T
   events.addEventListener('message', (e) => onMessage(parse<MessageView>(e)))
   events.addEventListener('reply', (e) => onReply(parse<OperatorReply>(e)))

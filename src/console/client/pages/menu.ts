@@ -4,14 +4,15 @@
  * limits checked as you type by the checks `wxmp menu push` runs, pull the live menu, and a
  * diff to confirm before publishing. The draft survives a reload (kept in this browser).
  */
-import { ApiError, get, put } from '../api.js'
+import { ApiError, currentAccount, get, put } from '../api.js'
 import type { Page } from '../app.js'
 import { h, replace } from '../dom.js'
 import { utf8Bytes } from '../format.js'
 import { t, tMaybe } from '../i18n.js'
 import { check, cleaned, diff, FIELD_LIMITS, FIELDS, itemAt, MENU_BUTTON_TYPES, MENU_LIMITS, move, type EditableMenu, type ItemPath, type MenuButtonType } from '../menu-model.js'
 
-const DRAFT_KEY = 'wxmp-console-menu-draft'
+// one draft per account: a draft for one account's menu never shows up on another's
+const draftKey = () => `wxmp-console-menu-draft${currentAccount() === undefined ? '' : `:${currentAccount()}`}`
 
 export const menuPage: Page = (root, app) => {
   let live: EditableMenu | null = null
@@ -35,13 +36,13 @@ export const menuPage: Page = (root, app) => {
 
   function loadDraft(): EditableMenu | undefined {
     try {
-      const saved = JSON.parse(localStorage.getItem(DRAFT_KEY) ?? 'null') as EditableMenu | null
+      const saved = JSON.parse(localStorage.getItem(draftKey()) ?? 'null') as EditableMenu | null
       return saved !== null && Array.isArray(saved.button) ? saved : undefined
     } catch {
       return undefined
     }
   }
-  const saveDraft = () => localStorage.setItem(DRAFT_KEY, JSON.stringify(draft))
+  const saveDraft = () => localStorage.setItem(draftKey(), JSON.stringify(draft))
 
   function changed(): void {
     saveDraft()
@@ -243,7 +244,7 @@ export const menuPage: Page = (root, app) => {
   }
 
   function discard(): void {
-    localStorage.removeItem(DRAFT_KEY)
+    localStorage.removeItem(draftKey())
     void pull(true)
   }
 
