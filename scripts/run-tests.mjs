@@ -25,9 +25,23 @@ if (files.length === 0) {
   console.error('no test files found')
   process.exit(1)
 }
+// A whole run checks that the suites cleaned up after themselves (scripts/test-leftovers.mjs).
+const checkLeftovers = roots.length === 0 && process.env.WXMP_TEST_LEFTOVERS !== 'ignore'
+const leftovers = checkLeftovers ? await import('./test-leftovers.mjs') : undefined
+const before = leftovers === undefined ? undefined : await leftovers.snapshot()
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', ...passThrough, ...files],
   { stdio: 'inherit', env: { ...process.env, WXMP_LOG_LEVEL: process.env.WXMP_LOG_LEVEL ?? 'silent' } },
 )
+if (leftovers !== undefined && before !== undefined && result.status === 0) {
+  const left = await leftovers.leftoversSince(before)
+  if (left.length > 0) {
+    console.error(`\nThe tests left ${left.length} thing(s) behind in the test Redis/PostgreSQL (each suite must delete what it writes; CONTRIBUTING.md):`)
+    for (const item of left.slice(0, 20)) console.error(`  ${item}`)
+    if (left.length > 20) console.error(`  … and ${left.length - 20} more`)
+    console.error('A run beside another run on the same servers may see its work in progress: WXMP_TEST_LEFTOVERS=ignore skips this check.')
+    process.exit(1)
+  }
+}
 process.exit(result.status ?? 1)

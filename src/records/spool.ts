@@ -14,15 +14,15 @@
  * a record is written again. The message log makes that harmless (a repeated inbound record
  * only counts one more delivery on its row; an outcome overwrites the same values).
  */
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { InboundRecord, MessageRecorder, OutcomeRecord } from '../bot-options.js'
 import { WxmpError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { FollowerChange, Followers } from './followers.js'
 import { DeadlineQueue } from '../pipeline/deadline-queue.js'
+import { adoptOrphanSpools, appendSpoolLine, claimedFileName, errorText, liveFiles, rewriteSpool, setAside, spoolFileName, type SpoolLine } from './spool-files.js'
 
 export interface SpoolOptions {
   /** Folder for the spool files (created when missing). */
@@ -49,19 +49,9 @@ export interface SpoolOptions {
   followers?: Pick<Followers, 'record'>
 }
 
-type SpoolLine =
-  | { op: 'inbound'; ref: string; entry: InboundRecord }
-  | { op: 'outcome'; id: string | number; outcome: OutcomeRecord }
-  | { op: 'follower'; change: FollowerChange }
-
 const REF_PREFIX = 'spool:'
-const FILE_NAME = /^spool-(\d+)-([a-z0-9]+)@(.+)\.jsonl$/
 const MAX_REFS = 200_000
 const PERSIST_EVERY = 100
-/** Spooled records are users' messages: readable by this user only. */
-const PRIVATE = 0o600
-/** Spool files held open by this process (several servers can run in one process, e.g. tests). */
-const liveFiles = new Set<string>()
 
 /**
  * @example
@@ -92,7 +82,7 @@ export class SpoolingRecorder implements MessageRecorder {
     private readonly options: SpoolOptions,
   ) {
     mkdirSync(options.dir, { recursive: true, mode: 0o700 })
-    this.file = join(options.dir, `spool-${process.pid}-${this.id}@${safeHost(this.host)}.jsonl`)
+    this.file = spoolFileName(options.dir, this.id, this.host)
     this.backoffMs = options.retryMs ?? 1000
     liveFiles.add(this.file)
   }
@@ -283,26 +273,18 @@ export class SpoolingRecorder implements MessageRecorder {
   }
 
   private append(line: SpoolLine): void {
-    appendFileSync(this.file, JSON.stringify(line) + '\n', { mode: PRIVATE })
+    appendSpoolLine(this.file, line)
     this.queue.push(line)
     this.changed()
   }
 
   /** Rewrites the spool file from the queue (refs already written are replaced by row ids). */
   private persist(): void {
-    if (this.queue.length === 0) {
-      unlinkQuietly(this.file)
-      return
-    }
-    const text = this.queue.map((line) => JSON.stringify(line.op === 'outcome' ? { ...line, id: this.resolve(line.id) } : line) + '\n').join('')
-    const tmp = `${this.file}.tmp`
-    writeFileSync(tmp, text, { mode: PRIVATE })
-    renameSync(tmp, this.file)
+    rewriteSpool(this.file, this.queue.map((line) => (line.op === 'outcome' ? { ...line, id: this.resolve(line.id) } : line)))
   }
 
   private reject(line: SpoolLine, err: unknown): void {
-    const file = join(this.options.dir, 'rejected.jsonl')
-    appendFileSync(file, JSON.stringify({ at: new Date().toISOString(), error: errorText(err), line }) + '\n', { mode: PRIVATE })
+    const file = setAside(this.options.dir, line, err)
     this.options.logger?.error({ code: 'WX_ERR_STORAGE', err: errorText(err), file }, 'message log refused a record: set aside in the rejected file, not lost')
   }
 
@@ -322,64 +304,15 @@ export class SpoolingRecorder implements MessageRecorder {
   /** Takes over the spool files of stopped instances: rename (so only one taker wins), read, merge, delete. */
   private adoptOrphans(): void {
     if (this.closed) return
-    let names: string[]
-    try {
-      names = readdirSync(this.options.dir)
-    } catch {
-      return
-    }
-    let adopted = 0
-    for (const name of names) {
-      const path = join(this.options.dir, name)
-      if (path === this.file || !this.isOrphan(name, path)) continue
-      const claimed = join(this.options.dir, `spool-${process.pid}-${this.id}c${++this.refCounter}@${safeHost(this.host)}.claimed`)
-      try {
-        renameSync(path, claimed)
-      } catch {
-        continue // another instance took it first
-      }
-      const lines = this.readSpool(claimed)
+    const claimedName = () => claimedFileName(this.options.dir, this.id, ++this.refCounter, this.host)
+    const adopted = adoptOrphanSpools(this.options.dir, this.file, this.host, this.options.orphanAfterMs ?? 120_000, claimedName, (lines) => {
       for (const line of lines) this.queue.push(line)
-      adopted += lines.length
       this.persist()
-      unlinkQuietly(claimed)
-    }
+    })
     if (adopted > 0) {
       this.changed()
       this.scheduleRetry()
     }
-  }
-
-  private isOrphan(name: string, path: string): boolean {
-    const match = FILE_NAME.exec(name)
-    if (match === null) return false
-    let mtimeMs: number
-    try {
-      mtimeMs = statSync(path).mtimeMs
-    } catch {
-      return false
-    }
-    if (Date.now() - mtimeMs > (this.options.orphanAfterMs ?? 120_000)) return true
-    if (match[3] !== safeHost(this.host)) return false
-    const pid = Number(match[1])
-    if (pid === process.pid) return !liveFiles.has(path)
-    return !processAlive(pid)
-  }
-
-  /** Reads a spool file; a line cut short by a crash mid-append is set aside, not fatal. */
-  private readSpool(path: string): SpoolLine[] {
-    const out: SpoolLine[] = []
-    for (const text of readFileSync(path, 'utf8').split('\n')) {
-      if (text.trim() === '') continue
-      try {
-        const line = JSON.parse(text) as SpoolLine
-        if (line.op !== 'inbound' && line.op !== 'outcome' && line.op !== 'follower') throw new Error(`unknown op ${String((line as { op?: unknown }).op)}`)
-        out.push(line)
-      } catch (err) {
-        appendFileSync(join(this.options.dir, 'rejected.jsonl'), JSON.stringify({ at: new Date().toISOString(), error: `unreadable spool line: ${errorText(err)}`, text }) + '\n', { mode: PRIVATE })
-      }
-    }
-    return out
   }
 
   /**
@@ -414,29 +347,4 @@ function isRef(id: string | number): id is string {
 /** Errors that say the record itself is wrong (the records module's input checks). */
 function isInputError(err: unknown): boolean {
   return err instanceof TypeError || err instanceof RangeError
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-function safeHost(host: string): string {
-  return host.replace(/[^A-Za-z0-9.-]/g, '_') || 'host'
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path)
-  } catch {
-    // already gone
-  }
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
 }

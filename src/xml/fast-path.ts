@@ -16,34 +16,7 @@
  * Line ends are normalised as saxes does (XML 1.0 §2.11): CRLF and a lone CR in text and in
  * CDATA read as LF; a CR written as `&#13;` stays a CR.
  */
-import { WxmpError } from '../errors.js'
-import type { XmlObject, XmlValue } from './parse.js'
-
-/** The error both paths throw when an opening tag would exceed maxDepth. */
-export function tooDeep(maxDepth: number): WxmpError {
-  return new WxmpError('WX_ERR_XML_TOO_DEEP', `XML nested deeper than ${maxDepth} levels`)
-}
-
-/**
- * Adds a child element's value under its name; a repeated name becomes an array. Both paths
- * build the tree with this, so their shapes cannot drift apart. Own properties only, defined
- * rather than assigned: an element named __proto__ or constructor is an ordinary field, never
- * a prototype.
- */
-export function addChild(siblings: XmlObject, name: string, value: XmlValue): void {
-  let existing: XmlValue | undefined = siblings[name]
-  // an inherited name (constructor, toString, __proto__) is not a sibling
-  if (existing !== undefined && !Object.hasOwn(siblings, name)) existing = undefined
-  if (existing === undefined) defineField(siblings, name, value)
-  // a child value is never an array itself, so an array here means "already repeated"
-  else if (Array.isArray(existing)) existing.push(value)
-  else defineField(siblings, name, [existing, value])
-}
-
-function defineField(target: XmlObject, name: string, value: XmlValue): void {
-  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true })
-  else target[name] = value
-}
+import { addChild, tooDeep, type XmlObject, type XmlValue } from './tree.js'
 
 const TAB = 0x09
 const LF = 0x0a

@@ -1,12 +1,9 @@
 import { SaxesParser } from 'saxes'
 import { WxmpError } from '../errors.js'
-import { addChild, scanXml, tooDeep } from './fast-path.js'
+import { scanXml } from './fast-path.js'
+import { addChild, tooDeep, type XmlObject } from './tree.js'
 
-/** A parsed element: its text, or its children by name (a repeated name becomes an array). */
-export type XmlValue = string | XmlObject | XmlValue[]
-export interface XmlObject {
-  [name: string]: XmlValue
-}
+export type { XmlObject, XmlValue } from './tree.js'
 
 export interface ParseXmlOptions {
   /** Deepest element nesting accepted; WeChat documents go four levels deep. Default 16. */
