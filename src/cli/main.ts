@@ -310,7 +310,12 @@ export async function main(argv: string[], print: Print = defaultPrint, printErr
     if (spec.account !== undefined && spec.config !== 'none') {
       const choice = await resolveAccountChoice(rest, env, spec.account, spec.config)
       ;({ config, account, accounts, args, fromFile: accountsFromFile } = choice)
-    } else config = spec.config === 'none' ? NO_CONFIG : loadConfig(env, { devToken: spec.config })
+    } else if (spec.config === 'none') config = NO_CONFIG
+    else {
+      // an accounts file brings its own Tokens: no development Token is made for it
+      const devToken = spec.config === 'create' && (await namesAccountsFile(rest, env)) ? 'read' : spec.config
+      config = loadConfig(env, { devToken })
+    }
   } catch (err) {
     if (err instanceof AccountUsageError) {
       printErr(`wxmp: ${err.message}`)
@@ -382,3 +387,14 @@ function devTokenNote(io: CommandIO, args: string[]): void {
 }
 
 export { WxmpError }
+
+/** Whether `wxmp serve` will read an accounts file (`--config`, WXMP_CONFIG_FILE or ./wxmp.config.*). */
+async function namesAccountsFile(args: readonly string[], env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (args.some((arg) => arg === '--config' || arg.startsWith('--config='))) return true
+  const { accountsFileOf } = await import('../accounts/config.js')
+  try {
+    return accountsFileOf({ env }) !== undefined
+  } catch {
+    return true // WXMP_CONFIG_FILE names a missing file: serve says so
+  }
+}

@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -62,6 +62,7 @@ test('wxmp serve --config: each account answers the URL check at its path; SIGHU
   assert.equal((await verifyUrl({ url: `${origin}/wechat/shop`, token: 'shoptoken' })).ok, true)
   child.kill('SIGTERM')
   await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))
+  assert.equal(existsSync(join(dir, 'data', 'dev-token')), false, 'the file brings its Tokens: no development Token was made')
 })
 
 test('wxmp serve refuses a bad accounts file at start, naming the account and the field', (t) => {
