@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
-import { REDIS_URL, createTestDatabase, serviceAvailable } from './support/services.js'
+import { REDIS_URL, createTestDatabase, deleteRedisKeys, serviceAvailable } from './support/services.js'
 import { sampleXml } from '../src/testing/samples.js'
 import { simulate } from '../src/testing/simulator.js'
 
@@ -45,6 +45,8 @@ after(async () => {
   for (const { child } of instances) child.kill('SIGTERM')
   await Promise.all(instances.map(({ child }) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))))
   await database?.drop()
+  // the instances' replay, dedup and rules-cache keys, all under this run's AppID
+  if (available) await deleteRedisKeys(REDIS_URL, `wxmp:${appId}:*`)
 })
 
 /** Runs `wxmp rules …` as its own process with the fleet's configuration. */
