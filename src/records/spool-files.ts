@@ -7,6 +7,7 @@ import { appendFileSync, readFileSync, readdirSync, renameSync, statSync, unlink
 import { join } from 'node:path'
 import type { InboundRecord, OutcomeRecord } from '../bot-options.js'
 import type { FollowerChange } from './followers.js'
+import { processAlive } from '../storage/instance-files.js'
 
 export type SpoolLine =
   | { op: 'inbound'; ref: string; entry: InboundRecord }
@@ -116,15 +117,6 @@ function isOrphanSpool(name: string, path: string, host: string, orphanAfterMs: 
   const pid = Number(match[1])
   if (pid === process.pid) return !liveFiles.has(path)
   return !processAlive(pid)
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 function safeHost(host: string): string {

@@ -56,7 +56,8 @@ export function orphanFiles(dir: string, kind: string, staleMs = 120_000): strin
   return found.sort((a, b) => a.mtime - b.mtime || a.segment - b.segment).map((f) => f.name)
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this machine (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
