@@ -16,7 +16,7 @@ import type { Records } from '../records/open-records.js'
 import type { SpoolingRecorder } from '../records/spool.js'
 import { ResilientStore } from '../storage/resilient.js'
 import { openServerStores } from './stores.js'
-import { boundYoungGeneration } from './young-generation.js'
+import { boundHeap } from './heap-bounds.js'
 import { WxmpMetrics } from './metrics.js'
 import { SourceRateLimit } from './rate-limit.js'
 import { RejectionLog } from './rejection-log.js'
@@ -107,9 +107,9 @@ export async function startServer(options: StartServerOptions): Promise<WxmpServ
 async function startOpening(options: StartServerOptions, opened: (() => Promise<unknown>)[]): Promise<WxmpServer> {
   const { config } = options
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat })
-  // the young generation stays a few MiB instead of V8's 32 (src/server/young-generation.ts)
-  const youngGeneration = boundYoungGeneration()
-  opened.push(async () => youngGeneration.stop())
+  // the heap stays near what is live: a young generation of a few MiB, the old one collected early (src/server/heap-bounds.ts)
+  const heapBounds = boundHeap()
+  opened.push(async () => heapBounds.stop())
   // stores, records, message log and spool as `npm start` runs them (src/server/stores.ts)
   const stores = await openServerStores(config, { logger, ...(options.spoolDir === undefined ? {} : { spoolDir: options.spoolDir }) })
   opened.push(() => stores.close())
@@ -215,7 +215,7 @@ async function startOpening(options: StartServerOptions, opened: (() => Promise<
       await opsStopped
       rejections.close()
       await stores.close()
-      youngGeneration.stop()
+      heapBounds.stop()
     },
   }
 }
