@@ -75,9 +75,15 @@ const messages = plain.map((r) => parseMessage(r.body))
 const replyXml = serializeReply({ type: 'text', content: '你好 wxmp 1' }, { toUser: 'oBench_0001_wxmpLoadUsers', fromUser: ACCOUNT.original, createTime: 1_764_000_000, inReplyTo: 'text' })
 const verifyOptions = { token: ACCOUNT.token, timestampToleranceSec: 300, now: Date.now }
 const silent = createLogger({ level: 'silent' })
+/**
+ * Every pooled request carries the timestamp of the pool's making, so a store that evicts (the
+ * default bound is 50 000 entries) would stop vouching for them all and the replay guard would
+ * refuse the rest, as it must: a store here holds every request of a stage.
+ */
+const roomyStore = () => new MemoryStore({ maxEntries: TOTAL * 2 })
 
 function echoBot(encodingAESKey?: string): Bot {
-  const bot = new Bot({ token: ACCOUNT.token, appId: ACCOUNT.appId, logger: silent, ...(encodingAESKey === undefined ? {} : { encodingAESKey, requireEncryption: true }) })
+  const bot = new Bot({ token: ACCOUNT.token, appId: ACCOUNT.appId, logger: silent, store: roomyStore(), ...(encodingAESKey === undefined ? {} : { encodingAESKey, requireEncryption: true }) })
   installEchoBot(bot)
   return bot
 }
@@ -90,7 +96,7 @@ const stages: Stage[] = [
   { name: 'verify: signature + timestamp window', run: (i) => verifySignedQuery(at(plain, i).query, verifyOptions) },
   { name: 'query: URLSearchParams → normalised query', run: (i) => normaliseQuery(new URLSearchParams(at(plain, i).path.slice(8))) },
   (() => {
-    const guard = new ReplayGuard(new MemoryStore(), 600_000)
+    const guard = new ReplayGuard(roomyStore(), 600_000)
     return { name: 'replay guard: body digest + atomic add (memory store)', run: (i: number) => guard.check(verifySignedQuery(at(plain, i).query, { ...verifyOptions, timestampToleranceSec: 0 }), at(plain, i).body) }
   })(),
   { name: 'decrypt: msg_signature + AES-256-CBC + checks (safe mode envelope)', run: (i) => openEnvelope(at(aes, i).query, at(aes, i).body, crypto, true) },
