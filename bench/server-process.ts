@@ -23,7 +23,7 @@ export interface RunningTarget {
   cpuSeconds(): { user: number; system: number }
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRss(): number
-  /** What the process wrote to stderr, for error messages. */
+  /** What the process wrote to stderr and (without a stdout file) stdout, for error messages. */
   stderr(): string
   stop(): Promise<void>
 }
@@ -56,13 +56,16 @@ function canConnect(port: number): Promise<boolean> {
 
 /** Starts the process and resolves once its port accepts connections (at most 30 s). */
 export async function startTarget(launch: Launch, port: number): Promise<RunningTarget> {
-  const stdout = launch.stdoutFile === undefined ? 'ignore' : openSync(launch.stdoutFile, 'a')
+  // without a file, stdout is read too: a run that fails names the cause the server logged (a WX_ERR code)
+  const stdout = launch.stdoutFile === undefined ? 'pipe' : openSync(launch.stdoutFile, 'a')
   const child: ChildProcess = spawn(launch.command, launch.args, { cwd: launch.cwd, env: { ...launch.env, BENCH_PORT: String(port), PORT: String(port) }, stdio: ['ignore', stdout, 'pipe'] })
   if (typeof stdout === 'number') closeSync(stdout)
   let errText = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
+  const keep = (chunk: Buffer) => {
     if (errText.length < 20_000) errText += chunk.toString()
-  })
+  }
+  child.stderr?.on('data', keep)
+  child.stdout?.on('data', keep)
   let exited = false
   const exit = new Promise<void>((resolve) => child.once('exit', () => {
     exited = true
