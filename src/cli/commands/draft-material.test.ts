@@ -58,6 +58,13 @@ describe('wxmp draft and wxmp material', () => {
     assert.match((await run(runMaterialCommand, ['list'])).out, /^images 0/m)
   })
 
+  test('an id that begins with "-" (base64url: one in 64) is an id, for material and draft alike', async () => {
+    // WeChat answers for an id it does not know; the command line must not refuse it as an option first
+    for (const [command, argv] of [[runMaterialCommand, ['delete', '-4AbUnknownId']], [runDraftCommand, ['delete', '-4AbUnknownId']], [runDraftCommand, ['show', '-4AbUnknownId']]] as const) {
+      await assert.rejects(run(command, [...argv]), (err: unknown) => isWxmpError(err) && !/Unknown option/.test((err as Error).message))
+    }
+  })
+
   test('material upload refuses before sending: unknown type, a video without --title, a missing file', async () => {
     const before = fake.calls.length
     await assert.rejects(run(runMaterialCommand, ['upload', join(dir, 'notes.txt')]), (err: unknown) => isWxmpError(err, 'WX_ERR_API_INPUT') && /--type/.test((err as Error).message))

@@ -1,5 +1,5 @@
 /** `wxmp draft list|show|delete`: the draft box from the command line. */
-import { parseArgs } from 'node:util'
+import { parseArgsWithIds } from '../id-arguments.js'
 import type { WechatApi } from '../../api/client.js'
 import type { WxmpConfig } from '../../server/config.js'
 import { wantsHelp, withConfiguredApi } from './publish.js'
@@ -27,7 +27,7 @@ export async function runDraftCommand(argv: string[], ctx: DraftCommandContext):
     ;(ctx.printErr ?? ctx.print)(`wxmp: usage: ${DRAFT_USAGE.split('\n')[0]}`)
     return 2
   }
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseArgsWithIds({
     args: rest,
     options: { offset: { type: 'string', default: '0' }, count: { type: 'string', default: '20' }, json: { type: 'boolean', default: false }, html: { type: 'boolean', default: false } },
     allowPositionals: true,

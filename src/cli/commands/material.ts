@@ -1,7 +1,7 @@
 /** `wxmp material list|upload|delete`: permanent material from the command line. */
+import { parseArgsWithIds } from '../id-arguments.js'
 import { readFile, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { WechatApi } from '../../api/client.js'
 import { MATERIAL_LIMITS, formatBytes, type MaterialListType, type MaterialType } from '../../api/groups/material.js'
 import { WxmpError } from '../../errors.js'
@@ -31,7 +31,7 @@ export async function runMaterialCommand(argv: string[], ctx: MaterialCommandCon
     ;(ctx.printErr ?? ctx.print)(`wxmp: usage: ${MATERIAL_USAGE.split('\n')[0]}`)
     return 2
   }
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseArgsWithIds({
     args: rest,
     options: {
       offset: { type: 'string', default: '0' },
