@@ -120,7 +120,7 @@ async function measure(target: Target): Promise<RunMeasurement> {
     // warm-up: the JIT settles, and its rate sizes the measured run's pool
     const warmPool = buildPool(target.mode, (target.mode === 'aes' ? 25_000 : 50_000) * warmupSec)
     const warm = await runLoad({ origin, connections: settings.connections, durationSec: warmupSec, pool: warmPool })
-    if (warm.non2xx + warm.errors > 0) throw new Error(`${target.id}: warm-up had ${warm.non2xx} non-2xx answers and ${warm.errors} errors: ${causes(server.stderr())}`)
+    if (warm.non2xx + warm.errors > 0) throw new Error(`${target.id}: warm-up had ${warm.non2xx} non-2xx answers and ${warm.errors} errors: ${causes(server.output())}`)
     // connections are not served evenly (one whose slice runs out spoils the run): room to spare
     let size = Math.ceil(warm.rps * settings.durationSec * 1.5) + settings.connections * 400
     for (let attempt = 0; ; attempt++) {
@@ -137,7 +137,7 @@ async function measure(target: Target): Promise<RunMeasurement> {
       }
       if (run.exhausted) throw new Error(`${target.id}: the request pool ran out three times (${size} requests)`)
       if (run.non2xx + run.errors + run.timeouts > 0) {
-        throw new Error(`${target.id}: ${run.non2xx} non-2xx answers, ${run.errors} errors, ${run.timeouts} timeouts: ${causes(server.stderr())}`)
+        throw new Error(`${target.id}: ${run.non2xx} non-2xx answers, ${run.errors} errors, ${run.timeouts} timeouts: ${causes(server.output())}`)
       }
       await verifyEcho(target, origin, 3)
       return {

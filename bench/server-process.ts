@@ -24,7 +24,7 @@ export interface RunningTarget {
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRss(): number
   /** What the process wrote to stderr and (without a stdout file) stdout, for error messages. */
-  stderr(): string
+  output(): string
   stop(): Promise<void>
 }
 
@@ -60,9 +60,9 @@ export async function startTarget(launch: Launch, port: number): Promise<Running
   const stdout = launch.stdoutFile === undefined ? 'pipe' : openSync(launch.stdoutFile, 'a')
   const child: ChildProcess = spawn(launch.command, launch.args, { cwd: launch.cwd, env: { ...launch.env, BENCH_PORT: String(port), PORT: String(port) }, stdio: ['ignore', stdout, 'pipe'] })
   if (typeof stdout === 'number') closeSync(stdout)
-  let errText = ''
+  let output = ''
   const keep = (chunk: Buffer) => {
-    if (errText.length < 20_000) errText += chunk.toString()
+    if (output.length < 20_000) output += chunk.toString()
   }
   child.stderr?.on('data', keep)
   child.stdout?.on('data', keep)
@@ -75,11 +75,11 @@ export async function startTarget(launch: Launch, port: number): Promise<Running
   if (pid === undefined) throw new Error(`could not start ${launch.command} ${launch.args.join(' ')}`)
   const startedAt = Date.now()
   for (;;) {
-    if (exited) throw new Error(`${launch.args.join(' ')} exited before listening: ${errText.slice(0, 2000)}`)
+    if (exited) throw new Error(`${launch.args.join(' ')} exited before listening: ${output.slice(0, 2000)}`)
     if (await canConnect(port)) break
     if (Date.now() - startedAt > 30_000) {
       child.kill('SIGKILL')
-      throw new Error(`${launch.args.join(' ')} did not listen on ${port} within 30 s: ${errText.slice(0, 2000)}`)
+      throw new Error(`${launch.args.join(' ')} did not listen on ${port} within 30 s: ${output.slice(0, 2000)}`)
     }
     await sleep(50)
   }
@@ -96,7 +96,7 @@ export async function startTarget(launch: Launch, port: number): Promise<Running
       const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
       return match === null ? 0 : Number(match[1]) * 1024
     },
-    stderr: () => errText,
+    output: () => output,
     stop: async () => {
       if (exited) return
       child.kill('SIGTERM')

@@ -1,7 +1,7 @@
 /** `wxmp material list|upload|delete`: permanent material from the command line. */
-import { parseArgsWithIds } from '../id-arguments.js'
 import { readFile, stat } from 'node:fs/promises'
 import { basename } from 'node:path'
+import { parseArgsWithIds } from '../id-arguments.js'
 import type { WechatApi } from '../../api/client.js'
 import { MATERIAL_LIMITS, formatBytes, type MaterialListType, type MaterialType } from '../../api/groups/material.js'
 import { WxmpError } from '../../errors.js'
