@@ -98,6 +98,25 @@ for (const [name, makeStore] of STORES) {
     const retry = await deduper.run('m:1', 100, async () => successResponse())
     assert.deepEqual(summary(retry), { kind: 'retry', response: a.response })
   })
+  test(`a gated answer leaves only once its gate opens; a retry meanwhile waits for it, and the handlers run once (${name})`, async () => {
+    const store = makeStore()
+    const deduper = new Deduper(store)
+    const written = deferred<unknown>()
+    const answer = xmlResponse('<xml>gated</xml>')
+    let runs = 0
+    let settled = 0
+    const first = deduper.run('m:g', 1000, () => ((runs += 1), { response: answer, until: written.promise }))
+    void Promise.resolve(first).then(() => (settled += 1))
+    const retry = deduper.run('m:g', 1000, () => ((runs += 1), xmlResponse('<xml>again</xml>')))
+    void Promise.resolve(retry).then(() => (settled += 1))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.equal(settled, 0, 'nothing leaves before the gate opens')
+    if (store.local !== undefined) assert.equal((store.local.getLocal<{ state: string }>('dedup:m:g'))?.state, 'done', 'stored at once, in the same turn as the gated write')
+    written.resolve(undefined)
+    assert.deepEqual(summary(await first), { kind: 'first', response: answer })
+    assert.deepEqual(summary(await retry), { kind: 'retry', response: answer })
+    assert.equal(runs, 1)
+  })
 }
 
 test('on a process-local store a first delivery answered synchronously is settled synchronously', async () => {

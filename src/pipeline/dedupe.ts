@@ -57,9 +57,23 @@ export interface Lapse {
   readonly lapse: true
   readonly notice: string | undefined
 }
-export type FirstAnswer = OutboundResponse | Lapse
+/**
+ * Returned by a first delivery's work when its response is ready but may leave only once
+ * `until` has settled (the message log's record of it is written). The deduper stores the
+ * response at once, in the same turn as the record, then waits for both writes together: one
+ * turn per request instead of one for the record and another for the stored response.
+ * Deliveries of the same message that arrive meanwhile wait too.
+ */
+export interface GatedAnswer {
+  readonly response: OutboundResponse
+  readonly until: Promise<unknown>
+}
+export type FirstAnswer = OutboundResponse | Lapse | GatedAnswer
 export function isLapse(answer: FirstAnswer): answer is Lapse {
   return (answer as Partial<Lapse>).lapse === true
+}
+function isGated(answer: FirstAnswer): answer is GatedAnswer {
+  return (answer as Partial<GatedAnswer>).until !== undefined
 }
 
 /**
@@ -180,9 +194,24 @@ export class Deduper {
     }
     if (answer instanceof Promise) return this.finishLocal(key, storeKey, claim, delivery, answer, local)
     if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, this.track(key, since), answer)
+    if (isGated(answer)) return this.storeGated(key, storeKey, delivery, this.track(key, since), answer, local)
     // the records are never mutated, so the store keeps them as they are
     local.setLocal(storeKey, { state: 'done', response: answer } satisfies Done, this.ttlMs)
     return { kind: 'first', response: answer, delivery }
+  }
+
+  /**
+   * A gated answer on a process-local store: stored now (its journal record goes with the
+   * message log's record of the same turn), handed to waiting deliveries and returned once both
+   * are written.
+   */
+  private async storeGated(key: string, storeKey: string, delivery: DeliveryInfo, running: Running, answer: GatedAnswer, local: LocalStore): Promise<DedupOutcome> {
+    const { response, until } = answer
+    local.setLocal(storeKey, { state: 'done', response } satisfies Done, this.ttlMs)
+    // waits only: a write that failed was reported where it failed, and the answer still goes
+    await Promise.all([until, local.whenDurable?.()]).catch(() => undefined)
+    this.forget(key, running, response)
+    return { kind: 'first', response, delivery }
   }
 
   /**
@@ -241,6 +270,7 @@ export class Deduper {
       throw err
     }
     if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, running, answer)
+    if (isGated(answer)) return this.storeGated(key, storeKey, delivery, running, answer, local)
     local.setLocal(storeKey, { state: 'done', response: answer } satisfies Done, this.ttlMs)
     this.forget(key, running, answer)
     // a journaled store: the stored answer is on disk before the answer leaves (a retry after a crash gets it)
@@ -307,12 +337,14 @@ export class Deduper {
       throw err
     }
     if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, running, answer, tookOver)
+    // a shared store hands the answer to other instances: only once it may leave
+    const response = isGated(answer) ? await answer.until.then(() => answer.response, () => answer.response) : answer
     try {
-      await this.store.set(storeKey, { state: 'done', response: answer } satisfies Done, this.ttlMs)
+      await this.store.set(storeKey, { state: 'done', response } satisfies Done, this.ttlMs)
     } finally {
-      this.forget(key, running, answer)
+      this.forget(key, running, response)
     }
-    return { kind: 'first', response: answer, delivery, ...(tookOver === undefined ? {} : { tookOver }) }
+    return { kind: 'first', response, delivery, ...(tookOver === undefined ? {} : { tookOver }) }
   }
 
   private async awaitLocal(running: Running, arrived: number, deadline: number): Promise<DedupOutcome> {

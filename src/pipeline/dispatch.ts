@@ -14,7 +14,7 @@ import { serializeReply } from '../reply/serialize.js'
 import type { Reply } from '../reply/types.js'
 import type { MessageCrypto } from './crypto.js'
 import { deadlines, type Deadline } from './deadline-queue.js'
-import { WECHAT_DELIVERIES, type Deduper, type DeliveryInfo, type FirstAnswer } from './dedupe.js'
+import { WECHAT_DELIVERIES, type Deduper, type DeliveryInfo, type FirstAnswer, type GatedAnswer } from './dedupe.js'
 import { sealReply, type Opened } from './envelope.js'
 import { opensWindow } from './late/customer-service-rules.js'
 import type { PendingRoute } from './late/pending-route.js'
@@ -220,16 +220,23 @@ export class Dispatcher<C extends Context> {
     return xmlResponse(opened.encrypted && this.o.crypto ? sealReply(xml, this.o.crypto, this.o.now(), this.o.randomBytes, opened.appId) : xml)
   }
 
-  private settled(run: Run<C>, first: First, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<OutboundResponse> {
-    if (run.recorded === undefined) return this.settle(run, first, undefined, response, replyXml, passive)
-    return run.recorded.then((id) => this.settle(run, first, id, response, replyXml, passive))
+  /**
+   * The answer, and what follows it: the outcome record and the handler's own sends, awaited or
+   * tracked. With a message log, the answer may leave only once the inbound record is written:
+   * it is handed over gated, so that the deduper stores it in the same turn (src/pipeline/dedupe.ts).
+   */
+  private settled(run: Run<C>, first: First, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<FirstAnswer> {
+    const answer = this.settle(run, first, response, replyXml, passive)
+    const recorded = run.recorded
+    if (recorded === undefined) return answer
+    if (answer instanceof Promise) return recorded.then(() => answer)
+    return { response: answer, until: recorded } satisfies GatedAnswer
   }
 
-  /** What follows the answer: the outcome record and the handler's own sends, awaited or tracked. */
-  private settle(run: Run<C>, first: First, id: string | number | undefined, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<OutboundResponse> {
+  private settle(run: Run<C>, first: First, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<OutboundResponse> {
     const { ctx, handled } = run
     // handlers finished synchronously, no message log, no sends: nothing follows
-    if (handled === COMPLETED && id === undefined && !this.o.late.tracks(ctx)) return response
+    if (handled === COMPLETED && run.recorded === undefined && !this.o.late.tracks(ctx)) return response
     const finish = handled.then(() => this.afterHandlers(run, replyXml, passive))
     // a handler done in time is recorded before the answer, unless a send it started is still running
     if (first === 'done' && !this.o.late.busy(ctx)) return finish.then(() => response)

@@ -1,6 +1,7 @@
 /**
  * An append-only file written once per event-loop turn: what the turn appended goes out in one
- * `write` at its end (setImmediate), and whoever waits for it is told once it has. A write that
+ * `write` at its end, before the turn's answers are written (src/pipeline/turn-end.ts), and
+ * whoever waits for it is told once it has. A write that
  * returned is in the operating system's hands, so it survives kill -9 of the process, as a
  * SQLite commit does with synchronous=NORMAL (not a power cut).
  *
@@ -14,6 +15,7 @@
  */
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, unlink, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { beforeAnswersLeave } from '../pipeline/turn-end.js'
 
 export interface AppendLogOptions {
   /** A file is closed and the next begun past this size. Default 16 MiB. */
@@ -173,7 +175,7 @@ export class AppendLog {
   private schedule(): void {
     if (this.scheduled) return
     this.scheduled = true
-    setImmediate(this.flushNow)
+    beforeAnswersLeave(this.flushNow)
   }
 
   private readonly flushNow = () => {

@@ -1,0 +1,55 @@
+/**
+ * The default server's request path (SQLite message log, journaled replay and dedup store, as
+ * `npm start` wires them) answers a message in the event-loop turn it arrived in, after its
+ * inbound record and its stored answer are written: src/pipeline/turn-end.ts. It used to take
+ * three turns (the record, then the stored answer, then the answer's own write), which tripled
+ * how long every request stayed in memory.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Bot } from '../src/bot.js'
+import { createLogger } from '../src/logger.js'
+import { botOptionsFrom } from '../src/server/app.js'
+import { loadConfig } from '../src/server/config.js'
+import { installEchoBot } from '../src/server/echo-bot.js'
+import { openServerStores } from '../src/server/stores.js'
+import { sampleXml } from '../src/testing/samples.js'
+import { readReply, signedRequest } from '../src/testing/signed-request.js'
+
+const TOKEN = 'oneturntoken'
+
+function bytesIn(dir: string): number {
+  return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0)
+}
+
+test('the default server answers in the turn the message arrived in, its records written first', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wxmp-one-turn-'))
+  const logger = createLogger({ level: 'silent' })
+  const config = loadConfig({ WECHAT_TOKEN: TOKEN, DATABASE_URL: `sqlite:${join(dir, 'wxmp.db')}`, WXMP_LOG_LEVEL: 'silent' }, { cwd: dir, dotenv: false })
+  const stores = await openServerStores(config, { logger })
+  try {
+    const bot = new Bot({ ...botOptionsFrom(config), ...stores.botOptions, logger })
+    installEchoBot(bot)
+    for (let i = 0; i < 3; i++) {
+      const logged = bytesIn(join(dir, 'wxmp.db-log'))
+      const journaled = bytesIn(join(dir, 'wxmp.db-store'))
+      const req = signedRequest({ token: TOKEN, xml: sampleXml('text', { Content: `第 ${i} 条` }, { openid: 'oTurn' }) })
+      let nextTurn = false
+      const answered = bot.handle(req)
+      setImmediate(() => (nextTurn = true))
+      const response = await answered
+      assert.equal(nextTurn, false, 'answered in the same turn')
+      assert.equal(readReply(response, { token: TOKEN }).reply?.Content, `第 ${i} 条`)
+      assert.ok(bytesIn(join(dir, 'wxmp.db-log')) > logged, 'the inbound record was written before the answer')
+      assert.ok(bytesIn(join(dir, 'wxmp.db-store')) > journaled, 'the replay and dedup records were written before the answer')
+    }
+    const rows = await stores.records.messages.recent({ limit: 10 })
+    assert.deepEqual(rows.map((row) => row.replyVia), ['passive', 'passive', 'passive'])
+  } finally {
+    await stores.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
