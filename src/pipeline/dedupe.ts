@@ -1,6 +1,7 @@
 import { hostname } from 'node:os'
 import type { KeyValueStore, LocalStore } from '../storage/types.js'
 import { Heartbeat } from './heartbeat.js'
+import { Running } from './dedup-running.js'
 import type { OutboundResponse } from './request.js'
 
 export { dedupKey } from './dedup-key.js'
@@ -85,17 +86,6 @@ export type DedupOutcome =
 export interface Published {
   won: boolean
   response: OutboundResponse
-}
-
-/** A message this process is handling: its answer, once known, and whether it is in its retry window. */
-interface Running {
-  answer: Promise<OutboundResponse | undefined>
-  settle(response: OutboundResponse | undefined): void
-  since: number
-  window: boolean
-  notice: string | undefined
-  /** Set while the window mark is being written: publishing waits for it, so the writes stay in order. */
-  marking: Promise<void> | undefined
 }
 
 type MaybePromise<T> = T | Promise<T>
@@ -221,9 +211,7 @@ export class Deduper {
   }
 
   private track(key: string, since: number): Running {
-    let settle!: (response: OutboundResponse | undefined) => void
-    const answer = new Promise<OutboundResponse | undefined>((resolve) => (settle = resolve))
-    const running: Running = { answer, settle, since, window: false, notice: undefined, marking: undefined }
+    const running = new Running(since)
     this.running.set(key, running)
     return running
   }

@@ -300,14 +300,22 @@ export class Dispatcher<C extends Context> {
     })
   }
 
-  private async recordOutcome(id: string | number | undefined, via: ReplyVia, replyXml: string | undefined, run: Run<C>, status?: string, error?: string): Promise<void> {
+  /**
+   * The outcome record. What waits for its write (the bot's drain on shutdown) holds only the
+   * logger, not the request: with the message log on, that write is the next turn's, and a
+   * request kept alive until then was copied by the next scavenges and often promoted.
+   */
+  private recordOutcome(id: string | number | undefined, via: ReplyVia, replyXml: string | undefined, run: Run<C>, status?: string, error?: string): Promise<void> | undefined {
     const records = this.o.options.records
-    if (records === undefined || id === undefined) return
+    if (records === undefined || id === undefined) return undefined
+    const log = run.ctx.log
+    let written: Promise<void>
     try {
-      await records.recordOutcome(id, { replyXml, replyVia: via, ...(status === undefined ? {} : { replyStatus: status as 'sent' }), latencyMs: this.o.now() - run.started, error })
+      written = records.recordOutcome(id, { replyXml, replyVia: via, ...(status === undefined ? {} : { replyStatus: status as 'sent' }), latencyMs: this.o.now() - run.started, error })
     } catch (err) {
-      run.ctx.log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log outcome write failed')
+      written = Promise.reject(err)
     }
+    return written.catch((err: unknown) => log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log outcome write failed'))
   }
 }
 
