@@ -9,6 +9,12 @@ import type { RequestLimiter } from './pipeline/admission.js'
 export interface MessageRecorder {
   recordInbound(entry: InboundRecord): Promise<string | number>
   recordOutcome(id: string | number, outcome: OutcomeRecord): Promise<void>
+  /**
+   * The id `recordInbound(entry)` resolves with, known at once: for recorders whose ids follow
+   * from the entry (the server's appended message log). With it, a message answered at once
+   * has its outcome recorded in the same write as the message itself.
+   */
+  idOf?(entry: InboundRecord): string | number
 }
 export interface InboundRecord {
   appId: string

@@ -3,6 +3,7 @@
  * primitives — run a list in order, pass through, branch — and each route method is a few
  * lines over them. Composers nest: `bot.use(router)`.
  */
+import { COMPLETED } from './completed.js'
 import type { Context } from './context.js'
 import { matchFilter, type FilterQuery, type MessageFor } from './filter.js'
 
@@ -20,7 +21,7 @@ export type Filtered<C extends Context, Q extends FilterQuery> = C & { message: 
 const passOn = <C>(_ctx: C, next: NextFunction) => next()
 
 /** What a chain that finished synchronously returns (the core checks for it; not public API). */
-export const COMPLETED: Promise<void> = Promise.resolve()
+export { COMPLETED }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'

@@ -1,4 +1,5 @@
 import type { WechatApi } from './api/client.js'
+import { COMPLETED } from './completed.js'
 import type { Logger } from './logger.js'
 import type { KeyValueStore } from './storage/types.js'
 import type { WechatMessage } from './messages/types.js'
@@ -163,7 +164,8 @@ export class Context<M extends WechatMessage = WechatMessage> {
   reply(reply: string | Reply): Promise<void> {
     const value: Reply = typeof reply === 'string' ? { type: 'text', content: reply } : reply
     const how = this.slot.write(value)
-    if (how === 'passive') return Promise.resolve()
+    // the shared settled promise: a handler that returns it has finished synchronously
+    if (how === 'passive') return COMPLETED
     return this.host.deliverLate(this as Context, value, how === 'after-return').then(() => undefined)
   }
 

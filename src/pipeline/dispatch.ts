@@ -46,6 +46,8 @@ interface Run<C> {
   slot: ReplySlot
   log: Logger
   recorded: Promise<string | number | undefined> | undefined
+  /** The message-log id, when the recorder knows it at once (MessageRecorder.idOf). */
+  recordId: string | number | undefined
   handled: Promise<void>
   budget: number
   /** Set when more answers wait for the user's next messages after this one (pending pages). */
@@ -101,8 +103,8 @@ export class Dispatcher<C extends Context> {
   dispatch(message: WechatMessage, opened: Opened, requestId: string, started: number, msgKey: string, budget: number, delivery: DeliveryInfo): MaybePromise<FirstAnswer> {
     const slot = new ReplySlot()
     const log = lazyChild(this.o.log, { requestId, msgKey })
-    const recorded = this.recordInbound(message, opened, msgKey, started, log)
-    const run = { message, opened, msgKey, started, delivery, ctx: undefined as unknown as C, slot, log, recorded, handled: COMPLETED, budget, more: false } satisfies Run<C>
+    const run: Run<C> = { message, opened, msgKey, started, delivery, ctx: undefined as unknown as C, slot, log, recorded: undefined, recordId: undefined, handled: COMPLETED, budget, more: false }
+    this.recordInbound(run)
     const ctx = new Context(message, this.o.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log, run) as C
     run.ctx = ctx
     this.o.late.begin(ctx, slot)
@@ -226,9 +228,15 @@ export class Dispatcher<C extends Context> {
    * it is handed over gated, so that the deduper stores it in the same turn (src/pipeline/dedupe.ts).
    */
   private settled(run: Run<C>, first: First, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<FirstAnswer> {
-    const answer = this.settle(run, first, response, replyXml, passive)
     const recorded = run.recorded
-    if (recorded === undefined) return answer
+    if (recorded === undefined) return this.settle(run, first, response, replyXml, passive)
+    // handlers done at once, nothing sent or scheduled: the outcome is known now, and a log that
+    // knows the row's id takes it in the same write as the message (no wait, nothing to track:
+    // the log's close writes what is appended)
+    if (run.handled === COMPLETED && run.recordId !== undefined && !this.o.late.tracks(run.ctx)) {
+      return { response, until: this.recordOutcome(run.recordId, replyXml === undefined ? 'none' : 'passive', replyXml, run)! } satisfies GatedAnswer
+    }
+    const answer = this.settle(run, first, response, replyXml, passive)
     if (answer instanceof Promise) return recorded.then(() => answer)
     return { response: answer, until: recorded } satisfies GatedAnswer
   }
@@ -291,13 +299,23 @@ export class Dispatcher<C extends Context> {
     }
   }
 
-  private recordInbound(message: WechatMessage, opened: Opened, msgKey: string, receivedAt: number, log: Logger): Promise<string | number | undefined> | undefined {
+  /** Sets `run.recorded` (and `run.recordId` when the recorder knows it at once). */
+  private recordInbound(run: Run<C>): void {
     const records = this.o.options.records
-    if (records === undefined) return undefined
-    return records.recordInbound(inboundEntry(this.o.options.appId, message, opened, msgKey, receivedAt, this.o.options.account)).catch((err: unknown) => {
+    if (records === undefined) return
+    const entry = inboundEntry(this.o.options.appId, run.message, run.opened, run.msgKey, run.started, this.o.options.account)
+    const { log } = run
+    run.recorded = records.recordInbound(entry).catch((err: unknown) => {
       log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log write failed')
       return undefined
     })
+    if (records.idOf !== undefined) {
+      try {
+        run.recordId = records.idOf(entry)
+      } catch {
+        // the entry was refused: recordInbound says why; its outcome goes the usual way
+      }
+    }
   }
 
   /**

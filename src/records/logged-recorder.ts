@@ -128,10 +128,14 @@ export class LoggedRecorder implements MessageRecorder {
     } catch (err) {
       return Promise.reject(err)
     }
-    const appId = params[0] as string
-    const ref = `${REF}${appId.length}:${appId}${params[1] as string}`
+    const ref = this.idOf(entry)
     this.append(INBOUND, ref, params)
     return this.log.written().then(() => ref)
+  }
+
+  /** The row's reference: its unique key (AppID, dedup key), so it is known before the write. */
+  idOf(entry: InboundRecord): string {
+    return `${REF}${entry.appId.length}:${entry.appId}${entry.msgKey}`
   }
 
   recordOutcome(id: string | number, outcome: OutcomeRecord): Promise<void> {
