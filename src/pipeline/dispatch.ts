@@ -231,10 +231,11 @@ export class Dispatcher<C extends Context> {
     const recorded = run.recorded
     if (recorded === undefined) return this.settle(run, first, response, replyXml, passive)
     // handlers done at once, nothing sent or scheduled: the outcome is known now, and a log that
-    // knows the row's id takes it in the same write as the message (no wait, nothing to track:
-    // the log's close writes what is appended)
+    // knows the row's id takes it in the same write as the message (nothing to track: the log's
+    // close writes what is appended; a failure is logged where it happens)
     if (run.handled === COMPLETED && run.recordId !== undefined && !this.o.late.tracks(run.ctx)) {
-      return { response, until: this.recordOutcome(run.recordId, replyXml === undefined ? 'none' : 'passive', replyXml, run)! } satisfies GatedAnswer
+      void this.recordOutcome(run.recordId, replyXml === undefined ? 'none' : 'passive', replyXml, run)
+      return { response, until: recorded } satisfies GatedAnswer
     }
     const answer = this.settle(run, first, response, replyXml, passive)
     if (answer instanceof Promise) return recorded.then(() => answer)
