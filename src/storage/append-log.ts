@@ -1,9 +1,9 @@
 /**
  * An append-only file written once per event-loop turn: what the turn appended goes out in one
  * `write` at its end, before the turn's answers are written (src/pipeline/turn-end.ts), and
- * whoever waits for it is told once it has. A write that
- * returned is in the operating system's hands, so it survives kill -9 of the process, as a
- * SQLite commit does with synchronous=NORMAL (not a power cut).
+ * whoever waits for it is told once it has. A write that returned is in the operating system's
+ * hands, so it survives kill -9 of the process, as a SQLite commit does with
+ * synchronous=NORMAL (not a power cut).
  *
  * Why not SQLite for this: the message log and the replay/dedup journal must be durable before
  * each answer leaves, and a SQLite transaction per turn (B-tree pages of four indexes written to
