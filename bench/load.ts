@@ -1,8 +1,13 @@
 /**
- * One load run with autocannon, in this process. Every connection gets its own slice of a
- * prebuilt pool (autocannon builds each request's bytes once, before the clock starts), so
- * no request is sent twice and the generator spends the same small CPU per request on every
- * target. Requests/s, latencies (at full resolution: autocannon's own histogram rounds to whole
+ * One load run with autocannon, in this process. Every request is made and signed just before
+ * it is sent (autocannon's setupRequest), as WeChat signs its own, so no request is sent twice
+ * and the generator spends the same small CPU per request on every target.
+ *
+ * Why not a prebuilt pool (what this did before 2026-12-04): a pool large enough for a run is
+ * hundreds of thousands of request buffers in the generator's heap, and its scavenges then took
+ * 5–30 ms each (median 5 ms, 200 in a run). Every response in flight waited for them, so the
+ * generator's pauses made most of the measured p99. Its timestamps also grew old during the run,
+ * which the replay guard rightly refused at times under a flood (bench/README.md). Requests/s, latencies (at full resolution: autocannon's own histogram rounds to whole
  * milliseconds; each connection's first request, which includes connecting, is left out) and
  * the generator's CPU are taken over the window from the first response to the last.
  */
@@ -16,7 +21,8 @@ export interface LoadOptions {
   /** Run for this long; or send `amount` requests. */
   durationSec?: number
   amount?: number
-  pool: PooledRequest[]
+  /** Makes the next request; called once per request sent. */
+  next: () => PooledRequest
 }
 
 export interface LoadResult {
@@ -31,48 +37,45 @@ export interface LoadResult {
   non2xx: number
   errors: number
   timeouts: number
-  /** True when a connection used up its slice of the pool (the run is not valid). */
-  exhausted: boolean
   /** CPU seconds the generator (this process) used during the window. */
   generatorCpuSec: number
 }
 
+interface RequestData {
+  method: string
+  path: string
+  headers: Record<string, string>
+  body: string
+}
+
 interface Client {
-  setRequests(requests: Array<{ method: string; path: string; headers: Record<string, string>; body: string }>): void
+  setRequests(requests: Array<{ method: string; headers: Record<string, string>; setupRequest(request: RequestData): RequestData }>): void
 }
 
 const HEADERS = { 'content-type': 'text/xml' }
 
-/** How many requests each connection may send: its slice of the pool. */
-export function sliceLength(poolSize: number, connections: number): number {
-  return Math.floor(poolSize / connections)
-}
-
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const { pool, connections } = options
-  const perConnection = sliceLength(pool.length, connections)
-  if (options.amount !== undefined && options.amount > perConnection * connections) throw new Error('pool smaller than amount')
-  let nextSlice = 0
+  const { next, connections } = options
   const sent = new Map<unknown, number>()
-  const latencies = new Float64Array(perConnection * connections)
+  let latencies = new Float64Array(1 << 16)
   let recorded = 0
   let firstAt = 0
   let lastAt = 0
   let cpuAtFirst: NodeJS.CpuUsage | undefined
-  const setupClient = (client: Client) => {
-    const from = nextSlice++ * perConnection
-    client.setRequests(pool.slice(from, from + perConnection).map((r) => ({ method: 'POST', path: r.path, headers: HEADERS, body: r.body })))
+  const setupRequest = (request: RequestData): RequestData => {
+    const made = next()
+    request.path = made.path
+    request.body = made.body
+    return request
   }
+  const setupClient = (client: Client) => client.setRequests([{ method: 'POST', headers: HEADERS, setupRequest }])
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url: options.origin,
         connections,
         ...(options.amount === undefined ? { duration: options.durationSec ?? 10 } : { amount: options.amount }),
-        maxConnectionRequests: perConnection,
-        // autocannon starts each connection's timeout when the connection is made, and a large
-        // pool takes seconds to turn into request bytes before the first one goes out
-        timeout: 60,
+        timeout: 10, // seconds without an answer: counted as a timeout, and the run fails
         setupClient,
       },
       (err, result) => {
@@ -92,7 +95,6 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           non2xx: result.non2xx,
           errors: result.errors,
           timeouts: result.timeouts,
-          exhausted: options.amount === undefined && [...sent.values()].some((n) => n >= perConnection),
           generatorCpuSec: (cpu.user + cpu.system) / 1e6,
         })
       },
@@ -106,7 +108,14 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       const count = sent.get(client) ?? 0
       sent.set(client, count + 1)
       // a connection's first request waited for the connection (and for the other connections' setup)
-      if (count > 0 && statusCode >= 200 && statusCode < 300 && recorded < latencies.length) latencies[recorded++] = responseTime
+      if (count > 0 && statusCode >= 200 && statusCode < 300) {
+        if (recorded === latencies.length) {
+          const grown = new Float64Array(latencies.length * 2)
+          grown.set(latencies)
+          latencies = grown
+        }
+        latencies[recorded++] = responseTime
+      }
     })
   })
 }

@@ -98,6 +98,7 @@ const ZH_CELLS: readonly (readonly [string, string])[] = [
   ['wxmp memory mode plaintext / wechat plaintext', 'wxmp 内存模式 明文 / wechat 明文'],
   ['wxmp memory mode plaintext / co-wechat plaintext', 'wxmp 内存模式 明文 / co-wechat 明文'],
   ['wxmp memory mode plaintext / bare node:http ceiling', 'wxmp 内存模式 明文 / 裸 node:http 上限'],
+  ['wxmp memory mode plaintext / bare node:http ceiling, by server CPU per request', 'wxmp 内存模式 明文 / 裸 node:http 上限，按每请求服务端 CPU'],
   ['wxmp memory mode safe mode / wechat safe mode', 'wxmp 内存模式 安全模式 / wechat 安全模式'],
   ['wxmp memory mode safe mode / co-wechat safe mode', 'wxmp 内存模式 安全模式 / co-wechat 安全模式'],
   ['wxmp + Redis + PostgreSQL / memory mode, plaintext', 'wxmp + Redis + PostgreSQL / 内存模式，明文'],

@@ -1,8 +1,7 @@
 /**
- * The load: a pool of valid, correctly signed WeChat text-message requests, built before a run
- * so the load generator spends the same (small) CPU on every target. Each request has its own
- * nonce and MsgId (so neither wxmp's replay guard nor its dedup answers from cache) and a
- * timestamp taken when the pool is built (well inside the 300 s window).
+ * The load: valid, correctly signed WeChat text-message requests. Each has its own nonce and
+ * MsgId (so neither wxmp's replay guard nor its dedup answers from cache) and is signed when it
+ * is made: the load generator makes each one just before it sends it, as WeChat does.
  */
 import { MessageCrypto } from '../src/pipeline/crypto.js'
 import { sha1Sorted } from '../src/pipeline/signature.js'
@@ -52,18 +51,19 @@ export function textMessageXml(openid: string, createTime: number, content: stri
   )
 }
 
-/** `size` signed requests for `path`, all with fresh nonces and MsgIds. */
-export function buildPool(mode: Mode, size: number, path = '/wechat'): PooledRequest[] {
-  const pool = new Array<PooledRequest>(size)
-  const timestamp = String(Math.floor(Date.now() / 1000))
-  const createTime = Number(timestamp)
-  for (let i = 0; i < size; i++) {
+/**
+ * Makes WeChat's requests one at a time, as WeChat does: each signed when it is made (the load
+ * generator makes each just before sending it), with its own nonce and MsgId.
+ */
+export function requestMaker(mode: Mode, path = '/wechat', now: () => number = Date.now): () => PooledRequest {
+  return () => {
     const n = ++msgCounter
+    const timestamp = String(Math.floor(now() / 1000))
     const nonce = `${noncePrefix}${String(n).padStart(9, '0')}`
     const msgId = `${msgPrefix}${String(n).padStart(14, '0')}`
     const openid = openidOf(n % 1000)
     const content = `你好 wxmp ${n}`
-    const xml = textMessageXml(openid, createTime, content, msgId)
+    const xml = textMessageXml(openid, Number(timestamp), content, msgId)
     const signature = sha1Sorted([ACCOUNT.token, timestamp, nonce])
     let query = `signature=${signature}&timestamp=${timestamp}&nonce=${nonce}&openid=${openid}`
     let body = xml
@@ -72,9 +72,14 @@ export function buildPool(mode: Mode, size: number, path = '/wechat'): PooledReq
       body = `<xml><ToUserName><![CDATA[${ACCOUNT.original}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`
       query += `&encrypt_type=aes&msg_signature=${crypto.signature(timestamp, nonce, encrypt)}`
     }
-    pool[i] = { path: `${path}?${query}`, body, content }
+    return { path: `${path}?${query}`, body, content }
   }
-  return pool
+}
+
+/** `size` signed requests for `path`, all with fresh nonces and MsgIds (signed now). */
+export function buildPool(mode: Mode, size: number, path = '/wechat'): PooledRequest[] {
+  const make = requestMaker(mode, path)
+  return Array.from({ length: size }, make)
 }
 
 /**

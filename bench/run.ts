@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util'
 import { runLoad } from './load.js'
 import { describeMachine, machineLine } from './machine.js'
 import { renderMarkdown, type RunMeasurement, type Settings, type TargetSummary } from './report.js'
-import { buildPool, checkEcho } from './requests.js'
+import { buildPool, checkEcho, requestMaker } from './requests.js'
 import { freePort, startTarget, type RunningTarget } from './server-process.js'
 import { prepareDurableStores, type DurableStores } from './storage-setup.js'
 import { TARGETS, baselineTargets, type Target } from './targets.js'
@@ -117,39 +117,28 @@ async function measure(target: Target): Promise<RunMeasurement> {
     server = await startTarget(launch, port)
     const origin = `http://127.0.0.1:${port}`
     await verifyEcho(target, origin, 5)
-    // warm-up: the JIT settles, and its rate sizes the measured run's pool
-    const warmPool = buildPool(target.mode, (target.mode === 'aes' ? 25_000 : 50_000) * warmupSec)
-    const warm = await runLoad({ origin, connections: settings.connections, durationSec: warmupSec, pool: warmPool })
+    // warm-up: the JIT settles
+    const warm = await runLoad({ origin, connections: settings.connections, durationSec: warmupSec, next: requestMaker(target.mode) })
     if (warm.non2xx + warm.errors > 0) throw new Error(`${target.id}: warm-up had ${warm.non2xx} non-2xx answers and ${warm.errors} errors: ${causes(server.output())}`)
-    // connections are not served evenly (one whose slice runs out spoils the run): room to spare
-    let size = Math.ceil(warm.rps * settings.durationSec * 1.5) + settings.connections * 400
-    for (let attempt = 0; ; attempt++) {
-      const pool = buildPool(target.mode, size)
-      const cpuBefore = server.cpuSeconds()
-      const run = await runLoad({ origin, connections: settings.connections, durationSec: settings.durationSec, pool })
-      const cpuAfter = server.cpuSeconds()
-      const serverUser = cpuAfter.user - cpuBefore.user
-      const serverSystem = cpuAfter.system - cpuBefore.system
-      const serverCpu = serverUser + serverSystem
-      if (run.exhausted && attempt < 2) {
-        size = Math.ceil(size * 2)
-        continue
-      }
-      if (run.exhausted) throw new Error(`${target.id}: the request pool ran out three times (${size} requests)`)
-      if (run.non2xx + run.errors + run.timeouts > 0) {
-        throw new Error(`${target.id}: ${run.non2xx} non-2xx answers, ${run.errors} errors, ${run.timeouts} timeouts: ${causes(server.output())}`)
-      }
-      await verifyEcho(target, origin, 3)
-      return {
-        rps: run.rps,
-        p50Ms: run.p50Ms,
-        p99Ms: run.p99Ms,
-        peakRssBytes: server.peakRss(),
-        serverCpuUsPerReq: (serverCpu * 1e6) / run.ok,
-        serverSystemUsPerReq: (serverSystem * 1e6) / run.ok,
-        serverCpuShare: serverCpu / run.durationSec,
-        generatorCpuShare: run.generatorCpuSec / run.durationSec,
-      }
+    const cpuBefore = server.cpuSeconds()
+    const run = await runLoad({ origin, connections: settings.connections, durationSec: settings.durationSec, next: requestMaker(target.mode) })
+    const cpuAfter = server.cpuSeconds()
+    const serverUser = cpuAfter.user - cpuBefore.user
+    const serverSystem = cpuAfter.system - cpuBefore.system
+    const serverCpu = serverUser + serverSystem
+    if (run.non2xx + run.errors + run.timeouts > 0) {
+      throw new Error(`${target.id}: ${run.non2xx} non-2xx answers, ${run.errors} errors, ${run.timeouts} timeouts: ${causes(server.output())}`)
+    }
+    await verifyEcho(target, origin, 3)
+    return {
+      rps: run.rps,
+      p50Ms: run.p50Ms,
+      p99Ms: run.p99Ms,
+      peakRssBytes: server.peakRss(),
+      serverCpuUsPerReq: (serverCpu * 1e6) / run.ok,
+      serverSystemUsPerReq: (serverSystem * 1e6) / run.ok,
+      serverCpuShare: serverCpu / run.durationSec,
+      generatorCpuShare: run.generatorCpuSec / run.durationSec,
     }
   } finally {
     await server?.stop()
