@@ -32,7 +32,9 @@ export interface LoadResult {
   durationSec: number
   rps: number
   p50Ms: number
+  p90Ms: number
   p99Ms: number
+  p999Ms: number
   maxMs: number
   non2xx: number
   errors: number
@@ -90,7 +92,9 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           durationSec,
           rps: durationSec > 0 ? (ok - 1) / durationSec : 0,
           p50Ms: at(0.5),
+          p90Ms: at(0.9),
           p99Ms: at(0.99),
+          p999Ms: at(0.999),
           maxMs: sorted.length === 0 ? 0 : sorted[sorted.length - 1]!,
           non2xx: result.non2xx,
           errors: result.errors,

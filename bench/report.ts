@@ -6,6 +6,9 @@ export interface RunMeasurement {
   rps: number
   p50Ms: number
   p99Ms: number
+  /** Shown in the runner's line per run, not in the table. */
+  p90Ms?: number
+  p999Ms?: number
   peakRssBytes: number
   /** Server CPU (user + system) per answered request. */
   serverCpuUsPerReq: number

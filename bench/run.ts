@@ -7,6 +7,7 @@
  *   npm run bench -- --only wxmp-plain,bare --duration 5
  *   npm run bench -- --only wxmp-default,wxmp-plain --baseline ../wxmp-old   # before/after, interleaved
  *   npm run bench -- --only wxmp-default --profile /tmp/prof            # + a CPU profile per server (npm run bench:profile)
+ *   npm run bench -- --only wxmp-default --node-args=--trace-gc --server-log /tmp/log --env WXMP_LOG_LEVEL=info
  *
  * Needs `npm run build` first: wxmp is measured as the real `wxmp serve` from dist/.
  */
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     'node-args': { type: 'string' },
     'server-log': { type: 'string' },
+    env: { type: 'string' },
   },
 })
 
@@ -50,6 +52,13 @@ const settings: Settings = {
 const warmupSec = quick ? 1 : 2
 const withStorage = values.storage ?? !quick
 const only = values.only?.split(',').map((s) => s.trim())
+let extraEnv: Record<string, string> | undefined
+try {
+  extraEnv = values.env === undefined ? undefined : parseEnv(values.env)
+} catch (err) {
+  console.error((err as Error).message)
+  process.exit(1)
+}
 const root = fileURLToPath(new URL('..', import.meta.url))
 const out = values.out ?? (quick ? join(tmpdir(), 'wxmp-bench-quick.md') : join(root, 'bench', 'RESULTS.md'))
 
@@ -110,6 +119,8 @@ async function measure(target: Target): Promise<RunMeasurement> {
     if (values.profile !== undefined && launch.args[0]?.endsWith('wxmp.js')) launch.args.unshift('--cpu-prof', '--cpu-prof-dir', resolve(values.profile, target.id))
     // --node-args "--trace-gc …": extra V8/Node flags for the wxmp servers; --server-log DIR keeps their stdout
     if (values['node-args'] !== undefined && launch.args[0]?.endsWith('wxmp.js')) launch.args.unshift(...values['node-args'].split(' ').filter((a) => a !== ''))
+    // --env "NAME=VALUE,…": extra environment for the wxmp servers (an experiment's switch)
+    if (extraEnv !== undefined && launch.args[0]?.endsWith('wxmp.js')) Object.assign(launch.env, extraEnv)
     if (values['server-log'] !== undefined) {
       mkdirSync(values['server-log'], { recursive: true })
       launch.stdoutFile = resolve(values['server-log'], `${target.id}-${++serverLogCounter}.log`)
@@ -134,6 +145,8 @@ async function measure(target: Target): Promise<RunMeasurement> {
       rps: run.rps,
       p50Ms: run.p50Ms,
       p99Ms: run.p99Ms,
+      p90Ms: run.p90Ms,
+      p999Ms: run.p999Ms,
       peakRssBytes: server.peakRss(),
       serverCpuUsPerReq: (serverCpu * 1e6) / run.ok,
       serverSystemUsPerReq: (serverSystem * 1e6) / run.ok,
@@ -156,7 +169,7 @@ for (let rep = 0; rep < settings.repetitions; rep++) {
       const m = await measure(summary.target)
       summary.runs.push(m)
       console.log(
-        `  [${rep + 1}/${settings.repetitions}] ${summary.target.id.padEnd(16)} ${Math.round(m.rps).toString().padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  ` +
+        `  [${rep + 1}/${settings.repetitions}] ${summary.target.id.padEnd(16)} ${Math.round(m.rps).toString().padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p90 ${m.p90Ms?.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  p99.9 ${m.p999Ms?.toFixed(1)} ms  ` +
           `RSS ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MB  server ${m.serverCpuUsPerReq.toFixed(0)} µs/req (kernel ${m.serverSystemUsPerReq.toFixed(0)}; ${Math.round(m.serverCpuShare * 100)}% cpu)  generator ${Math.round(m.generatorCpuShare * 100)}% cpu`,
       )
     } catch (err) {
@@ -180,6 +193,17 @@ if (!quick && values.out === undefined && only === undefined && baseline.length 
 }
 const failed = summaries.filter((s) => s.runs.length === 0 && s.target.group === 'core')
 process.exitCode = failed.length > 0 ? 1 : 0
+
+/** `NAME=VALUE,NAME=VALUE` as an environment. */
+function parseEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const pair of text.split(',')) {
+    const at = pair.indexOf('=')
+    if (at <= 0) throw new Error(`bench: --env wants NAME=VALUE pairs separated by commas, got ${JSON.stringify(pair)}`)
+    env[pair.slice(0, at).trim()] = pair.slice(at + 1)
+  }
+  return env
+}
 
 /** The causes a failed run's server gave: the WX_ERR codes in its output, else the output's start. */
 function causes(output: string): string {
