@@ -114,6 +114,36 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
     }
   })
 
+  test('the XML columns come back as the same text, whichever statement loaded them (they are bound as bytes)', async () => {
+    const { records, log, file, close } = await open()
+    try {
+      const odd = (tag: string) => `<xml><Content><![CDATA[${tag} 你好 😀 a\u0000b \ud800 "q" ' &amp;]]></Content></xml>`
+      // inbound and outcome in one load (one INSERT), then an outcome for a row loaded earlier (an UPDATE)
+      const first = await log.recordInbound({ ...inbound(7), rawXml: odd('in-7') })
+      await log.recordOutcome(first, { replyXml: odd('out-7'), replyVia: 'passive', replyStatus: undefined, latencyMs: 1, error: undefined })
+      const second = await log.recordInbound({ ...inbound(8), rawXml: '' })
+      await log.flush()
+      await log.recordOutcome(second, { replyXml: odd('out-8'), replyVia: 'passive', replyStatus: undefined, latencyMs: 1, error: undefined })
+      const rows = await records.messages.recent({ limit: 5 })
+      const byKey = new Map(rows.map((row) => [row.msgKey, row]))
+      // a lone surrogate cannot be UTF-8: it is written as U+FFFD, as it was when bound as a string
+      const stored = (text: string) => text.replace('\ud800', '\ufffd')
+      assert.equal(byKey.get('m:7')?.rawXml, stored(odd('in-7')))
+      assert.equal(byKey.get('m:7')?.replyXml, stored(odd('out-7')))
+      assert.equal(byKey.get('m:8')?.rawXml, '')
+      assert.equal(byKey.get('m:8')?.replyXml, stored(odd('out-8')))
+      const db = new Database(file, { readonly: true })
+      try {
+        const types = db.prepare("SELECT typeof(raw_xml) AS raw, typeof(reply_xml) AS reply FROM wxmp_messages WHERE msg_key IN ('m:7', 'm:8')").all()
+        assert.deepEqual(types, [{ raw: 'text', reply: 'text' }, { raw: 'text', reply: 'text' }])
+      } finally {
+        db.close()
+      }
+    } finally {
+      await close()
+    }
+  })
+
   test('loaded files are deleted once finished; the folder holds only what is not loaded yet', async () => {
     const { log, dir, close } = await open()
     try {

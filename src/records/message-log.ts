@@ -88,6 +88,8 @@ const COLUMNS =
 const INSERT_COLUMNS = 'app_id, msg_key, openid, msg_type, event, msg_id, create_time, raw_xml, encrypted, received_at, account'
 /** One row's placeholders for INSERT_COLUMNS. */
 export const INSERT_VALUES = '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?'
+/** The same for BULK_SQL, where raw_xml comes as UTF-8 bytes. */
+const BULK_INSERT_VALUES = '?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?'
 const ON_RETRY = 'ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1'
 const INSERT = `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES}) ${ON_RETRY} RETURNING id`
 const UPDATE_OUTCOME = `UPDATE wxmp_messages
@@ -222,16 +224,20 @@ export function outcomeParams(outcome: MessageOutcome, completedAt: number): Sql
  * The statements that load appended records in bulk (src/records/logged-recorder.ts): an
  * inbound row; an inbound row with its outcome (a retry's second inbound counts a delivery and
  * takes the newer outcome); an outcome for a row loaded earlier, found by its dedup key.
+ *
+ * The writer thread binds the two XML columns (raw_xml, reply_xml) as the UTF-8 bytes the
+ * appended record already holds, and SQLite casts them to TEXT: no JS string is made from them
+ * and encoded back (src/records/sqlite-writer-worker.ts, BYTES_FIELD).
  */
 export const BULK_SQL = {
-  insert: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES}) ${ON_RETRY}`,
+  insert: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (${BULK_INSERT_VALUES}) ${ON_RETRY}`,
   insertDone: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}, reply_via, reply_status, reply_xml, latency_ms, error, completed_at)
-    VALUES (${INSERT_VALUES}, ?, ?, ?, ?, ?, ?)
+    VALUES (${BULK_INSERT_VALUES}, ?, ?, CAST(? AS TEXT), ?, ?, ?)
     ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1, reply_via = excluded.reply_via,
       reply_status = excluded.reply_status, reply_xml = excluded.reply_xml, latency_ms = excluded.latency_ms, error = excluded.error,
       completed_at = excluded.completed_at`,
   outcomeByKey: `UPDATE wxmp_messages
-    SET reply_via = ?, reply_status = ?, reply_xml = ?, latency_ms = ?, error = ?, completed_at = ?
+    SET reply_via = ?, reply_status = ?, reply_xml = CAST(? AS TEXT), latency_ms = ?, error = ?, completed_at = ?
     WHERE app_id = ? AND msg_key = ?`,
 } as const
 
