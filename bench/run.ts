@@ -60,7 +60,10 @@ try {
   process.exit(1)
 }
 const root = fileURLToPath(new URL('..', import.meta.url))
-const out = values.out ?? (quick ? join(tmpdir(), 'wxmp-bench-quick.md') : join(root, 'bench', 'RESULTS.md'))
+// bench/RESULTS.md holds full runs only (the READMEs copy its tables): a quick run, or one of
+// some targets (--only, --baseline), goes to a file of its own unless --out says where
+const partial = quick || only !== undefined || values.baseline !== undefined
+const out = values.out ?? (partial ? join(tmpdir(), quick ? 'wxmp-bench-quick.md' : 'wxmp-bench-partial.md') : join(root, 'bench', 'RESULTS.md'))
 
 if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
   console.error('bench: dist/ is missing: run `npm run build` first (wxmp is measured as the real `wxmp serve`)')
@@ -184,10 +187,15 @@ await durable?.close()
 
 const markdown = renderMarkdown(summaries, machine, settings, new Date())
 console.log('\n' + markdown)
+if (summaries.every((s) => s.runs.length === 0)) {
+  // nothing was measured: the last results stay where they are
+  console.error(`bench: every run failed; ${out} is left as it was`)
+  process.exit(1)
+}
 writeFileSync(out, markdown)
 console.log(`written to ${out}`)
 // a full run of every target into bench/RESULTS.md is what the READMEs show
-if (!quick && values.out === undefined && only === undefined && baseline.length === 0) {
+if (!partial && values.out === undefined) {
   syncReadmes()
   console.log('README.md and README.zh-CN.md: benchmark tables updated')
 }
