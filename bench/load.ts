@@ -7,7 +7,9 @@
  * hundreds of thousands of request buffers in the generator's heap, and its scavenges then took
  * 5–30 ms each (median 5 ms, 200 in a run). Every response in flight waited for them, so the
  * generator's pauses made most of the measured p99. Its timestamps also grew old during the run,
- * which the replay guard rightly refused at times under a flood (bench/README.md). Requests/s, latencies (at full resolution: autocannon's own histogram rounds to whole
+ * which the replay guard rightly refused at times under a flood (bench/README.md).
+ *
+ * Requests/s, latencies (at full resolution: autocannon's own histogram rounds to whole
  * milliseconds; each connection's first request, which includes connecting, is left out) and
  * the generator's CPU are taken over the window from the first response to the last.
  */

@@ -118,12 +118,14 @@ async function measure(target: Target): Promise<RunMeasurement> {
   let server: RunningTarget | undefined
   try {
     const launch = target.launch(workDir)
+    // read once: the flags below go in front of the script, after which args[0] is a flag
+    const isWxmp = launch.args[0]?.endsWith('wxmp.js') === true
     // --profile DIR: each wxmp server writes a V8 CPU profile there when it stops (bench/profile.ts reads it)
-    if (values.profile !== undefined && launch.args[0]?.endsWith('wxmp.js')) launch.args.unshift('--cpu-prof', '--cpu-prof-dir', resolve(values.profile, target.id))
+    if (values.profile !== undefined && isWxmp) launch.args.unshift('--cpu-prof', '--cpu-prof-dir', resolve(values.profile, target.id))
     // --node-args "--trace-gc …": extra V8/Node flags for the wxmp servers; --server-log DIR keeps their stdout
-    if (values['node-args'] !== undefined && launch.args[0]?.endsWith('wxmp.js')) launch.args.unshift(...values['node-args'].split(' ').filter((a) => a !== ''))
+    if (values['node-args'] !== undefined && isWxmp) launch.args.unshift(...values['node-args'].split(' ').filter((a) => a !== ''))
     // --env "NAME=VALUE,…": extra environment for the wxmp servers (an experiment's switch)
-    if (extraEnv !== undefined && launch.args[0]?.endsWith('wxmp.js')) Object.assign(launch.env, extraEnv)
+    if (extraEnv !== undefined && isWxmp) Object.assign(launch.env, extraEnv)
     if (values['server-log'] !== undefined) {
       mkdirSync(values['server-log'], { recursive: true })
       launch.stdoutFile = resolve(values['server-log'], `${target.id}-${++serverLogCounter}.log`)

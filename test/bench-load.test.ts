@@ -30,7 +30,7 @@ test('the bench signs each request when it is made, with its own nonce and MsgId
   }
   const msgIdOf = (body: string) => /<MsgId>(\d+)/.exec(crypto.decrypt(/<Encrypt><!\[CDATA\[(.+)\]\]><\/Encrypt>/.exec(body)![1]!).xml)![1]
   assert.notEqual(msgIdOf(first.body), msgIdOf(second.body))
-  // what the runner checks an answer with accepts the echo of a made request, and nothing else
+  // what the runner checks an answer with names a failed status as the problem
   assert.equal(checkEcho('plain', { ...first, content: 'x' }, 500, ''), 'status 500: ')
 })
 
