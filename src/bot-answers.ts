@@ -9,7 +9,8 @@ import type { Context } from './context.js'
 import { lazyChild, type Logger } from './logger.js'
 import type { WechatMessage } from './messages/types.js'
 import { WECHAT_DELIVERIES, type DedupOutcome } from './pipeline/dedupe.js'
-import { answerKindOf, inboundEntry, type Dispatcher } from './pipeline/dispatch.js'
+import { answerKindOf, type Dispatcher } from './pipeline/dispatch.js'
+import { inboundEntry } from './pipeline/inbound-entry.js'
 import type { Opened } from './pipeline/envelope.js'
 import type { LateParts } from './pipeline/late/assemble.js'
 import { opensWindow } from './pipeline/late/customer-service-rules.js'
@@ -36,11 +37,11 @@ export interface DeliveryAnswerer<C extends Context> {
 /** A delivery's answer from the dedup outcome: the first's, a retry's, or one left unanswered (the retry window). */
 export function answerDelivery<C extends Context>(bot: DeliveryAnswerer<C>, result: DedupOutcome, d: Delivery): MaybePromise<Processed> {
   const base = { msgType: d.message.MsgType, encrypted: d.opened.encrypted }
-  if (result.kind === 'first' && result.tookOver === undefined) return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base } }
+  if (result.kind === 'first' && result.tookOver === undefined) return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base }, until: result.until }
   const log = lazyChild(bot.log, { requestId: d.requestId, msgKey: d.key })
   if (result.kind === 'first') {
     if (result.tookOver !== undefined) log.warn({ deadOwner: result.tookOver, delivery: result.delivery.number }, 'WeChat retry of a message whose first delivery\'s instance is gone (crash, restart): this delivery took the message over and ran the handlers')
-    return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base } }
+    return { response: result.response, outcome: { kind: answerKindOf(result.response), ...base }, until: result.until }
   }
   if (result.kind === 'lapse') return bot.lateParts.retryWindow.hold(d.started).then((response) => ({ response, outcome: { kind: 'lapsed', ...base } }))
   countDelivery(bot, d)

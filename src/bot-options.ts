@@ -15,6 +15,16 @@ export interface MessageRecorder {
    * has its outcome recorded in the same write as the message itself.
    */
   idOf?(entry: InboundRecord): string | number
+  /**
+   * Appends the record to this event-loop turn's file write (src/pipeline/turn-end.ts: it runs
+   * at the turn's end, before the turn's answers leave) and returns its id; throws when the
+   * entry is refused. A failed write is reported by the recorder itself. With it, the answer
+   * of a message waits for the turn's writes (one promise per turn) instead of a promise of
+   * its own: the server's appended message log has it.
+   */
+  appendInbound?(entry: InboundRecord): string | number
+  /** `recordOutcome` for such a recorder, appended the same way; throws when the outcome is refused. */
+  appendOutcome?(id: string | number, outcome: OutcomeRecord): void
 }
 export interface InboundRecord {
   appId: string

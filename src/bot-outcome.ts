@@ -31,6 +31,8 @@ export type MaybePromise<T> = T | Promise<T>
 export interface Processed {
   response: OutboundResponse
   outcome: Pick<RequestOutcome, 'kind' | 'msgType' | 'encrypted'>
+  /** The answer leaves once this settles (it never rejects): the writes it waits for (the deduper's GatedAnswer). */
+  until?: Promise<unknown> | undefined
 }
 
 export function errorText(err: unknown): string {

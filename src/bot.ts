@@ -230,17 +230,17 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     // in-process store, a handler that replies at once): no promise per stage on the hot path
     try {
       const processed = this.process(request, requestId, started)
-      if (!(processed instanceof Promise)) return Promise.resolve(this.answered(processed, requestId, started))
-      return processed.then(
-        (done) => {
-          try {
-            return this.answered(done, requestId, started)
-          } catch (err) {
-            return this.reject(err, request, requestId, started)
-          }
-        },
-        (err: unknown) => this.reject(err, request, requestId, started),
-      )
+      const answered = (done: Processed): OutboundResponse => {
+        try {
+          return this.answered(done, requestId, started)
+        } catch (err) {
+          return this.reject(err, request, requestId, started)
+        }
+      }
+      // an answer that waits for writes (the message log's, usually the turn's) leaves once they ran
+      const leave = (done: Processed) => (done.until === undefined ? answered(done) : done.until.then(() => answered(done)))
+      if (!(processed instanceof Promise)) return Promise.resolve(leave(processed))
+      return processed.then(leave, (err: unknown) => this.reject(err, request, requestId, started))
     } catch (err) {
       return Promise.resolve(this.reject(err, request, requestId, started))
     }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Bot } from '../src/bot.js'
 import { createLogger } from '../src/logger.js'
-import { botOptionsFrom } from '../src/server/app.js'
+import { botOptionsFrom, startServer } from '../src/server/app.js'
 import { loadConfig } from '../src/server/config.js'
 import { installEchoBot } from '../src/server/echo-bot.js'
 import { openServerStores } from '../src/server/stores.js'
@@ -66,6 +66,33 @@ test('the default server answers in the turn the message arrived in, its records
     assert.deepEqual(rows.map((row) => row.replyVia), ['passive', 'passive', 'passive', 'passive'])
   } finally {
     await stores.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test("the ready-to-run server's own middleware (follower tracking, rules, pending answers) keeps a message answered at once on that path", async () => {
+  // an async middleware in the server's chain made every handler finish later, so the outcome
+  // went in a later turn's write and each request stayed alive until then
+  const dir = mkdtempSync(join(tmpdir(), 'wxmp-one-turn-'))
+  const config = loadConfig({ WECHAT_TOKEN: TOKEN, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'wxmp.db')}`, WXMP_LOG_LEVEL: 'silent' }, { cwd: dir, dotenv: false })
+  const server = await startServer({ config, logger: createLogger({ level: 'silent' }) })
+  try {
+    const logDir = join(dir, 'wxmp.db-log')
+    await server.bot.handle(signedRequest({ token: TOKEN, xml: sampleXml('text', { Content: '热身' }, { openid: 'oServerTurn' }) }))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    for (let i = 0; i < 3; i++) {
+      const response = await server.bot.handle(signedRequest({ token: TOKEN, xml: sampleXml('text', { Content: `第 ${i} 条` }, { openid: 'oServerTurn' }) }))
+      assert.equal(readReply(response, { token: TOKEN }).reply?.Content, `第 ${i} 条`)
+      assert.equal(server.bot.backgroundCount, 0, 'nothing left running after the answer')
+      assert.deepEqual(recordKinds(logDir).slice(-2), [1, 2], 'the outcome went in the same write as the message')
+    }
+    // a subscribe still goes the follower-recording way, and is answered
+    const welcome = await server.bot.handle(signedRequest({ token: TOKEN, xml: sampleXml('event:subscribe', {}, { openid: 'oServerTurnNew' }) }))
+    assert.match(readReply(welcome, { token: TOKEN }).reply?.Content ?? '', /欢迎关注/)
+    await server.bot.drain(1000)
+    assert.equal((await server.records.followers.get(server.bot.options.appId ?? '', 'oServerTurnNew'))?.subscribed, true, 'the subscribe was recorded')
+  } finally {
+    await server.close()
     rmSync(dir, { recursive: true, force: true })
   }
 })

@@ -20,6 +20,13 @@ function deferred<T>() {
   return { promise, resolve, reject }
 }
 
+/** An outcome once its answer may leave (after the gate a first delivery's answer waits for, as Bot.handle does). */
+async function leaves(outcome: DedupOutcome | Promise<DedupOutcome>): Promise<DedupOutcome> {
+  const settled = await outcome
+  if (settled.kind === 'first' && settled.until !== undefined) await settled.until
+  return settled
+}
+
 /** The parts of an outcome a test compares (the delivery's timing is checked apart). */
 function summary(outcome: DedupOutcome): { kind: string; response?: OutboundResponse } {
   return 'response' in outcome ? { kind: outcome.kind, response: outcome.response } : { kind: outcome.kind }
@@ -105,10 +112,11 @@ for (const [name, makeStore] of STORES) {
     const answer = xmlResponse('<xml>gated</xml>')
     let runs = 0
     let settled = 0
-    const first = deduper.run('m:g', 1000, () => ((runs += 1), { response: answer, until: written.promise }))
-    void Promise.resolve(first).then(() => (settled += 1))
-    const retry = deduper.run('m:g', 1000, () => ((runs += 1), xmlResponse('<xml>again</xml>')))
-    void Promise.resolve(retry).then(() => (settled += 1))
+    // the answer leaves as the bot lets it: once the outcome is there and its `until` settled
+    const first = leaves(deduper.run('m:g', 1000, () => ((runs += 1), { response: answer, until: written.promise })))
+    void first.then(() => (settled += 1))
+    const retry = leaves(deduper.run('m:g', 1000, () => ((runs += 1), xmlResponse('<xml>again</xml>'))))
+    void retry.then(() => (settled += 1))
     await new Promise((resolve) => setTimeout(resolve, 20))
     assert.equal(settled, 0, 'nothing leaves before the gate opens')
     if (store.local !== undefined) assert.equal((store.local.getLocal<{ state: string }>('dedup:m:g'))?.state, 'done', 'stored at once, in the same turn as the gated write')
@@ -117,6 +125,41 @@ for (const [name, makeStore] of STORES) {
     assert.deepEqual(summary(await retry), { kind: 'retry', response: answer })
     assert.equal(runs, 1)
   })
+}
+
+test('on a process-local store a gated answer is handed back at once with its gate; one that a journaled store must also write waits for both', async () => {
+  const turn = deferred<unknown>()
+  const plain = new Deduper(new MemoryStore()).run('m:t', 1000, () => ({ response: xmlResponse('<xml>t</xml>'), until: turn.promise }))
+  assert.ok(!(plain instanceof Promise))
+  assert.equal(plain.kind === 'first' ? plain.until : undefined, turn.promise, 'the gate as given: no promise of its own')
+  // the journal's write is the same turn's: still the one gate
+  const memory = new MemoryStore()
+  const sameTurn = new Deduper({ ...memory, kind: memory.kind, local: { ...bindLocal(memory), whenDurable: () => turn.promise } } as KeyValueStore).run('m:t', 1000, () => ({ response: xmlResponse('<xml>t</xml>'), until: turn.promise }))
+  assert.equal(!(sameTurn instanceof Promise) && sameTurn.kind === 'first' ? sameTurn.until : undefined, turn.promise)
+  // the journal's write is another one: the answer waits for both
+  const journal = deferred<void>()
+  const other = new MemoryStore()
+  const both = new Deduper({ ...other, kind: other.kind, local: { ...bindLocal(other), whenDurable: () => journal.promise } } as KeyValueStore).run('m:t', 1000, () => ({ response: xmlResponse('<xml>t</xml>'), until: turn.promise }))
+  const until = !(both instanceof Promise) && both.kind === 'first' ? both.until : undefined
+  assert.ok(until !== undefined)
+  let open = false
+  void until.then(() => (open = true))
+  turn.resolve(undefined)
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  assert.equal(open, false, 'the journal is not written yet')
+  journal.resolve()
+  await until
+})
+
+/** A MemoryStore's synchronous API as plain functions (to build a store view with a whenDurable of its own). */
+function bindLocal(store: MemoryStore) {
+  const local = store.local!
+  return {
+    addLocal: local.addLocal.bind(local),
+    getLocal: local.getLocal.bind(local),
+    setLocal: local.setLocal.bind(local),
+    deleteLocalIf: local.deleteLocalIf.bind(local),
+  }
 }
 
 test('on a process-local store a first delivery answered synchronously is settled synchronously', async () => {

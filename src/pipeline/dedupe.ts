@@ -1,50 +1,17 @@
 import { hostname } from 'node:os'
 import type { KeyValueStore, LocalStore } from '../storage/types.js'
 import { Heartbeat } from './heartbeat.js'
+import { Gates } from './dedup-gates.js'
 import { Running } from './dedup-running.js'
+import { isGated, isLapse, type DedupOutcome, type DeliveryInfo, type FirstAnswer, type GatedAnswer, type Lapse, type Published } from './dedup-outcome.js'
 import type { OutboundResponse } from './request.js'
 
 export { dedupKey } from './dedup-key.js'
+export { isLapse, type DedupOutcome, type DeliveryInfo, type FirstAnswer, type GatedAnswer, type Lapse, type Published } from './dedup-outcome.js'
 
 /** WeChat's spacing of deliveries (it retries when 5 s pass without an answer) and their number. */
 export const WECHAT_RETRY_INTERVAL_MS = 5000
 export const WECHAT_DELIVERIES = 3
-
-/** Which of WeChat's deliveries this is, and when the first one arrived. */
-export interface DeliveryInfo {
-  /** 1 for the first delivery; 2 or 3 for WeChat's retries. */
-  number: number
-  /** Unix ms when the message's first delivery arrived (its claim). */
-  firstArrival: number
-}
-
-/**
- * Returned by a first delivery's work instead of a response: this delivery is left unanswered
- * (WeChat will retry), and the message's answer is published later with `publish()`. `notice`
- * is what the last delivery answers if the reply is still not ready then.
- */
-export interface Lapse {
-  readonly lapse: true
-  readonly notice: string | undefined
-}
-/**
- * Returned by a first delivery's work when its response is ready but may leave only once
- * `until` has settled (the message log's record of it is written). The deduper stores the
- * response at once, in the same turn as the record, then waits for both writes together: one
- * turn per request instead of one for the record and another for the stored response.
- * Deliveries of the same message that arrive meanwhile wait too.
- */
-export interface GatedAnswer {
-  readonly response: OutboundResponse
-  readonly until: Promise<unknown>
-}
-export type FirstAnswer = OutboundResponse | Lapse | GatedAnswer
-export function isLapse(answer: FirstAnswer): answer is Lapse {
-  return (answer as Partial<Lapse>).lapse === true
-}
-function isGated(answer: FirstAnswer): answer is GatedAnswer {
-  return (answer as Partial<GatedAnswer>).until !== undefined
-}
 
 /**
  * A claim: the message is being handled by `owner`. `hb` marks an owner that keeps a heartbeat
@@ -72,22 +39,6 @@ export interface DeduperOptions {
   owner?: string
 }
 
-export type DedupOutcome =
-  /** This delivery ran the handlers and answers with `response`; `tookOver` names a dead owner whose claim it replaced. */
-  | { kind: 'first'; response: OutboundResponse; delivery: DeliveryInfo; tookOver?: string }
-  /** This delivery ran the handlers and is left unanswered (the retry window). */
-  | { kind: 'lapse'; delivery: DeliveryInfo; tookOver?: string }
-  /** A retry, answered with the message's answer. */
-  | { kind: 'retry'; response: OutboundResponse; delivery: DeliveryInfo }
-  /** A retry whose own budget ran out before the message had an answer; `window` when the message is in its retry window. */
-  | { kind: 'retry-timeout'; window: boolean; notice?: string | undefined; delivery: DeliveryInfo }
-
-/** What `publish` decided: whether this answer became the message's answer, and the answer. */
-export interface Published {
-  won: boolean
-  response: OutboundResponse
-}
-
 type MaybePromise<T> = T | Promise<T>
 
 /** The owner id this process uses by default: readable in logs, unique per process start. */
@@ -107,6 +58,8 @@ const PROCESS_OWNER = `${hostname().slice(0, 40)}/${process.pid}/${Date.now().to
  */
 export class Deduper {
   private readonly running = new Map<string, Running>()
+  /** Messages whose stored answer may not leave yet, with the gate it waits for (see GatedAnswer). */
+  private readonly gates = new Gates()
   private readonly ttlMs: number
   private readonly pollMs: number
   private readonly staleClaimMs: number
@@ -153,7 +106,7 @@ export class Deduper {
     }
     if (answer instanceof Promise) return this.finishLocal(key, storeKey, claim, delivery, answer, local)
     if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, this.track(key, since), answer)
-    if (isGated(answer)) return this.storeGated(key, storeKey, delivery, this.track(key, since), answer, local)
+    if (isGated(answer)) return this.storeGated(key, storeKey, delivery, answer, local)
     // the records are never mutated, so the store keeps them as they are
     local.setLocal(storeKey, { state: 'done', response: answer } satisfies Done, this.ttlMs)
     return { kind: 'first', response: answer, delivery }
@@ -161,16 +114,17 @@ export class Deduper {
 
   /**
    * A gated answer on a process-local store: stored now (its journal record goes with the
-   * message log's record of the same turn), handed to waiting deliveries and returned once both
-   * are written.
+   * message log's record of the same turn) and handed back with the gate it waits for. No
+   * promise per request: the bot waits for the gate, usually the turn's own.
    */
-  private async storeGated(key: string, storeKey: string, delivery: DeliveryInfo, running: Running, answer: GatedAnswer, local: LocalStore): Promise<DedupOutcome> {
-    const { response, until } = answer
+  private storeGated(key: string, storeKey: string, delivery: DeliveryInfo, answer: GatedAnswer, local: LocalStore): DedupOutcome {
+    const { response } = answer
     local.setLocal(storeKey, { state: 'done', response } satisfies Done, this.ttlMs)
-    // waits only: a write that failed was reported where it failed, and the answer still goes
-    await Promise.all([until, local.whenDurable?.()]).catch(() => undefined)
-    this.forget(key, running, response)
-    return { kind: 'first', response, delivery }
+    const durable = local.whenDurable?.()
+    // the journal's write is the same turn's as the record's (the common case): one gate
+    const until = durable === undefined || durable === answer.until ? answer.until : Promise.all([answer.until, durable]).then(noop, noop)
+    this.gates.hold(key, until)
+    return { kind: 'first', response, delivery, until }
   }
 
   /**
@@ -227,7 +181,11 @@ export class Deduper {
       throw err
     }
     if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, running, answer)
-    if (isGated(answer)) return this.storeGated(key, storeKey, delivery, running, answer, local)
+    if (isGated(answer)) {
+      const outcome = this.storeGated(key, storeKey, delivery, answer, local)
+      this.forget(key, running, answer.response) // a retry waiting here waits for the gate too (runShared)
+      return outcome
+    }
     local.setLocal(storeKey, { state: 'done', response: answer } satisfies Done, this.ttlMs)
     this.forget(key, running, answer)
     // a journaled store: the stored answer is on disk before the answer leaves (a retry after a crash gets it)
@@ -261,8 +219,19 @@ export class Deduper {
     running.settle(response)
   }
 
-  /** Any store: claims through the async API, waits for another delivery's answer when needed. */
+  /**
+   * Any store: claims through the async API, waits for another delivery's answer when needed. A
+   * retry's answer that is still held by its gate (a first delivery's answer not yet allowed to
+   * leave) waits for it.
+   */
   private async runShared(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): Promise<DedupOutcome> {
+    const outcome = await this.claimOrWait(key, budgetMs, work)
+    const gate = outcome.kind === 'retry' ? this.gates.of(key) : undefined
+    if (gate !== undefined) await gate
+    return outcome
+  }
+
+  private async claimOrWait(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): Promise<DedupOutcome> {
     const arrived = this.now()
     const deadline = arrived + budgetMs
     const runningHere = this.running.get(key)
@@ -362,6 +331,8 @@ export class Deduper {
     this.heartbeat.close()
   }
 }
+
+function noop(): void {}
 
 function doneResponse(record: Record_ | undefined): OutboundResponse | undefined {
   return record?.state === 'done' ? record.response : undefined

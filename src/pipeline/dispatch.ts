@@ -6,7 +6,7 @@
  */
 import { COMPLETED } from '../composer.js'
 import { Context, coreRecordOf, type ContextHost } from '../context.js'
-import type { BotOptions, InboundRecord, ReplyVia } from '../bot-options.js'
+import type { BotOptions, ReplyVia } from '../bot-options.js'
 import { isWxmpError } from '../errors.js'
 import { lazyChild, type Logger } from '../logger.js'
 import type { WechatMessage } from '../messages/types.js'
@@ -21,7 +21,9 @@ import type { PendingRoute } from './late/pending-route.js'
 import { BUSY_MS } from './late/retry-window.js'
 import type { PendingTexts } from './late/texts.js'
 import type { LateDelivery } from './late-delivery.js'
+import { inboundEntry } from './inbound-entry.js'
 import { ReplySlot } from './reply-slot.js'
+import { afterTurnWrites } from './turn-end.js'
 import { successResponse, withNext, xmlResponse, type NextHint, type OutboundResponse } from './request.js'
 
 type MaybePromise<T> = T | Promise<T>
@@ -45,9 +47,12 @@ interface Run<C> {
   ctx: C
   slot: ReplySlot
   log: Logger
+  /** The message-log record's id once written (undefined: its write failed); see recordedOf. */
   recorded: Promise<string | number | undefined> | undefined
-  /** The message-log id, when the recorder knows it at once (MessageRecorder.idOf). */
+  /** The message-log id, when the recorder knows it at once (MessageRecorder.idOf, appendInbound). */
   recordId: string | number | undefined
+  /** A record appended to this turn's write (MessageRecorder.appendInbound): the turn's writes, which the answer waits for. */
+  gate: Promise<unknown> | undefined
   handled: Promise<void>
   budget: number
   /** Set when more answers wait for the user's next messages after this one (pending pages). */
@@ -85,7 +90,7 @@ export class Dispatcher<C extends Context> {
   /** The message's dedup key and message-log row, for late delivery. */
   originOf(ctx: Context): { msgKey: string; recordId: Promise<string | number | undefined> | undefined } {
     const run = runOf<C>(ctx)
-    return { msgKey: run?.msgKey ?? '', recordId: run?.recorded }
+    return { msgKey: run?.msgKey ?? '', recordId: run === undefined ? undefined : recordedOf(run) }
   }
 
   /** A pending answer is this message's passive reply; the handlers still run, and their reply goes the late way. */
@@ -103,7 +108,7 @@ export class Dispatcher<C extends Context> {
   dispatch(message: WechatMessage, opened: Opened, requestId: string, started: number, msgKey: string, budget: number, delivery: DeliveryInfo): MaybePromise<FirstAnswer> {
     const slot = new ReplySlot()
     const log = lazyChild(this.o.log, { requestId, msgKey })
-    const run: Run<C> = { message, opened, msgKey, started, delivery, ctx: undefined as unknown as C, slot, log, recorded: undefined, recordId: undefined, handled: COMPLETED, budget, more: false }
+    const run: Run<C> = { message, opened, msgKey, started, delivery, ctx: undefined as unknown as C, slot, log, recorded: undefined, recordId: undefined, gate: undefined, handled: COMPLETED, budget, more: false }
     this.recordInbound(run)
     const ctx = new Context(message, this.o.host, slot, { id: requestId, encrypted: opened.encrypted, receivedAt: started }, log, run) as C
     run.ctx = ctx
@@ -228,24 +233,24 @@ export class Dispatcher<C extends Context> {
    * it is handed over gated, so that the deduper stores it in the same turn (src/pipeline/dedupe.ts).
    */
   private settled(run: Run<C>, first: First, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<FirstAnswer> {
-    const recorded = run.recorded
-    if (recorded === undefined) return this.settle(run, first, response, replyXml, passive)
+    const gate = run.gate ?? run.recorded
+    if (gate === undefined) return this.settle(run, first, response, replyXml, passive)
     // handlers done at once, nothing sent or scheduled: the outcome is known now, and a log that
     // knows the row's id takes it in the same write as the message (nothing to track: the log's
     // close writes what is appended; a failure is logged where it happens)
     if (run.handled === COMPLETED && run.recordId !== undefined && !this.o.late.tracks(run.ctx)) {
       void this.recordOutcome(run.recordId, replyXml === undefined ? 'none' : 'passive', replyXml, run)
-      return { response, until: recorded } satisfies GatedAnswer
+      return { response, until: gate } satisfies GatedAnswer
     }
     const answer = this.settle(run, first, response, replyXml, passive)
-    if (answer instanceof Promise) return recorded.then(() => answer)
-    return { response: answer, until: recorded } satisfies GatedAnswer
+    if (answer instanceof Promise) return gate.then(() => answer)
+    return { response: answer, until: gate } satisfies GatedAnswer
   }
 
   private settle(run: Run<C>, first: First, response: OutboundResponse, replyXml: string | undefined, passive: boolean): MaybePromise<OutboundResponse> {
     const { ctx, handled } = run
     // handlers finished synchronously, no message log, no sends: nothing follows
-    if (handled === COMPLETED && run.recorded === undefined && !this.o.late.tracks(ctx)) return response
+    if (handled === COMPLETED && run.recorded === undefined && run.gate === undefined && !this.o.late.tracks(ctx)) return response
     const finish = handled.then(() => this.afterHandlers(run, replyXml, passive))
     // a handler done in time is recorded before the answer, unless a send it started is still running
     if (first === 'done' && !this.o.late.busy(ctx)) return finish.then(() => response)
@@ -256,7 +261,7 @@ export class Dispatcher<C extends Context> {
   /** Once the handlers are done: waits for their sends, then records the outcome (when anything needs it). */
   private async afterHandlers(run: Run<C>, replyXml: string | undefined, passive: boolean): Promise<void> {
     const { ctx } = run
-    const id = await run.recorded
+    const id = await recordedOf(run)
     if (id === undefined && !this.o.late.tracks(ctx)) return // no log, no sends: nothing left to do
     const late = await this.o.late.finish(ctx, replyXml !== undefined && passive)
     if (late !== undefined) return this.recordOutcome(id, late.via, late.replyXml ?? replyXml, run, late.status, late.error)
@@ -300,12 +305,26 @@ export class Dispatcher<C extends Context> {
     }
   }
 
-  /** Sets `run.recorded` (and `run.recordId` when the recorder knows it at once). */
+  /**
+   * Records the message: appended to this turn's write when the recorder can (`run.gate`, the
+   * turn's writes), else `run.recorded`; `run.recordId` when the id is known at once.
+   */
   private recordInbound(run: Run<C>): void {
     const records = this.o.options.records
     if (records === undefined) return
     const entry = inboundEntry(this.o.options.appId, run.message, run.opened, run.msgKey, run.started, this.o.options.account)
     const { log } = run
+    if (records.appendInbound !== undefined) {
+      try {
+        run.recordId = records.appendInbound(entry)
+        // one promise for the whole turn's answers; a recorder whose append is no turn write has written it already
+        run.gate = afterTurnWrites() ?? COMPLETED
+      } catch (err) {
+        log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log write failed')
+        run.recorded = NOT_RECORDED
+      }
+      return
+    }
     run.recorded = records.recordInbound(entry).catch((err: unknown) => {
       log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log write failed')
       return undefined
@@ -328,6 +347,15 @@ export class Dispatcher<C extends Context> {
     const records = this.o.options.records
     if (records === undefined || id === undefined) return undefined
     const log = run.ctx.log
+    if (records.appendOutcome !== undefined) {
+      // into the turn's write: a failure is reported by the log
+      try {
+        records.appendOutcome(id, { replyXml, replyVia: via, ...(status === undefined ? {} : { replyStatus: status as 'sent' }), latencyMs: this.o.now() - run.started, error })
+      } catch (err) {
+        log.error({ code: 'WX_ERR_STORAGE', err: errorText(err) }, 'message log outcome write failed')
+      }
+      return undefined
+    }
     let written: Promise<void>
     try {
       written = records.recordOutcome(id, { replyXml, replyVia: via, ...(status === undefined ? {} : { replyStatus: status as 'sent' }), latencyMs: this.o.now() - run.started, error })
@@ -338,25 +366,17 @@ export class Dispatcher<C extends Context> {
   }
 }
 
-/** The message-log entry of a message (a retry's entry counts a delivery on the first one's row). */
-export function inboundEntry(appId: string | undefined, message: WechatMessage, opened: Opened, msgKey: string, receivedAt: number, account?: string): InboundRecord {
-  const id = (message as { MsgId?: unknown }).MsgId
-  return {
-    appId: appId ?? opened.appId ?? '',
-    msgKey,
-    openid: message.FromUserName,
-    msgType: message.MsgType,
-    event: message.MsgType === 'event' ? (message as { Event: string }).Event : undefined,
-    msgId: typeof id === 'string' ? id : undefined,
-    createTime: message.CreateTime,
-    rawXml: opened.xml,
-    receivedAt,
-    encrypted: opened.encrypted,
-    ...(account === undefined ? {} : { account }),
-  }
-}
-
 const endOfChain = (): Promise<void> => COMPLETED
+const NOT_RECORDED: Promise<undefined> = Promise.resolve(undefined)
+
+/** The message-log id once the record is written (undefined: no log, or the write failed), made when first asked for. */
+function recordedOf<C extends Context>(run: Run<C>): Promise<string | number | undefined> | undefined {
+  if (run.recorded === undefined && run.gate !== undefined) {
+    const id = run.recordId
+    run.recorded = run.gate.then(() => id)
+  }
+  return run.recorded
+}
 
 /** The run a context belongs to (set when the dispatcher made the context). */
 function runOf<C extends Context>(ctx: Context): Run<C> | undefined {

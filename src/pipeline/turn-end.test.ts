@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { beforeAnswersLeave, withTurnAnswers } from './turn-end.js'
+import { afterTurnWrites, beforeAnswersLeave, withTurnAnswers } from './turn-end.js'
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -69,4 +69,28 @@ test('a step that throws does not cost the others their turn', async () => {
   withTurnAnswers(() => order.push('answer'))
   await nextTurn()
   assert.deepEqual(order, ['write', 'answer'])
+})
+
+test("afterTurnWrites: one promise for the turn's writes, settled after them and before the turn's answers", async () => {
+  assert.equal(afterTurnWrites(), undefined, 'nothing queued: nothing to wait for')
+  const order: string[] = []
+  beforeAnswersLeave(() => order.push('write'))
+  const gate = afterTurnWrites()
+  assert.ok(gate !== undefined)
+  assert.equal(afterTurnWrites(), gate, 'every answer of the turn waits for the same promise')
+  void gate.then(() => withTurnAnswers(() => order.push('answer released by the gate')))
+  withTurnAnswers(() => order.push('answer'))
+  await nextTurn()
+  assert.deepEqual(order, ['write', 'answer', 'answer released by the gate'])
+  beforeAnswersLeave(() => undefined)
+  const next = afterTurnWrites()
+  assert.ok(next !== undefined && next !== gate, 'the next turn has its own')
+  await next
+})
+
+test("afterTurnWrites settles even when one of the turn's writes throws", async () => {
+  beforeAnswersLeave(() => {
+    throw new Error('disk full')
+  })
+  await afterTurnWrites()
 })

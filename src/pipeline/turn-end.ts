@@ -20,6 +20,8 @@
 interface Turn {
   writes: Array<() => void>
   answers: Array<() => void>
+  /** Resolved once the turn's writes have run (made when someone first waits for it). */
+  written?: { promise: Promise<void>; resolve(): void }
 }
 
 /**
@@ -40,6 +42,8 @@ function schedule(): Turn {
 function runWrites(turn: Turn): void {
   if (writesTurn === turn) writesTurn = undefined
   for (const write of turn.writes) run(write)
+  // its waiters go on in the microtasks before this turn's answers (see the header)
+  turn.written?.resolve()
 }
 
 function runAnswers(turn: Turn): void {
@@ -76,4 +80,20 @@ export function withTurnAnswers(answer: () => void): void {
     writesTurn ??= answersTurn
   }
   answersTurn.answers.push(answer)
+}
+
+/**
+ * Resolves once this turn's file writes have run (each write step handles and reports its own
+ * failure: this never rejects); undefined when no write is queued for this turn. One promise per
+ * turn, shared by every answer that waits for the turn's writes, instead of one per request.
+ */
+export function afterTurnWrites(): Promise<void> | undefined {
+  const turn = writesTurn
+  if (turn === undefined) return undefined
+  if (turn.written === undefined) {
+    let resolve!: () => void
+    const promise = new Promise<void>((yes) => (resolve = yes))
+    turn.written = { promise, resolve }
+  }
+  return turn.written.promise
 }

@@ -78,6 +78,22 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
     }
   })
 
+  test('appended in the turn: the id at once, the records written at the turn\'s end, one row', async () => {
+    const { records, log, close } = await open()
+    try {
+      const ref = log.appendInbound(inbound(9))
+      assert.equal(ref, log.idOf(inbound(9)))
+      log.appendOutcome(ref, { replyXml: '<xml>回复</xml>', replyVia: 'passive', replyStatus: undefined, latencyMs: 2, error: undefined })
+      assert.ok(log.pending > 0, 'in this turn\'s buffer')
+      await new Promise((resolve) => setImmediate(resolve))
+      const [row] = await records.messages.recent({ limit: 5 })
+      assert.equal(row?.msgKey, 'm:9')
+      assert.equal(row?.replyVia, 'passive')
+    } finally {
+      await close()
+    }
+  })
+
   test('a retry recorded again counts a delivery on the same row', async () => {
     const { records, log, close } = await open()
     try {
@@ -97,6 +113,11 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
       await assert.rejects(log.recordInbound({ ...inbound(4), receivedAt: 1_700_000_000 }), /receivedAt/)
       await assert.rejects(log.recordOutcome('log:2:wxm:4', { replyXml: undefined, replyVia: 'sideways' as 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), /replyVia/)
       await assert.rejects(log.recordOutcome('log:nonsense', { replyXml: undefined, replyVia: 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), TypeError)
+      // the appending forms (the bot's synchronous path) refuse the same, by throwing
+      assert.throws(() => log.appendInbound({ ...inbound(4), receivedAt: 1_700_000_000 }), /receivedAt/)
+      assert.throws(() => log.appendOutcome('log:nonsense', { replyXml: undefined, replyVia: 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), TypeError)
+      assert.throws(() => log.appendOutcome(7, { replyXml: undefined, replyVia: 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), TypeError)
+      assert.equal(log.pending, 0, 'nothing appended')
       assert.deepEqual(await records.messages.recent({ limit: 5 }), [])
     } finally {
       await close()

@@ -122,15 +122,21 @@ export class LoggedRecorder implements MessageRecorder {
   }
 
   recordInbound(entry: InboundRecord): Promise<string> {
-    let params: ReturnType<typeof inboundParams>
+    let ref: string
     try {
-      params = inboundParams(entry) // refused here, with the field named, like the SQL log does
+      ref = this.appendInbound(entry)
     } catch (err) {
       return Promise.reject(err)
     }
+    return this.log.written().then(() => ref)
+  }
+
+  /** The record into this turn's write (refused here, with the field named, like the SQL log does); its reference. */
+  appendInbound(entry: InboundRecord): string {
+    const params = inboundParams(entry)
     const ref = this.idOf(entry)
     this.append(INBOUND, ref, params)
-    return this.log.written().then(() => ref)
+    return ref
   }
 
   /** The row's reference: its unique key (AppID, dedup key), so it is known before the write. */
@@ -140,20 +146,25 @@ export class LoggedRecorder implements MessageRecorder {
 
   recordOutcome(id: string | number, outcome: OutcomeRecord): Promise<void> {
     if (typeof id === 'number' || !id.startsWith(REF)) return this.messages.recordOutcome(id, outcome)
-    const colon = id.indexOf(':', REF.length)
-    const length = colon === -1 ? NaN : Number(id.slice(REF.length, colon))
-    if (!Number.isSafeInteger(length) || colon + 1 + length > id.length) {
-      return Promise.reject(new TypeError(`message id ${JSON.stringify(id.slice(0, 60))} is not one this message log gave`))
-    }
-    let values: ReturnType<typeof outcomeParams>
     try {
-      values = outcomeParams(outcome, this.now())
+      this.appendOutcome(id, outcome)
     } catch (err) {
       return Promise.reject(err)
     }
-    values.unshift(id.slice(colon + 1, colon + 1 + length), id.slice(colon + 1 + length))
-    this.append(OUTCOME, id, values)
     return this.log.written()
+  }
+
+  /** The outcome into this turn's write; `id` must be a reference `appendInbound` gave. */
+  appendOutcome(id: string | number, outcome: OutcomeRecord): void {
+    const colon = typeof id === 'string' && id.startsWith(REF) ? id.indexOf(':', REF.length) : -1
+    const ref = id as string
+    const length = colon === -1 ? NaN : Number(ref.slice(REF.length, colon))
+    if (!Number.isSafeInteger(length) || colon + 1 + length > ref.length) {
+      throw new TypeError(`message id ${JSON.stringify(String(id).slice(0, 60))} is not one this message log gave`)
+    }
+    const values = outcomeParams(outcome, this.now())
+    values.unshift(ref.slice(colon + 1, colon + 1 + length), ref.slice(colon + 1 + length))
+    this.append(OUTCOME, ref, values)
   }
 
   /**

@@ -114,16 +114,19 @@ export async function openAccount(account: ResolvedAccount, deps: AccountDeps): 
  * written when it is back.
  */
 function followerTracking(followers: Pick<SpoolingRecorder, 'recordFollower'> | Records['followers'], appId: string, account: string, logger: Logger) {
-  return async (ctx: Context, next: () => Promise<void>) => {
-    const event = ctx.event
-    if (event === 'subscribe' || event === 'unsubscribe') {
-      try {
-        const change = { appId, account, openid: ctx.openid, event: event as 'subscribe' | 'unsubscribe', at: ctx.message.CreateTime * 1000, scene: event === 'subscribe' ? (ctx.scene ?? null) : null }
-        await ('recordFollower' in followers ? followers.recordFollower(change) : followers.record(change))
-      } catch (err) {
-        logger.error({ code: 'WX_ERR_STORAGE', err: (err as Error).message }, 'follower record failed')
-      }
+  const record = async (ctx: Context, event: 'subscribe' | 'unsubscribe', next: () => Promise<void>) => {
+    try {
+      const change = { appId, account, openid: ctx.openid, event, at: ctx.message.CreateTime * 1000, scene: event === 'subscribe' ? (ctx.scene ?? null) : null }
+      await ('recordFollower' in followers ? followers.recordFollower(change) : followers.record(change))
+    } catch (err) {
+      logger.error({ code: 'WX_ERR_STORAGE', err: (err as Error).message }, 'follower record failed')
     }
     await next()
+  }
+  // not async: any other message goes straight on, so handlers that answer at once keep the
+  // core's synchronous path (no promise per message; the outcome goes in the message's own write)
+  return (ctx: Context, next: () => Promise<void>): Promise<void> => {
+    const event = ctx.event
+    return event === 'subscribe' || event === 'unsubscribe' ? record(ctx, event, next) : next()
   }
 }

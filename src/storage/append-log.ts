@@ -15,7 +15,7 @@
  */
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, unlink, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { beforeAnswersLeave } from '../pipeline/turn-end.js'
+import { afterTurnWrites, beforeAnswersLeave } from '../pipeline/turn-end.js'
 
 export interface AppendLogOptions {
   /** A file is closed and the next begun past this size. Default 16 MiB. */
@@ -36,7 +36,7 @@ export class AppendLog {
   private length = 0
   private scheduled = false
   /** The promise of this turn's write, shared by everyone who waits for it. */
-  private turn: { promise: Promise<void>; resolve(): void; reject(err: unknown): void; settled?: Promise<void> } | undefined
+  private turn: { promise: Promise<void>; resolve(): void; reject(err: unknown): void } | undefined
   private readonly segmentBytes: number
   private closed = false
   /** The segment being written. */
@@ -115,13 +115,13 @@ export class AppendLog {
 
   /**
    * Resolves once the write of everything appended so far was attempted, whether it succeeded
-   * or not (one promise per turn, shared); undefined when nothing is waiting to be written.
+   * or not (a failure goes to `onError`); undefined when nothing is waiting to be written. The
+   * write is a step of the turn's end, so this is the turn's own promise (turn-end.ts), shared
+   * with every other log written in the same turn: an answer waits once for all of them.
    */
   attempted(): Promise<void> | undefined {
     if (this.length === 0 && !this.scheduled) return undefined
-    this.written()
-    const turn = this.turn!
-    return (turn.settled ??= turn.promise.then(noop, noop))
+    return afterTurnWrites() ?? this.written().then(noop, noop)
   }
 
   /** Writes what this turn appended now (the turn's end does it anyway). */
