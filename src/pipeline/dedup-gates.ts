@@ -1,37 +1,41 @@
 /**
- * The messages whose stored answer may not leave yet, each with the gate it waits for (the
- * deduper's GatedAnswer: the turn's file writes, usually). A retry answered meanwhile waits for
- * the same gate. The keys held by one gate are released together when it settles: one callback
- * per gate, that is per event-loop turn for the server's message log, not one per message.
+ * The gates that answers stored by the deduper still wait for before they may leave (its
+ * GatedAnswer: for the server's message log, the turn's file writes). A retry answered while
+ * its message's gate is pending must wait for it too; rather than a map entry per message (a
+ * long-lived map that grows and shrinks every turn reallocates its table, and the garbage
+ * collector promotes those tables), the set of gates still pending is kept, usually one per
+ * turn, and a retry waits for all of them: its own is among them if it is still pending.
+ * Retries are rare, and the other gates settle within the same turn or the next.
  */
 export class Gates {
-  private readonly held = new Map<string, Promise<unknown>>()
-  /** The newest gate and its keys. */
-  private newest: { gate: Promise<unknown>; keys: string[] } | undefined
+  private readonly pending = new Set<Promise<unknown>>()
+  /** The gate last held, so that the answers of one turn add it once. */
+  private newest: Promise<unknown> | undefined
 
-  /** `key`'s answer waits for `gate` (which never rejects). */
-  hold(key: string, gate: Promise<unknown>): void {
-    this.held.set(key, gate)
-    let batch = this.newest
-    if (batch === undefined || batch.gate !== gate) {
-      const mine: { gate: Promise<unknown>; keys: string[] } = { gate, keys: [] }
-      this.newest = batch = mine
-      const release = () => {
-        for (const key of mine.keys) if (this.held.get(key) === gate) this.held.delete(key)
-        if (this.newest === mine) this.newest = undefined
-      }
-      void gate.then(release, release)
+  /** An answer waits for `gate` (which never rejects). */
+  hold(gate: Promise<unknown>): void {
+    if (gate === this.newest) return
+    this.newest = gate
+    if (this.pending.has(gate)) return
+    this.pending.add(gate)
+    const release = () => {
+      this.pending.delete(gate)
+      if (this.newest === gate) this.newest = undefined
     }
-    batch.keys.push(key)
+    void gate.then(release, release)
   }
 
-  /** The gate `key`'s answer still waits for, if any. */
-  of(key: string): Promise<unknown> | undefined {
-    return this.held.get(key)
+  /** What an answer that may leave only after every gate held so far waits for; undefined when none is pending. */
+  settled(): Promise<unknown> | undefined {
+    if (this.pending.size === 0) return undefined
+    if (this.pending.size === 1) return this.pending.values().next().value
+    return Promise.all(this.pending).then(noop, noop)
   }
 
-  /** Keys held now (tests). */
+  /** Gates pending now (tests). */
   get size(): number {
-    return this.held.size
+    return this.pending.size
   }
 }
+
+function noop(): void {}

@@ -58,7 +58,7 @@ const PROCESS_OWNER = `${hostname().slice(0, 40)}/${process.pid}/${Date.now().to
  */
 export class Deduper {
   private readonly running = new Map<string, Running>()
-  /** Messages whose stored answer may not leave yet, with the gate it waits for (see GatedAnswer). */
+  /** The gates stored answers still wait for (see GatedAnswer): a retry answered meanwhile waits too. */
   private readonly gates = new Gates()
   private readonly ttlMs: number
   private readonly pollMs: number
@@ -123,7 +123,7 @@ export class Deduper {
     const durable = local.whenDurable?.()
     // the journal's write is the same turn's as the record's (the common case): one gate
     const until = durable === undefined || durable === answer.until ? answer.until : Promise.all([answer.until, durable]).then(noop, noop)
-    this.gates.hold(key, until)
+    this.gates.hold(until)
     return { kind: 'first', response, delivery, until }
   }
 
@@ -221,12 +221,12 @@ export class Deduper {
 
   /**
    * Any store: claims through the async API, waits for another delivery's answer when needed. A
-   * retry's answer that is still held by its gate (a first delivery's answer not yet allowed to
-   * leave) waits for it.
+   * retry's answer may be one still held by its gate (a first delivery's answer not yet allowed
+   * to leave): it waits for the gates pending now, its own among them.
    */
   private async runShared(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): Promise<DedupOutcome> {
     const outcome = await this.claimOrWait(key, budgetMs, work)
-    const gate = outcome.kind === 'retry' ? this.gates.of(key) : undefined
+    const gate = outcome.kind === 'retry' ? this.gates.settled() : undefined
     if (gate !== undefined) await gate
     return outcome
   }

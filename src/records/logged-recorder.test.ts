@@ -94,6 +94,27 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
     }
   })
 
+  test('rows keep the order the messages arrived in, whether their outcome came at once, later in the load, or not yet', async () => {
+    const { records, log, close } = await open()
+    try {
+      const done = (replyXml: string) => ({ replyXml, replyVia: 'passive' as const, replyStatus: undefined, latencyMs: 1, error: undefined })
+      const slow = log.appendInbound(inbound(20)) // its handler is still running
+      const never = log.appendInbound(inbound(21)) // its outcome comes in a later load
+      for (const n of [22, 23]) log.appendOutcome(log.appendInbound(inbound(n)), done(`<xml>${n}</xml>`))
+      log.appendOutcome(slow, done('<xml>20</xml>'))
+      log.appendOutcome(log.appendInbound(inbound(24)), done('<xml>24</xml>'))
+      await log.flush()
+      const rows = (await records.messages.recent({ limit: 10 })).sort((a, b) => Number(a.id) - Number(b.id))
+      assert.deepEqual(rows.map((row) => row.msgKey), ['m:20', 'm:21', 'm:22', 'm:23', 'm:24'], 'ids follow arrival')
+      assert.deepEqual(rows.map((row) => row.replyXml ?? null), ['<xml>20</xml>', null, '<xml>22</xml>', '<xml>23</xml>', '<xml>24</xml>'])
+      log.appendOutcome(never, done('<xml>21</xml>'))
+      await log.flush()
+      assert.equal((await records.messages.recent({ limit: 10 })).find((row) => row.msgKey === 'm:21')?.replyXml, '<xml>21</xml>')
+    } finally {
+      await close()
+    }
+  })
+
   test('a retry recorded again counts a delivery on the same row', async () => {
     const { records, log, close } = await open()
     try {

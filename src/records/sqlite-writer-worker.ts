@@ -115,6 +115,16 @@ function ingest(op) {
     else insertDone.run(...row.params, ...row.outcome)
     rows++
   }
+  // the oldest rows that have their outcome go in now: rows go in in arrival order (their ids
+  // follow it), and a row held back in the window until the window is full lived long enough for
+  // the garbage collector to promote it (most of this thread's collection work)
+  const putReady = () => {
+    for (const [ref, row] of waiting) {
+      if (row.outcome === undefined) return
+      waiting.delete(ref)
+      put(row)
+    }
+  }
   const record = (kind, fields) => {
     if (kind === 1) {
       const ref = fields[0]
@@ -136,8 +146,10 @@ function ingest(op) {
       // ref, app_id, msg_key, then the outcome's six values
       const row = waiting.get(fields[0])
       const outcome = fields.slice(3)
-      if (row !== undefined) row.outcome = outcome
-      else {
+      if (row !== undefined) {
+        row.outcome = outcome
+        putReady()
+      } else {
         update.run(...outcome, fields[1], fields[2])
         updates++
       }
