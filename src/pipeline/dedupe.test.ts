@@ -162,6 +162,31 @@ function bindLocal(store: MemoryStore) {
   }
 }
 
+test('on a process-local store an answer given at once is the only record written; work that goes on claims the message first', async () => {
+  const memory = new MemoryStore()
+  const writes: string[] = []
+  const local = bindLocal(memory)
+  const spied = {
+    kind: memory.kind,
+    local: {
+      ...local,
+      addLocal: (key: string, value: unknown, ttlMs: number) => (writes.push(`add ${(value as { state: string }).state}`), local.addLocal(key, value, ttlMs)),
+      setLocal: (key: string, value: unknown, ttlMs: number) => (writes.push(`set ${(value as { state: string }).state}`), local.setLocal(key, value, ttlMs)),
+    },
+  } as unknown as KeyValueStore
+  const deduper = new Deduper(spied)
+  deduper.run('m:now', 1000, () => xmlResponse('<xml>now</xml>'))
+  assert.deepEqual(writes, ['set done'])
+  writes.length = 0
+  const later = deferred<FirstAnswer>()
+  const first = deduper.run('m:later', 1000, () => later.promise)
+  assert.deepEqual(writes, ['add pending'], 'claimed before anything else can run')
+  assert.equal(memory.local!.getLocal<{ state: string }>('dedup:m:later')?.state, 'pending')
+  later.resolve(xmlResponse('<xml>later</xml>'))
+  await first
+  assert.deepEqual(writes, ['add pending', 'set done'])
+})
+
 test('on a process-local store a first delivery answered synchronously is settled synchronously', async () => {
   const deduper = new Deduper(new MemoryStore())
   const first = deduper.run('m:1', 1000, () => xmlResponse('<xml>1</xml>'))

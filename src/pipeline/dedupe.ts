@@ -93,18 +93,18 @@ export class Deduper {
     if (local === undefined || this.running.has(key)) return this.runShared(key, budgetMs, work)
     const storeKey = `dedup:${key}`
     const since = this.now()
-    const claim: Claim = { state: 'pending', since, owner: this.owner }
     // a retry, or a claim left behind: the general path sorts it out (its add fails the same way)
-    if (!local.addLocal(storeKey, claim, this.ttlMs)) return this.runShared(key, budgetMs, work)
+    if (local.getLocal(storeKey) !== undefined) return this.runShared(key, budgetMs, work)
+    const claim: Claim = { state: 'pending', since, owner: this.owner }
     const delivery: DeliveryInfo = { number: 1, firstArrival: since }
-    let answer: FirstAnswer | Promise<FirstAnswer>
-    try {
-      answer = work(delivery)
-    } catch (err) {
-      local.deleteLocalIf(storeKey, claim) // let a retry run it
-      throw err
+    // nothing else runs while `work` does (no other delivery can come in between), so the claim
+    // is written only when the work goes on after this turn: an answer given at once is stored
+    // in its place (one record written per message instead of two); a throw leaves nothing
+    const answer = work(delivery)
+    if (answer instanceof Promise) {
+      local.addLocal(storeKey, claim, this.ttlMs)
+      return this.finishLocal(key, storeKey, claim, delivery, answer, local)
     }
-    if (answer instanceof Promise) return this.finishLocal(key, storeKey, claim, delivery, answer, local)
     if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, this.track(key, since), answer)
     if (isGated(answer)) return this.storeGated(key, storeKey, delivery, answer, local)
     // the records are never mutated, so the store keeps them as they are
