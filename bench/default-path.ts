@@ -1,17 +1,19 @@
 /**
- * The bot as `npm start` wires it (SQLite message log through the spool, the per-request store,
- * the shared store in the same file), for the in-process micro-benchmarks: no HTTP, no load
- * generator, so what the default path costs on the event loop shows without loopback noise.
+ * The bot as `npm start` runs it, for the in-process micro-benchmarks: the ready-to-run server
+ * (`startServer`, the echo bot, the SQLite message log, the journaled per-request store, the
+ * server's own middleware: follower tracking, rules, pending answers) on a fresh file in a
+ * temporary folder, driven through `bot.handle`: no HTTP traffic, no load generator, so what the
+ * default path costs on the event loop shows without loopback noise. It is the server's own
+ * wiring on purpose: a middleware of its chain that answered later (follower tracking did) sent
+ * every message down the asynchronous path, which a hand-wired bot here did not show.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Bot } from '../src/bot.js'
+import type { Bot } from '../src/bot.js'
 import { createLogger } from '../src/logger.js'
-import { installEchoBot } from '../src/server/echo-bot.js'
+import { startServer } from '../src/server/app.js'
 import { loadConfig } from '../src/server/config.js'
-import { openServerStores } from '../src/server/stores.js'
-import { botOptionsFrom } from '../src/server/app.js'
 import { ACCOUNT } from './requests.js'
 
 export interface DefaultPath {
@@ -19,25 +21,23 @@ export interface DefaultPath {
   close(): Promise<void>
 }
 
-/** An echo bot on a fresh SQLite file in a temporary folder, wired as the server wires it. */
+/** The ready-to-run server with the echo bot on a fresh SQLite file in a temporary folder. */
 export async function openDefaultPath(mode: 'plain' | 'aes'): Promise<DefaultPath> {
   const dir = mkdtempSync(join(tmpdir(), 'wxmp-micro-'))
-  const logger = createLogger({ level: 'silent' })
   const env = {
     WECHAT_TOKEN: ACCOUNT.token,
     WECHAT_APPID: ACCOUNT.appId,
+    PORT: '0',
+    HOST: '127.0.0.1',
     DATABASE_URL: `sqlite:${join(dir, 'wxmp.db')}`,
     WXMP_LOG_LEVEL: 'silent',
     ...(mode === 'aes' ? { WECHAT_AES_KEY: ACCOUNT.encodingAESKey, WECHAT_REQUIRE_ENCRYPTION: '1' } : {}),
   }
-  const config = loadConfig(env, { cwd: dir, dotenv: false })
-  const stores = await openServerStores(config, { logger })
-  const bot = new Bot({ ...botOptionsFrom(config), ...stores.botOptions, logger })
-  installEchoBot(bot)
+  const server = await startServer({ config: loadConfig(env, { cwd: dir, dotenv: false }), logger: createLogger({ level: 'silent' }) })
   return {
-    bot,
+    bot: server.bot,
     async close() {
-      await stores.close()
+      await server.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }
