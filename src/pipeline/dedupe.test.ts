@@ -187,6 +187,33 @@ test('on a process-local store an answer given at once is the only record writte
   assert.deepEqual(writes, ['add pending', 'set done'])
 })
 
+test('the same message delivered from inside its own handlers, before they return, waits like a retry: the handlers run once', async () => {
+  const deduper = new Deduper(new MemoryStore())
+  let runs = 0
+  let inner: DedupOutcome | Promise<DedupOutcome> | undefined
+  const work = (): FirstAnswer => {
+    runs += 1
+    inner ??= deduper.run('m:nested', 1000, work)
+    return xmlResponse('<xml>once</xml>')
+  }
+  const first = deduper.run('m:nested', 1000, work)
+  assert.deepEqual(summary(first as DedupOutcome), { kind: 'first', response: xmlResponse('<xml>once</xml>') })
+  assert.deepEqual(summary(await inner!), { kind: 'retry', response: xmlResponse('<xml>once</xml>') })
+  assert.equal(runs, 1)
+  // and a throw after such a delivery leaves no claim behind: the next delivery runs it
+  let thrown = 0
+  const failing = (): FirstAnswer => {
+    thrown += 1
+    if (thrown === 1) {
+      void Promise.resolve(deduper.run('m:thrown', 100, failing)).catch(() => undefined)
+      throw new Error('boom')
+    }
+    return xmlResponse('<xml>second</xml>')
+  }
+  assert.throws(() => deduper.run('m:thrown', 1000, failing), /boom/)
+  assert.deepEqual(summary(await deduper.run('m:thrown', 1000, failing)), { kind: 'first', response: xmlResponse('<xml>second</xml>') })
+})
+
 test('on a process-local store a first delivery answered synchronously is settled synchronously', async () => {
   const deduper = new Deduper(new MemoryStore())
   const first = deduper.run('m:1', 1000, () => xmlResponse('<xml>1</xml>'))

@@ -60,6 +60,8 @@ export class Deduper {
   private readonly running = new Map<string, Running>()
   /** The gates stored answers still wait for (see GatedAnswer): a retry answered meanwhile waits too. */
   private readonly gates = new Gates()
+  /** The message whose work is running right now on a process-local store, and its claim (written only if needed). */
+  private working: { key: string; storeKey: string; claim: Claim; claimed: boolean } | undefined
   private readonly ttlMs: number
   private readonly pollMs: number
   private readonly staleClaimMs: number
@@ -91,18 +93,34 @@ export class Deduper {
   run(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): DedupOutcome | Promise<DedupOutcome> {
     const local = this.store.local
     if (local === undefined || this.running.has(key)) return this.runShared(key, budgetMs, work)
+    const outer = this.working
+    if (outer?.key === key) {
+      // the same message delivered from inside its own handlers: it waits like a retry, on the claim written now
+      outer.claimed ||= local.addLocal(outer.storeKey, outer.claim, this.ttlMs)
+      return this.runShared(key, budgetMs, work)
+    }
     const storeKey = `dedup:${key}`
     const since = this.now()
     // a retry, or a claim left behind: the general path sorts it out (its add fails the same way)
     if (local.getLocal(storeKey) !== undefined) return this.runShared(key, budgetMs, work)
     const claim: Claim = { state: 'pending', since, owner: this.owner }
     const delivery: DeliveryInfo = { number: 1, firstArrival: since }
-    // nothing else runs while `work` does (no other delivery can come in between), so the claim
-    // is written only when the work goes on after this turn: an answer given at once is stored
-    // in its place (one record written per message instead of two); a throw leaves nothing
-    const answer = work(delivery)
+    // no other delivery can come in while `work` runs, so the claim is written only when the work
+    // goes on after it returns: an answer given at once is stored in its place (one record per
+    // message instead of two), and a throw leaves nothing behind
+    const working = { key, storeKey, claim, claimed: false }
+    this.working = working
+    let answer: FirstAnswer | Promise<FirstAnswer>
+    try {
+      answer = work(delivery)
+    } catch (err) {
+      if (working.claimed) local.deleteLocalIf(storeKey, claim) // let a retry run it
+      throw err
+    } finally {
+      this.working = outer
+    }
     if (answer instanceof Promise) {
-      local.addLocal(storeKey, claim, this.ttlMs)
+      if (!working.claimed) local.addLocal(storeKey, claim, this.ttlMs)
       return this.finishLocal(key, storeKey, claim, delivery, answer, local)
     }
     if (isLapse(answer)) return this.lapsed(key, storeKey, claim, delivery, this.track(key, since), answer)
