@@ -47,7 +47,7 @@ interface Run<C> {
   ctx: C
   slot: ReplySlot
   log: Logger
-  /** The message-log record's id once written (undefined: its write failed); see recordedOf. */
+  /** The message-log record's id once its write has run (undefined: the record was refused, or recordInbound's write failed); see recordedOf. */
   recorded: Promise<string | number | undefined> | undefined
   /** The message-log id, when the recorder knows it at once (MessageRecorder.idOf, appendInbound). */
   recordId: string | number | undefined
@@ -369,7 +369,11 @@ export class Dispatcher<C extends Context> {
 const endOfChain = (): Promise<void> => COMPLETED
 const NOT_RECORDED: Promise<undefined> = Promise.resolve(undefined)
 
-/** The message-log id once the record is written (undefined: no log, or the write failed), made when first asked for. */
+/**
+ * The message-log id once the record's write has run, made when first asked for (undefined: no
+ * log, or the record was refused, or recordInbound's write failed; an appended record's failed
+ * write is reported by the log, and its id still comes back: an outcome for it matches no row).
+ */
 function recordedOf<C extends Context>(run: Run<C>): Promise<string | number | undefined> | undefined {
   if (run.recorded === undefined && run.gate !== undefined) {
     const id = run.recordId
