@@ -9,19 +9,12 @@
  */
 export class Gates {
   private readonly pending = new Set<Promise<unknown>>()
-  /** The gate last held, so that the answers of one turn add it once. */
-  private newest: Promise<unknown> | undefined
 
-  /** An answer waits for `gate` (which never rejects). */
+  /** An answer waits for `gate` (which never rejects); the answers of one turn add it once. */
   hold(gate: Promise<unknown>): void {
-    if (gate === this.newest) return
-    this.newest = gate
     if (this.pending.has(gate)) return
     this.pending.add(gate)
-    const release = () => {
-      this.pending.delete(gate)
-      if (this.newest === gate) this.newest = undefined
-    }
+    const release = () => void this.pending.delete(gate)
     void gate.then(release, release)
   }
 

@@ -157,14 +157,13 @@ export class LoggedRecorder implements MessageRecorder {
   /** The outcome into this turn's write; `id` must be a reference `appendInbound` gave. */
   appendOutcome(id: string | number, outcome: OutcomeRecord): void {
     const colon = typeof id === 'string' && id.startsWith(REF) ? id.indexOf(':', REF.length) : -1
-    const ref = id as string
-    const length = colon === -1 ? NaN : Number(ref.slice(REF.length, colon))
-    if (!Number.isSafeInteger(length) || colon + 1 + length > ref.length) {
+    const length = colon === -1 ? NaN : Number((id as string).slice(REF.length, colon))
+    if (typeof id !== 'string' || !Number.isSafeInteger(length) || colon + 1 + length > id.length) {
       throw new TypeError(`message id ${JSON.stringify(String(id).slice(0, 60))} is not one this message log gave`)
     }
     const values = outcomeParams(outcome, this.now())
-    values.unshift(ref.slice(colon + 1, colon + 1 + length), ref.slice(colon + 1 + length))
-    this.append(OUTCOME, ref, values)
+    values.unshift(id.slice(colon + 1, colon + 1 + length), id.slice(colon + 1 + length))
+    this.append(OUTCOME, id, values)
   }
 
   /**
