@@ -17,7 +17,7 @@ import pg from 'pg'
 import { POSTGRES_URL, serviceAvailable } from '../../test/support/services.js'
 import { crashTestMessage } from './crash-test-child.js'
 import { MIGRATIONS } from './migrations.js'
-import { LoggedRecorder } from './logged-recorder.js'
+import { LoggedRecorder, retryKeyOf } from './logged-recorder.js'
 import { openRecords, type OpenRecordsOptions } from './open-records.js'
 import type { SqliteDatabase } from './sql-database.js'
 
@@ -71,10 +71,9 @@ async function assertAllIntact(url: string, options: OpenRecordsOptions, run: st
     for (const [n, reportedId] of reported) {
       let id = reportedId
       if (typeof reportedId === 'string') {
-        const colon = reportedId.indexOf(':', 4)
-        const length = Number(reportedId.slice(4, colon))
-        const [appId, msgKey] = [reportedId.slice(colon + 1, colon + 1 + length), reportedId.slice(colon + 1 + length)]
-        const rows = await records.db.all<{ id: number; deliveries: number }>('SELECT id, deliveries FROM wxmp_messages WHERE app_id = ? AND msg_key = ?', [appId, msgKey])
+        const key = retryKeyOf(reportedId)
+        assert.ok(key?.createTime !== undefined, `${reportedId} is a reference with its CreateTime`)
+        const rows = await records.db.all<{ id: number; deliveries: number }>('SELECT id, deliveries FROM wxmp_messages WHERE app_id = ? AND create_time = ? AND msg_key = ?', [key.appId, key.createTime, key.msgKey])
         assert.equal(rows.length, 1, `message ${n} (${reportedId}) was reported written but is missing`)
         assert.equal(Number(rows[0]!.deliveries), 1, `message ${n} was loaded more than once`)
         id = Number(rows[0]!.id)

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { LoggedRecorder } from './logged-recorder.js'
+import { BULK_SQL } from './message-log.js'
 import { openRecords, type Records } from './open-records.js'
 import type { SqliteDatabase } from './sql-database.js'
 
@@ -78,6 +79,29 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
     }
   })
 
+  test('an outcome for a row loaded earlier finds it by its retry key through the index; a reference from before migration 6 (no CreateTime, as a pending answer may still hold) finds its row too', async () => {
+    const { records, log, file, close } = await open()
+    try {
+      const refs = [await log.recordInbound(inbound(40)), await log.recordInbound(inbound(41)), await log.recordInbound(inbound(42))]
+      await log.flush()
+      assert.match(refs[0]!, /^log@8:wxlogged1700000040:m:40$/)
+      await log.recordOutcome(refs[1]!, { replyXml: '<xml>41</xml>', replyVia: 'passive', replyStatus: undefined, latencyMs: 41, error: undefined })
+      await log.recordOutcome('log:8:wxloggedm:40', { replyXml: '<xml>40</xml>', replyVia: 'customer-service', replyStatus: 'sent', latencyMs: 40, error: undefined })
+      const rows = await records.messages.recent({ limit: 5 })
+      assert.deepEqual(rows.map((r) => [r.msgKey, r.replyXml, r.replyVia]), [['m:40', '<xml>40</xml>', 'customer-service'], ['m:41', '<xml>41</xml>', 'passive'], ['m:42', null, null]])
+      // the update by retry key must not scan the table
+      const db = new Database(file, { readonly: true })
+      try {
+        const plan = db.prepare(`EXPLAIN QUERY PLAN ${BULK_SQL.outcomeByKey}`).all(...Array(9).fill(null)) as Array<{ detail: string }>
+        assert.match(plan.map((p) => p.detail).join('; '), /USING INDEX wxmp_messages_retry/)
+      } finally {
+        db.close()
+      }
+    } finally {
+      await close()
+    }
+  })
+
   test('appended in the turn: the id at once, the records written at the turn\'s end, one row', async () => {
     const { records, log, close } = await open()
     try {
@@ -138,6 +162,9 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
       assert.throws(() => log.appendInbound({ ...inbound(4), receivedAt: 1_700_000_000 }), /receivedAt/)
       assert.throws(() => log.appendOutcome('log:nonsense', { replyXml: undefined, replyVia: 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), TypeError)
       assert.throws(() => log.appendOutcome(7, { replyXml: undefined, replyVia: 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), TypeError)
+      // references cut short or with a CreateTime that is no number
+      for (const bad of ['log@', 'log@x:wx', 'log@99:wx1:m:1', 'log@2:wx:m:1', 'log@2:wx17e3:m:1', 'log@2:wx-1:m:1', 'log@2:wx1700000000', 'log:'])
+        assert.throws(() => log.appendOutcome(bad, { replyXml: undefined, replyVia: 'none', replyStatus: undefined, latencyMs: 1, error: undefined }), TypeError, bad)
       assert.equal(log.pending, 0, 'nothing appended')
       assert.deepEqual(await records.messages.recent({ limit: 5 }), [])
     } finally {

@@ -45,9 +45,15 @@ export interface LoggedRecorderOptions {
 
 const STATE_TABLE = 'wxmp_log_loaded'
 const SAVE_OFFSET = `INSERT INTO ${STATE_TABLE} (file, loaded) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET loaded = excluded.loaded`
-const REF = 'log:'
+/** A row's reference: `log@<AppID length>:<AppID><CreateTime>:<dedup key>`, its retry key (RETRY_KEY in message-log.ts). */
+const REF = 'log@'
+/** The reference before migration 6, without the CreateTime: still accepted (a pending answer may hold one). */
+const KEY_REF = 'log:'
 const INBOUND = 1
-const OUTCOME = 2
+/** An outcome with (AppID, dedup key), from before migration 6. */
+const KEY_OUTCOME = 2
+/** An outcome with (AppID, CreateTime, dedup key). */
+const OUTCOME = 3
 
 interface Segment {
   /** Bytes written to the file. */
@@ -139,13 +145,13 @@ export class LoggedRecorder implements MessageRecorder {
     return ref
   }
 
-  /** The row's reference: its unique key (AppID, dedup key), so it is known before the write. */
+  /** The row's reference: its unique key (AppID, CreateTime, dedup key), so it is known before the write. */
   idOf(entry: InboundRecord): string {
-    return `${REF}${entry.appId.length}:${entry.appId}${entry.msgKey}`
+    return `${REF}${entry.appId.length}:${entry.appId}${entry.createTime}:${entry.msgKey}`
   }
 
   recordOutcome(id: string | number, outcome: OutcomeRecord): Promise<void> {
-    if (typeof id === 'number' || !id.startsWith(REF)) return this.messages.recordOutcome(id, outcome)
+    if (typeof id === 'number' || !(id.startsWith(REF) || id.startsWith(KEY_REF))) return this.messages.recordOutcome(id, outcome)
     try {
       this.appendOutcome(id, outcome)
     } catch (err) {
@@ -156,14 +162,16 @@ export class LoggedRecorder implements MessageRecorder {
 
   /** The outcome into this turn's write; `id` must be a reference `appendInbound` gave. */
   appendOutcome(id: string | number, outcome: OutcomeRecord): void {
-    const colon = typeof id === 'string' && id.startsWith(REF) ? id.indexOf(':', REF.length) : -1
-    const length = colon === -1 ? NaN : Number((id as string).slice(REF.length, colon))
-    if (typeof id !== 'string' || !Number.isSafeInteger(length) || colon + 1 + length > id.length) {
-      throw new TypeError(`message id ${JSON.stringify(String(id).slice(0, 60))} is not one this message log gave`)
-    }
+    const key = typeof id === 'string' ? retryKeyOf(id) : undefined
+    if (key === undefined) throw new TypeError(`message id ${JSON.stringify(String(id).slice(0, 60))} is not one this message log gave`)
     const values = outcomeParams(outcome, this.now())
-    values.unshift(id.slice(colon + 1, colon + 1 + length), id.slice(colon + 1 + length))
-    this.append(OUTCOME, id, values)
+    if (key.createTime === undefined) {
+      values.unshift(key.appId, key.msgKey)
+      this.append(KEY_OUTCOME, id as string, values)
+    } else {
+      values.unshift(key.appId, key.createTime, key.msgKey)
+      this.append(OUTCOME, id as string, values)
+    }
   }
 
   /**
@@ -289,6 +297,30 @@ export class LoggedRecorder implements MessageRecorder {
     }
     if (total > 0) this.options.logger?.warn({ records: total, dir }, 'message log: records a stopped instance had not loaded yet are in the database now')
   }
+}
+
+/** The retry key a reference names (no CreateTime in one from before migration 6); undefined when it is no reference. */
+export function retryKeyOf(id: string): { appId: string; createTime: number | undefined; msgKey: string } | undefined {
+  const timed = id.startsWith(REF)
+  if (!timed && !id.startsWith(KEY_REF)) return undefined
+  const colon = id.indexOf(':', REF.length)
+  const length = wholeNumber(id.slice(REF.length, colon))
+  if (colon === -1 || length === undefined || colon + 1 + length > id.length) return undefined
+  const appId = id.slice(colon + 1, colon + 1 + length)
+  if (!timed) return { appId, createTime: undefined, msgKey: id.slice(colon + 1 + length) }
+  const timeEnd = id.indexOf(':', colon + 1 + length)
+  const createTime = timeEnd === -1 ? undefined : wholeNumber(id.slice(colon + 1 + length, timeEnd))
+  return createTime === undefined ? undefined : { appId, createTime, msgKey: id.slice(timeEnd + 1) }
+}
+
+/** A count written in decimal digits (hot path: no regular expression). */
+function wholeNumber(text: string): number | undefined {
+  if (text === '' || text.length > 15) return undefined
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 48 || c > 57) return undefined
+  }
+  return Number(text)
 }
 
 type Utf8Buffer = Buffer & { utf8Write(text: string, at: number, max: number): number }

@@ -90,8 +90,17 @@ const INSERT_COLUMNS = 'app_id, msg_key, openid, msg_type, event, msg_id, create
 export const INSERT_VALUES = '?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?'
 /** The same for BULK_SQL, where raw_xml comes as UTF-8 bytes. */
 const BULK_INSERT_VALUES = '?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?'
-const ON_RETRY = 'ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1'
-const INSERT = `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES}) ${ON_RETRY} RETURNING id`
+/**
+ * The unique key that ties WeChat's retries to one row. On SQLite it is (app_id, create_time,
+ * msg_key) since migration 6: a retry carries the same CreateTime, and an index that begins
+ * with the time takes each new row near its end, where (app_id, msg_key), which begins with
+ * the sender, took it on a random page (a page read and a page written per message: most of
+ * the writer thread's work, bench/README.md). PostgreSQL keeps (app_id, msg_key), which
+ * instances of an older wxmp sharing the database still name in their ON CONFLICT.
+ */
+const RETRY_KEY: Record<SqlDatabase['kind'], string> = { sqlite: 'app_id, create_time, msg_key', postgres: 'app_id, msg_key' }
+const onRetry = (kind: SqlDatabase['kind']) => `ON CONFLICT (${RETRY_KEY[kind]}) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1`
+const insertSql = (kind: SqlDatabase['kind']) => `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES}) ${onRetry(kind)} RETURNING id`
 const UPDATE_OUTCOME = `UPDATE wxmp_messages
   SET reply_via = ?, reply_status = ?, reply_xml = ?, latency_ms = ?, error = ?, completed_at = ?
   WHERE id = ?`
@@ -116,12 +125,14 @@ export class MessageLog {
 
   /** On PostgreSQL, the writes of one event-loop turn share one round trip (src/records/pg-batch.ts). */
   private readonly batch: PgMessageBatch | undefined
+  private readonly insert: string
 
   constructor(
     private readonly db: SqlDatabase,
     private readonly now: () => number = Date.now,
   ) {
-    this.batch = db.kind === 'postgres' ? new PgMessageBatch(db, { insert: INSERT, outcome: UPDATE_OUTCOME }) : undefined
+    this.insert = insertSql(db.kind)
+    this.batch = db.kind === 'postgres' ? new PgMessageBatch(db, { insert: insertSql('postgres'), outcome: UPDATE_OUTCOME }) : undefined
   }
 
   /** Writes the message (committed when this resolves) and returns its row id. */
@@ -129,7 +140,7 @@ export class MessageLog {
     const params = inboundParams(message)
     if (this.batch !== undefined) return this.batch.insert(params)
     await this.beforeRead?.() // an appended record of the same message goes in first
-    return Number(await this.db.value<number>(INSERT, params))
+    return Number(await this.db.value<number>(this.insert, params))
   }
 
   /** Records the reply and how it left. Calling it again (a late customer-service reply) overwrites. */
@@ -223,22 +234,29 @@ export function outcomeParams(outcome: MessageOutcome, completedAt: number): Sql
 /**
  * The statements that load appended records in bulk (src/records/logged-recorder.ts): an
  * inbound row; an inbound row with its outcome (a retry's second inbound counts a delivery and
- * takes the newer outcome); an outcome for a row loaded earlier, found by its dedup key.
+ * takes the newer outcome); an outcome for a row loaded earlier, found by its retry key (the
+ * AppID, CreateTime and dedup key); and one appended before migration 6, whose record has no
+ * CreateTime, found by scanning back from the newest row (the row is recent: it was loaded a
+ * load or so earlier).
  *
  * The writer thread binds the two XML columns (raw_xml, reply_xml) as the UTF-8 bytes the
  * appended record already holds, and SQLite casts them to TEXT: no JS string is made from them
  * and encoded back (src/records/sqlite-writer-worker.ts, BYTES_FIELD).
  */
 export const BULK_SQL = {
-  insert: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (${BULK_INSERT_VALUES}) ${ON_RETRY}`,
+  insert: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES (${BULK_INSERT_VALUES}) ${onRetry('sqlite')}`,
   insertDone: `INSERT INTO wxmp_messages (${INSERT_COLUMNS}, reply_via, reply_status, reply_xml, latency_ms, error, completed_at)
     VALUES (${BULK_INSERT_VALUES}, ?, ?, CAST(? AS TEXT), ?, ?, ?)
-    ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1, reply_via = excluded.reply_via,
+    ON CONFLICT (${RETRY_KEY.sqlite}) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1, reply_via = excluded.reply_via,
       reply_status = excluded.reply_status, reply_xml = excluded.reply_xml, latency_ms = excluded.latency_ms, error = excluded.error,
       completed_at = excluded.completed_at`,
   outcomeByKey: `UPDATE wxmp_messages
     SET reply_via = ?, reply_status = ?, reply_xml = CAST(? AS TEXT), latency_ms = ?, error = ?, completed_at = ?
-    WHERE app_id = ? AND msg_key = ?`,
+    WHERE app_id = ? AND create_time = ? AND msg_key = ?`,
+  // NOT INDEXED: from the newest row back, not through the per-follower index the planner might pick
+  outcomeByKeyAlone: `UPDATE wxmp_messages
+    SET reply_via = ?, reply_status = ?, reply_xml = CAST(? AS TEXT), latency_ms = ?, error = ?, completed_at = ?
+    WHERE id = (SELECT id FROM wxmp_messages NOT INDEXED WHERE app_id = ? AND msg_key = ? ORDER BY id DESC LIMIT 1)`,
 } as const
 
 function requireBoolean(field: string, value: unknown): number {

@@ -109,6 +109,36 @@ for (const backend of backends) {
       await reopened.close()
     })
 
+    test('a database an older wxmp made (migrations 1–5, with a row) takes migration 6: the row kept, its retry still counted on it', async () => {
+      const { url, options } = backend.fresh()
+      const { SqliteDatabase, PostgresDatabase } = await import('./sql-database.js')
+      const db = backend.name === 'sqlite' ? new SqliteDatabase(url.slice('sqlite:'.length)) : new PostgresDatabase(url, { schema: options.schema! })
+      await runMigrations(db, Date.now, MIGRATIONS.filter((m) => m.version <= 5))
+      const old = inbound()
+      await db.run(
+        'INSERT INTO wxmp_messages (app_id, msg_key, openid, msg_type, msg_id, create_time, raw_xml, encrypted, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [old.appId, old.msgKey, old.openid, old.msgType, old.msgId ?? null, old.createTime, old.rawXml, 1, old.receivedAt],
+      )
+      await db.close()
+      const upgraded = await openRecords(url, options)
+      try {
+        assert.deepEqual(upgraded.migration?.applied.map((m) => m.version), [6])
+        const id = await upgraded.messages.recordInbound(old)
+        assert.equal((await upgraded.messages.get(id))?.deliveries, 2)
+        assert.equal((await upgraded.messages.recent({ limit: 10 })).length, 1)
+        // SQLite's retry key begins with CreateTime; PostgreSQL keeps the one older instances name
+        const indexes =
+          backend.name === 'sqlite'
+            ? await upgraded.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'wxmp_messages' AND name LIKE 'wxmp_messages_%'")
+            : await upgraded.db.all<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE schemaname = ? AND tablename = 'wxmp_messages'", [options.schema!])
+        const names = indexes.map((i) => i.name)
+        if (backend.name === 'sqlite') assert.ok(names.includes('wxmp_messages_retry') && !names.includes('wxmp_messages_msg_key'), names.join(', '))
+        else assert.ok(names.includes('wxmp_messages_msg_key') && !names.includes('wxmp_messages_retry'), names.join(', '))
+      } finally {
+        await upgraded.close()
+      }
+    })
+
     test('the message log satisfies the bot’s MessageRecorder', () => {
       const recorder: MessageRecorder = records.messages
       assert.equal(typeof recorder.recordInbound, 'function')

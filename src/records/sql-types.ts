@@ -40,7 +40,8 @@ export function operationOf(sql: string): string {
 
 /** A bulk load for SqliteDatabase.ingest: the message log's statements, the offset statement, the file ranges. */
 export interface BulkLoad {
-  sql: { insert: string; insertDone: string; outcomeByKey: string }
+  /** outcomeByKey finds the row by (app_id, create_time, msg_key); outcomeByKeyAlone by (app_id, msg_key), for outcomes appended before migration 6. */
+  sql: { insert: string; insertDone: string; outcomeByKey: string; outcomeByKeyAlone: string }
   /** Saves a file's loaded offset: (file, offset). */
   state: string
   ranges: Array<[path: string, from: number, to: number]>

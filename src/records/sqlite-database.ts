@@ -176,7 +176,7 @@ export class SqliteDatabase implements SqlDatabase {
       const writer = this.writer!
       if (op.kind === 'ingest') {
         const { sql, state, ranges } = op.ingest!
-        wire.push({ kind: 'ingest', insert: writer.statement(sql.insert), insertDone: writer.statement(sql.insertDone), outcome: writer.statement(sql.outcomeByKey), state: writer.statement(state), ranges })
+        wire.push({ kind: 'ingest', insert: writer.statement(sql.insert), insertDone: writer.statement(sql.insertDone), outcome: writer.statement(sql.outcomeByKey), outcomeAlone: writer.statement(sql.outcomeByKeyAlone), state: writer.statement(state), ranges })
       } else if (op.kind === 'exec') wire.push({ kind: 'exec', sql: op.sql })
       else if (op.kind === 'batch') wire.push({ kind: 'batch', steps: (op.steps ?? []).map((s) => ({ statement: writer.statement(s.sql), params: s.params ?? [] })) })
       else wire.push({ kind: op.kind, statement: writer.statement(op.sql), params })

@@ -36,7 +36,7 @@ function decode(wire) {
     if (kind === 3) {
       ops.push({ kind, sql: wire[at++] })
     } else if (kind === 5) {
-      const op = { kind, insert: wire[at++], insertDone: wire[at++], outcome: wire[at++], state: wire[at++], ranges: [] }
+      const op = { kind, insert: wire[at++], insertDone: wire[at++], outcome: wire[at++], outcomeAlone: wire[at++], state: wire[at++], ranges: [] }
       const count = wire[at++]
       for (let k = 0; k < count; k++) op.ranges.push([wire[at++], wire[at++], wire[at++]])
       ops.push(op)
@@ -69,16 +69,17 @@ function sqlOf(op) {
 // loaded here in one transaction, streamed in 256 KiB reads with a bounded window of rows: an
 // inbound record waits in the window for its outcome (usually a few records on), so that the
 // two become one INSERT; an outcome whose row was inserted before updates it by (app_id,
-// msg_key). The files' offsets are saved in the same transaction: each record loads once.
-// A record: u32 length (all of it), u8 kind (1 inbound, 2 outcome), u8 field count, then each
-// field as u8 tag (0 null, 1 f64, 2 u32 length + UTF-8).
+// create_time, msg_key), or by (app_id, msg_key) when it was appended before migration 6. The
+// files' offsets are saved in the same transaction: each record loads once.
+// A record: u32 length (all of it), u8 kind (1 inbound, 2 outcome without CreateTime, 3 outcome),
+// u8 field count, then each field as u8 tag (0 null, 1 f64, 2 u32 length + UTF-8).
 let READ = Buffer.allocUnsafeSlow(256 * 1024)
 const WINDOW = 2048
 // The field that holds a record's XML (raw_xml of an inbound, reply_xml of an outcome), by
 // kind: it stays UTF-8 bytes, copied out of READ (which the next read overwrites), and the
 // bulk statements CAST it to TEXT (src/records/message-log.ts, BULK_SQL). Decoding it into a
 // string for better-sqlite3 to encode back cost about a tenth of this thread's time per message.
-const BYTES_FIELD = [-1, 8, 5]
+const BYTES_FIELD = [-1, 8, 5, 6]
 function decodeRecord(buf, at) {
   const fields = new Array(buf[at + 5])
   const bytesField = BYTES_FIELD[buf[at + 4]] ?? -1
@@ -105,6 +106,7 @@ function ingest(op) {
   const insert = prepare(op.insert, false)
   const insertDone = prepare(op.insertDone, false)
   const update = prepare(op.outcome, false)
+  const updateAlone = prepare(op.outcomeAlone, false)
   const state = prepare(op.state, false)
   const waiting = new Map() // ref -> { params, outcome }, oldest first
   let rows = 0
@@ -142,15 +144,16 @@ function ingest(op) {
         waiting.delete(oldest)
         put(row)
       }
-    } else if (kind === 2) {
-      // ref, app_id, msg_key, then the outcome's six values
+    } else if (kind === 2 || kind === 3) {
+      // ref, app_id, create_time (kind 3 only), msg_key, then the outcome's six values
       const row = waiting.get(fields[0])
-      const outcome = fields.slice(3)
+      const outcome = fields.slice(kind + 1)
       if (row !== undefined) {
         row.outcome = outcome
         putReady()
       } else {
-        update.run(...outcome, fields[1], fields[2])
+        if (kind === 3) update.run(...outcome, fields[1], fields[2], fields[3])
+        else updateAlone.run(...outcome, fields[1], fields[2])
         updates++
       }
     } else bad++

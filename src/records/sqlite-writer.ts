@@ -32,13 +32,15 @@ export type WriterOp =
 /**
  * Load the message log's records in these file ranges (see src/records/logged-recorder.ts):
  * the statements that insert an inbound row, insert one with its outcome, update an outcome
- * by (app_id, msg_key), and save a file's offset. Its value: `{ rows, updates, bad }`.
+ * by (app_id, create_time, msg_key), update one appended before migration 6 by (app_id,
+ * msg_key), and save a file's offset. Its value: `{ rows, updates, bad }`.
  */
 export interface IngestOp {
   kind: 'ingest'
   insert: number
   insertDone: number
   outcome: number
+  outcomeAlone: number
   state: number
   ranges: Array<[path: string, from: number, to: number]>
 }
@@ -166,7 +168,7 @@ function encode(ops: WriterOp[]): unknown[] {
       wire.push(op.steps.length)
       for (const step of op.steps) wire.push(step.statement, step.params.length, ...step.params)
     } else if (op.kind === 'ingest') {
-      wire.push(op.insert, op.insertDone, op.outcome, op.state, op.ranges.length)
+      wire.push(op.insert, op.insertDone, op.outcome, op.outcomeAlone, op.state, op.ranges.length)
       for (const range of op.ranges) wire.push(...range)
     } else wire.push(op.statement, op.params.length, ...op.params)
   }
