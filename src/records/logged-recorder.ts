@@ -30,6 +30,7 @@ import type { Logger } from '../logger.js'
 import { AppendLog } from '../storage/append-log.js'
 import { claimPrefix, instancePrefix, orphanFiles, releasePrefix } from '../storage/instance-files.js'
 import { BULK_SQL, inboundParams, outcomeParams, type MessageLog } from './message-log.js'
+import { isRowRef, retryKeyOf, rowRefOf } from './row-ref.js'
 import type { SqlParam, SqliteDatabase } from './sql-database.js'
 
 export interface LoggedRecorderOptions {
@@ -45,10 +46,6 @@ export interface LoggedRecorderOptions {
 
 const STATE_TABLE = 'wxmp_log_loaded'
 const SAVE_OFFSET = `INSERT INTO ${STATE_TABLE} (file, loaded) VALUES (?, ?) ON CONFLICT (file) DO UPDATE SET loaded = excluded.loaded`
-/** A row's reference: `log@<AppID length>:<AppID><CreateTime>:<dedup key>`, its retry key (RETRY_KEY in message-log.ts). */
-const REF = 'log@'
-/** The reference before migration 6, without the CreateTime: still accepted (a pending answer may hold one). */
-const KEY_REF = 'log:'
 const INBOUND = 1
 /** An outcome with (AppID, dedup key), from before migration 6. */
 const KEY_OUTCOME = 2
@@ -147,11 +144,11 @@ export class LoggedRecorder implements MessageRecorder {
 
   /** The row's reference: its unique key (AppID, CreateTime, dedup key), so it is known before the write. */
   idOf(entry: InboundRecord): string {
-    return `${REF}${entry.appId.length}:${entry.appId}${entry.createTime}:${entry.msgKey}`
+    return rowRefOf(entry)
   }
 
   recordOutcome(id: string | number, outcome: OutcomeRecord): Promise<void> {
-    if (typeof id === 'number' || !(id.startsWith(REF) || id.startsWith(KEY_REF))) return this.messages.recordOutcome(id, outcome)
+    if (!isRowRef(id)) return this.messages.recordOutcome(id, outcome)
     try {
       this.appendOutcome(id, outcome)
     } catch (err) {
@@ -297,30 +294,6 @@ export class LoggedRecorder implements MessageRecorder {
     }
     if (total > 0) this.options.logger?.warn({ records: total, dir }, 'message log: records a stopped instance had not loaded yet are in the database now')
   }
-}
-
-/** The retry key a reference names (no CreateTime in one from before migration 6); undefined when it is no reference. */
-export function retryKeyOf(id: string): { appId: string; createTime: number | undefined; msgKey: string } | undefined {
-  const timed = id.startsWith(REF)
-  if (!timed && !id.startsWith(KEY_REF)) return undefined
-  const colon = id.indexOf(':', REF.length)
-  const length = wholeNumber(id.slice(REF.length, colon))
-  if (colon === -1 || length === undefined || colon + 1 + length > id.length) return undefined
-  const appId = id.slice(colon + 1, colon + 1 + length)
-  if (!timed) return { appId, createTime: undefined, msgKey: id.slice(colon + 1 + length) }
-  const timeEnd = id.indexOf(':', colon + 1 + length)
-  const createTime = timeEnd === -1 ? undefined : wholeNumber(id.slice(colon + 1 + length, timeEnd))
-  return createTime === undefined ? undefined : { appId, createTime, msgKey: id.slice(timeEnd + 1) }
-}
-
-/** A count written in decimal digits (hot path: no regular expression). */
-function wholeNumber(text: string): number | undefined {
-  if (text === '' || text.length > 15) return undefined
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 48 || c > 57) return undefined
-  }
-  return Number(text)
 }
 
 type Utf8Buffer = Buffer & { utf8Write(text: string, at: number, max: number): number }

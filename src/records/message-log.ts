@@ -1,6 +1,7 @@
 import { WxmpError } from '../errors.js'
 import { optionalString, requireCount, requireOneOf, requireString, requireTimeMs } from './check.js'
 import { PgMessageBatch } from './pg-batch.js'
+import { isRowRef, retryKeyOf, rowRefOf } from './row-ref.js'
 import type { SqlDatabase, SqlParam } from './sql-database.js'
 
 /** One inbound message or event as the webhook received it. */
@@ -127,12 +128,21 @@ export class MessageLog {
   private readonly batch: PgMessageBatch | undefined
   private readonly insert: string
 
+  /**
+   * On PostgreSQL, the row's reference before it is written (src/records/row-ref.ts): the bot
+   * records a message answered at once with the reference, and its outcome then goes in the
+   * message's own INSERT (src/records/pg-batch.ts). Undefined on SQLite, where the server's
+   * appended log (src/records/logged-recorder.ts) does the same.
+   */
+  readonly idOf: ((entry: InboundMessage) => string) | undefined
+
   constructor(
     private readonly db: SqlDatabase,
     private readonly now: () => number = Date.now,
   ) {
     this.insert = insertSql(db.kind)
     this.batch = db.kind === 'postgres' ? new PgMessageBatch(db, { insert: insertSql('postgres'), outcome: UPDATE_OUTCOME }) : undefined
+    this.idOf = this.batch === undefined ? undefined : rowRefOf
   }
 
   /** Writes the message (committed when this resolves) and returns its row id. */
@@ -145,12 +155,30 @@ export class MessageLog {
 
   /** Records the reply and how it left. Calling it again (a late customer-service reply) overwrites. */
   async recordOutcome(id: number | string, outcome: MessageOutcome): Promise<void> {
+    if (isRowRef(id)) return this.recordOutcomeByKey(id, outcome)
     const rowId = requireRowId(id)
     const params = [...outcomeParams(outcome, this.now()), rowId]
     const changed = this.batch !== undefined ? ((await this.batch.outcome(params)) ? 1 : 0) : await this.db.run(UPDATE_OUTCOME, params)
     if (changed === 0) {
       throw new WxmpError('WX_ERR_STORAGE', `message log has no row with id ${rowId}: was it pruned, or is the id from another database?`)
     }
+  }
+
+  /** The outcome of the row a reference names (`idOf`; on SQLite, the appended log's). */
+  private async recordOutcomeByKey(ref: string, outcome: MessageOutcome): Promise<void> {
+    const key = retryKeyOf(ref)
+    if (key === undefined) throw new TypeError(`message id ${JSON.stringify(ref.slice(0, 60))} is not one this message log gave`)
+    const values = outcomeParams(outcome, this.now())
+    let changed: number
+    if (this.batch !== undefined) changed = (await this.batch.outcomeByKey(key.appId, key.msgKey, values)) ? 1 : 0
+    else {
+      await this.beforeRead?.() // its row may still be in the appended log
+      changed =
+        key.createTime === undefined
+          ? await this.db.run(BULK_SQL.outcomeByKeyAlone, [...values, key.appId, key.msgKey])
+          : await this.db.run(BULK_SQL.outcomeByKey, [...values, key.appId, key.createTime, key.msgKey])
+    }
+    if (changed === 0) throw new WxmpError('WX_ERR_STORAGE', `message log has no row for ${JSON.stringify(ref.slice(0, 80))}: was it pruned, or is it from another database?`)
   }
 
   async get(id: number | string): Promise<MessageRecord | undefined> {

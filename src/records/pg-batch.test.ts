@@ -71,4 +71,46 @@ describe('the message log on PostgreSQL writes one turn in one round trip', { sk
       await records.close()
     }
   })
+
+  test('an outcome recorded by reference before its INSERT leaves goes in it (one write, no UPDATE); after, by key; a refused row rejects its outcome too', async () => {
+    const records = await openRecords(POSTGRES_URL, { schema })
+    const statements: string[] = []
+    const db = records.db as unknown as { all: (sql: string, params?: unknown[]) => Promise<unknown[]>; run: (sql: string, params?: unknown[]) => Promise<number> }
+    const [all, run] = [db.all.bind(db), db.run.bind(db)]
+    db.all = (sql, params) => (statements.push(sql.trim().split(/\s+/)[0]!), all(sql, params))
+    db.run = (sql, params) => (statements.push(sql.trim().split(/\s+/)[0]!), run(sql, params))
+    try {
+      const log = records.messages
+      const outcome = (text: string) => ({ replyXml: `<xml>${text}</xml>`, replyVia: 'passive' as const, latencyMs: 3, error: undefined })
+      const first = message(6000)
+      const refused = { ...message(6001), rawXml: 'NUL \u0000 is not text in PostgreSQL' }
+      const plain = message(6002)
+      const ref = log.idOf!(first)
+      const written = [log.recordInbound(first), log.recordOutcome(ref, outcome('at once')), log.recordInbound(refused), log.recordOutcome(log.idOf!(refused), outcome('lost')), log.recordInbound(plain)]
+      const results = await Promise.allSettled(written)
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled'])
+      assert.ok(!statements.includes('UPDATE'), `no UPDATE for an outcome that came in time: ${statements.join(', ')}`)
+      const id = (results[0] as PromiseFulfilledResult<number>).value
+      const row = await log.get(id)
+      assert.equal(row?.replyXml, '<xml>at once</xml>')
+      assert.equal(row?.replyVia, 'passive')
+      assert.equal((await log.get((results[4] as PromiseFulfilledResult<number>).value))?.replyVia, null)
+
+      // the row has left: the outcome updates it by key; a retry's INSERT without outcome keeps it, one with an outcome takes the newer
+      await log.recordOutcome(ref, outcome('later'))
+      assert.equal((await log.get(id))?.replyXml, '<xml>later</xml>')
+      assert.equal(await log.recordInbound(first), id)
+      assert.equal((await log.get(id))?.replyXml, '<xml>later</xml>', 'a retry without its outcome keeps the outcome')
+      const again = log.recordInbound(first)
+      await log.recordOutcome(ref, outcome('retry'))
+      assert.equal(await again, id)
+      const after = await log.get(id)
+      assert.equal(after?.replyXml, '<xml>retry</xml>')
+      assert.equal(after?.deliveries, 3)
+      await assert.rejects(log.recordOutcome(log.idOf!(message(6999)), outcome('nobody')), (err: unknown) => isWxmpError(err, 'WX_ERR_STORAGE'))
+      await assert.rejects(log.recordOutcome('log@99:wx', outcome('bad')), TypeError)
+    } finally {
+      await records.close()
+    }
+  })
 })
