@@ -142,7 +142,9 @@ export class MessageLog {
   ) {
     this.insert = insertSql(db.kind)
     this.batch = db.kind === 'postgres' ? new PgMessageBatch(db, { insert: insertSql('postgres'), outcome: UPDATE_OUTCOME }) : undefined
-    this.idOf = this.batch === undefined ? undefined : rowRefOf
+    // checked like recordInbound checks it: a refused message gets no reference, so no outcome
+    // is recorded for a row that will never be there
+    this.idOf = this.batch === undefined ? undefined : (entry) => (inboundParams(entry), rowRefOf(entry))
   }
 
   /** Writes the message (committed when this resolves) and returns its row id. */

@@ -8,11 +8,19 @@ import type { InboundRecord, MessageRecorder, OutcomeRecord } from '../bot-optio
 import { WxmpError } from '../errors.js'
 import { openRecords, type Records } from './open-records.js'
 import { SpoolingRecorder } from './spool.js'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { POSTGRES_URL, serviceAvailable } from '../../test/support/services.js'
+
+const postgresUp = await serviceAvailable('postgres')
 
 /** The real message log behind a switch: while `down`, every call fails like a lost connection. */
 class SwitchableRecorder implements MessageRecorder {
   down = false
-  constructor(readonly inner: MessageRecorder) {}
+  readonly idOf: MessageRecorder['idOf']
+  constructor(readonly inner: MessageRecorder) {
+    this.idOf = inner.idOf?.bind(inner)
+  }
   recordInbound(entry: InboundRecord) {
     return this.down ? Promise.reject(new WxmpError('WX_ERR_STORAGE', 'PostgreSQL at 127.0.0.1:5432/test failed on INSERT: connect ECONNREFUSED', { cause: new Error('ECONNREFUSED') })) : this.inner.recordInbound(entry)
   }
@@ -132,6 +140,40 @@ describe('message log spool', () => {
     } finally {
       await spool.close()
       await records.close()
+    }
+  })
+
+  test('on PostgreSQL, an outcome recorded by the row\'s reference reaches its row, straight in or through the spool', { skip: !postgresUp && 'PostgreSQL is not reachable' }, async () => {
+    const schema = `wxmp_spool_${randomBytes(4).toString('hex')}`
+    const dir = mkdtempSync(join(tmpdir(), 'wxmp-spool-'))
+    const records = await openRecords(POSTGRES_URL, { schema })
+    const db = new SwitchableRecorder(records.messages)
+    const spool = await SpoolingRecorder.open(db, { dir: join(dir, 'spool'), logger: quiet, retryMs: 60_000 })
+    try {
+      assert.equal(typeof spool.idOf, 'function', 'the spool hands out the log\'s references')
+      const healthy = inbound('healthy')
+      const written = spool.recordInbound(healthy)
+      await spool.recordOutcome(spool.idOf!(healthy), outcome('r-healthy'))
+      assert.equal((await records.messages.get(await written))?.replyXml, '<xml>r-healthy</xml>')
+
+      db.down = true
+      const spooled = inbound('spooled')
+      assert.match(String(await spool.recordInbound(spooled)), /^spool:/)
+      await spool.recordOutcome(spool.idOf!(spooled), outcome('r-spooled'))
+      assert.equal(spool.pending, 2)
+      db.down = false
+      assert.equal(await spool.flush(), true)
+      const rows = await records.messages.recent({ limit: 5 })
+      assert.deepEqual(rows.map((r) => r.replyXml), ['<xml>r-healthy</xml>', '<xml>r-spooled</xml>'])
+      // a message the log refuses gets no reference: no outcome is recorded for a row that never comes
+      assert.throws(() => spool.idOf!({ ...inbound('bad'), createTime: -1 }), RangeError)
+    } finally {
+      await spool.close()
+      await records.close()
+      const client = new pg.Client(POSTGRES_URL)
+      await client.connect()
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      await client.end()
     }
   })
 

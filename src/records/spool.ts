@@ -77,10 +77,19 @@ export class SpoolingRecorder implements MessageRecorder {
   private closed = false
   private written = 0
 
+  /**
+   * The wrapped log's reference before the write, when it has one (src/records/row-ref.ts). It
+   * names the row by its unique key, not by where the record went: an outcome recorded with it
+   * finds the row whether the message went straight in or through the spool (replayed in order,
+   * its outcome after it).
+   */
+  readonly idOf: ((entry: InboundRecord) => string | number) | undefined
+
   private constructor(
     private readonly inner: MessageRecorder,
     private readonly options: SpoolOptions,
   ) {
+    this.idOf = inner.idOf === undefined ? undefined : (entry) => inner.idOf!(entry)
     mkdirSync(options.dir, { recursive: true, mode: 0o700 })
     this.file = spoolFileName(options.dir, this.id, this.host)
     this.backoffMs = options.retryMs ?? 1000
