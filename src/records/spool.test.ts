@@ -143,7 +143,7 @@ describe('message log spool', () => {
     }
   })
 
-  test('on PostgreSQL, an outcome recorded by the row\'s reference reaches its row, straight in or through the spool', { skip: !postgresUp && 'PostgreSQL is not reachable' }, async () => {
+  test('on PostgreSQL, an outcome recorded by the row\'s reference reaches its row, straight in or through the spool, even spooled before its message', { skip: !postgresUp && 'PostgreSQL is not reachable' }, async () => {
     const schema = `wxmp_spool_${randomBytes(4).toString('hex')}`
     const dir = mkdtempSync(join(tmpdir(), 'wxmp-spool-'))
     const records = await openRecords(POSTGRES_URL, { schema })
@@ -165,6 +165,14 @@ describe('message log spool', () => {
       assert.equal(await spool.flush(), true)
       const rows = await records.messages.recent({ limit: 5 })
       assert.deepEqual(rows.map((r) => r.replyXml), ['<xml>r-healthy</xml>', '<xml>r-spooled</xml>'])
+      // both writes failed together and the outcome's failure was spooled first: it still reaches its row
+      db.down = true
+      const reversed = inbound('reversed')
+      await spool.recordOutcome(spool.idOf!(reversed), outcome('r-reversed'))
+      await spool.recordInbound(reversed)
+      db.down = false
+      assert.equal(await spool.flush(), true)
+      assert.deepEqual((await records.messages.recent({ limit: 5 })).map((r) => r.replyXml), ['<xml>r-healthy</xml>', '<xml>r-spooled</xml>', '<xml>r-reversed</xml>'])
       // a message the log refuses gets no reference: no outcome is recorded for a row that never comes
       assert.throws(() => spool.idOf!({ ...inbound('bad'), createTime: -1 }), RangeError)
     } finally {

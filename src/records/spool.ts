@@ -22,6 +22,7 @@ import { WxmpError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { FollowerChange, Followers } from './followers.js'
 import { DeadlineQueue } from '../pipeline/deadline-queue.js'
+import { isRowRef } from './row-ref.js'
 import { adoptOrphanSpools, appendSpoolLine, claimedFileName, errorText, liveFiles, rewriteSpool, setAside, spoolFileName, type SpoolLine } from './spool-files.js'
 
 export interface SpoolOptions {
@@ -52,6 +53,7 @@ export interface SpoolOptions {
 const REF_PREFIX = 'spool:'
 const MAX_REFS = 200_000
 const PERSIST_EVERY = 100
+const REORDER_WINDOW = 256
 
 /**
  * @example
@@ -64,6 +66,8 @@ export class SpoolingRecorder implements MessageRecorder {
   readonly file: string
   private readonly queue: SpoolLine[] = []
   private readonly refs = new Map<string, string | number>()
+  /** The wrapped log's reference of spooled messages, computed once each (see messageAhead). */
+  private readonly rowRefs = new WeakMap<InboundRecord, string | number | undefined>()
   private readonly host = hostname()
   private readonly id = randomBytes(4).toString('hex')
   private refCounter = 0
@@ -219,6 +223,13 @@ export class SpoolingRecorder implements MessageRecorder {
         } else {
           const id = this.resolve(line.id)
           if (isRef(id)) throw new TypeError(`outcome for ${id}, whose inbound record is not in the spool: it cannot be tied to a row`)
+          const message = isRowRef(id) ? this.messageAhead(id) : -1
+          if (message > 0) {
+            // its message is spooled after it: it goes right after its message
+            this.queue.splice(message + 1, 0, line)
+            this.queue.shift()
+            continue
+          }
           await this.withTimeout(this.inner.recordOutcome(id, line.outcome))
         }
       } catch (err) {
@@ -246,6 +257,36 @@ export class SpoolingRecorder implements MessageRecorder {
       this.outage = false
       this.options.logger?.info({ written: this.written, failures: this.failures }, 'message log spool drained: every spooled record is in the database')
     }
+  }
+
+  /**
+   * Where the message of an outcome recorded by its row's reference waits further on in the
+   * spool, or -1. Both are written in the same write (the turn's file write, PostgreSQL's
+   * INSERT); when it fails, the outcome's failure can be reported, and spooled, before the
+   * message's, and written first it would find no row. A turn's records are close together, so
+   * only the next REORDER_WINDOW lines are searched.
+   */
+  private messageAhead(ref: string): number {
+    if (this.inner.idOf === undefined) return -1
+    const end = Math.min(this.queue.length, REORDER_WINDOW + 1)
+    for (let i = 1; i < end; i++) {
+      const line = this.queue[i]!
+      if (line.op === 'inbound' && this.rowRefOf(line.entry) === ref) return i
+    }
+    return -1
+  }
+
+  private rowRefOf(entry: InboundRecord): string | number | undefined {
+    let ref = this.rowRefs.get(entry)
+    if (ref === undefined && !this.rowRefs.has(entry)) {
+      try {
+        ref = this.inner.idOf?.(entry)
+      } catch {
+        // a refused message has no reference
+      }
+      this.rowRefs.set(entry, ref)
+    }
+    return ref
   }
 
   private scheduleRetry(): void {
