@@ -48,7 +48,6 @@ interface OutcomeTarget {
   types: string[]
   where: string
   returning: string
-  single: string
   keyOf(params: SqlParam[]): string
   keyOfRow(row: Record<string, unknown>): string
 }
@@ -69,16 +68,16 @@ const BY_ID: OutcomeTarget = {
   types: ['bigint'],
   where: 'm.id = v.id',
   returning: 'm.id',
-  single: '',
   keyOf: (params) => String(params[6]),
   keyOfRow: (row) => String(row.id),
 }
+/** One outcome by key, for a batch that failed. */
+const UPDATE_OUTCOME_BY_KEY = `UPDATE wxmp_messages SET ${OUTCOME_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND msg_key = ?`
 const BY_KEY: OutcomeTarget = {
   columns: ['app_id', 'msg_key'],
   types: ['text', 'text'],
   where: 'm.app_id = v.app_id AND m.msg_key = v.msg_key',
   returning: 'm.app_id, m.msg_key',
-  single: `UPDATE wxmp_messages SET ${OUTCOME_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE app_id = ? AND msg_key = ?`,
   keyOf: (params) => keyOf(params[6], params[7]),
   keyOfRow: (row) => keyOf(row.app_id, row.msg_key),
 }
@@ -156,7 +155,7 @@ export class PgMessageBatch {
     // inserts first: an outcome of the same turn may be for a row inserted by it
     void this.flushInbound(inbound)
       .then(() => this.flushOutcomes(outcomes, BY_ID, this.single.outcome))
-      .then(() => this.flushOutcomes(keyedOutcomes, BY_KEY, BY_KEY.single))
+      .then(() => this.flushOutcomes(keyedOutcomes, BY_KEY, UPDATE_OUTCOME_BY_KEY))
       .finally(() => {
         this.flushing = false
         if (this.inbound.length > 0 || this.outcomes.length > 0 || this.keyedOutcomes.length > 0) this.schedule()
