@@ -51,6 +51,14 @@ export class LiveFeed {
   }
 
   async add(client: LiveClient): Promise<void> {
+    // The first listener: where the feed starts is read before its stream opens. The page reads
+    // the conversation it shows once the stream is open, so a row written in between is either
+    // in that read or sent; read after the stream opened, it could be in neither.
+    if (this.clients.size === 0) await this.start()
+    if (client.res.destroyed) {
+      if (this.clients.size === 0) this.stop()
+      return
+    }
     client.res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -59,7 +67,6 @@ export class LiveFeed {
     client.res.write('retry: 2000\n\n')
     this.clients.add(client)
     client.res.on('close', () => this.remove(client))
-    if (this.clients.size === 1) await this.start()
   }
 
   /** Ends every stream of a signed-out session. */
@@ -95,6 +102,9 @@ export class LiveFeed {
     this.lastId = await this.conversations.maxId()
     const now = (this.options.now ?? Date.now)()
     for (const openid of await this.conversations.awaitingNextMessage(now - (this.options.pendingTtlMs ?? 24 * 3600_000))) this.awaiting.set(openid, now)
+    // two first listeners at once both start: the later one's timers replace the earlier's
+    clearInterval(this.timer)
+    clearInterval(this.heartbeat)
     this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 500)
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) c.res.write(': keep-alive\n\n')

@@ -92,4 +92,29 @@ describe('console answers on an account without customer service', () => {
     await deliver(fixture, 'text', { Content: '继续' }, openid)
     await page.waitForSelector(`.bubble.bot[data-reply-for="${id}"] .status-sent`, { timeout: 5000 })
   })
+
+  test('a row the live feed sends while the conversation is still loading stays on screen', async () => {
+    const openid = 'oPendingUser03'
+    // the conversation is read by the server now, and its answer held until the row below has come by the live feed
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    await page.route(`**/conversations/${openid}`, async (route) => {
+      const response = await route.fetch()
+      await held
+      await route.fulfill({ response })
+    })
+    try {
+      await page.goto(`${fixture.consoleUrl}#/inbox/${openid}`)
+      const records = fixture.server.records.messages
+      const id = await records.recordInbound({ appId: fixture.fake.appId, msgKey: `${openid}:early`, openid, msgType: 'text', createTime: Math.floor(Date.now() / 1000), rawXml: `<xml><ToUserName><![CDATA[gh_wxmp_sample]]></ToUserName><FromUserName><![CDATA[${openid}]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[加载时到的消息]]></Content><MsgId>3</MsgId></xml>`, receivedAt: Date.now(), encrypted: false })
+      await records.recordOutcome(id, { replyVia: 'passive', replyXml: '<xml><ToUserName><![CDATA[x]]></ToUserName><FromUserName><![CDATA[y]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[回声]]></Content></xml>', latencyMs: 3 })
+      // the list shows it: the live feed has sent it while the conversation was loading
+      await page.waitForFunction((o: string) => document.querySelector(`.conv-item[data-openid="${o}"] .conv-preview`)?.textContent?.includes('加载时到的消息') === true, openid, { timeout: 10_000 })
+      release()
+      await page.waitForSelector(`.bubble.user >> text=加载时到的消息`, { timeout: 5000 })
+    } finally {
+      release()
+      await page.unroute(`**/conversations/${openid}`)
+    }
+  })
 })

@@ -1,0 +1,72 @@
+import { after, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import type { ServerResponse } from 'node:http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openRecords } from '../records/open-records.js'
+import { Conversations } from './conversations.js'
+import { LiveFeed } from './live.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'wxmp-live-'))
+after(() => rmSync(dir, { recursive: true, force: true }))
+
+/** A response that keeps what was written; `onOpen` runs when the stream's head is written. */
+function response(onOpen: () => void): ServerResponse & { text: string } {
+  const res = Object.assign(new EventEmitter(), {
+    text: '',
+    destroyed: false,
+    writeHead() {
+      onOpen()
+      return res
+    },
+    write(chunk: string) {
+      res.text += chunk
+      return true
+    },
+    end() {
+      res.destroyed = true
+      res.emit('close')
+    },
+  })
+  return res as unknown as ServerResponse & { text: string }
+}
+
+test('a row written as soon as the stream opens is sent: where the feed starts is read before it opens', async () => {
+  const records = await openRecords(`sqlite:${join(dir, 'live.db')}`)
+  const feed = new LiveFeed(new Conversations(records.db, 'wxLive'), { warn() {} }, { pollMs: 20 })
+  try {
+    let written: Promise<unknown> | undefined
+    // the page reads its conversation once the stream is open; a row may land right then
+    const res = response(() => {
+      written = records.db.run(
+        'INSERT INTO wxmp_messages (app_id, msg_key, openid, msg_type, create_time, raw_xml, encrypted, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        ['wxLive', 'm:oLive:1', 'oLive', 'text', 1_700_000_000, '<xml><Content><![CDATA[刚到]]></Content></xml>', 0, Date.now()],
+      )
+    })
+    await feed.add({ res, sessionId: 's1' })
+    await written
+    for (let i = 0; i < 100 && !res.text.includes('event: message'); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.match(res.text, /event: message/, 'the row written when the stream opened reached the page')
+    assert.match(res.text, /"openid":"oLive"/)
+  } finally {
+    feed.close()
+    await records.close()
+  }
+})
+
+test('a listener gone before its stream opened leaves no feed running', async () => {
+  const records = await openRecords(`sqlite:${join(dir, 'gone.db')}`)
+  const feed = new LiveFeed(new Conversations(records.db, 'wxLive'), { warn() {} }, { pollMs: 20 })
+  try {
+    const res = response(() => assert.fail('no stream for a listener that is gone'))
+    ;(res as unknown as { destroyed: boolean }).destroyed = true
+    await feed.add({ res, sessionId: 's1' })
+    assert.equal(feed.listeners, 0)
+    assert.equal((feed as unknown as { timer: unknown }).timer, undefined, 'no poll timer left behind')
+  } finally {
+    feed.close()
+    await records.close()
+  }
+})
