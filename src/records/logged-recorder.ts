@@ -159,15 +159,16 @@ export class LoggedRecorder implements MessageRecorder {
 
   /** The outcome into this turn's write; `id` must be a reference `appendInbound` gave. */
   appendOutcome(id: string | number, outcome: OutcomeRecord): void {
-    const key = typeof id === 'string' ? retryKeyOf(id) : undefined
-    if (key === undefined) throw new TypeError(`message id ${JSON.stringify(String(id).slice(0, 60))} is not one this message log gave`)
+    const ref = typeof id === 'string' ? id : undefined
+    const key = ref === undefined ? undefined : retryKeyOf(ref)
+    if (ref === undefined || key === undefined) throw new TypeError(`message id ${JSON.stringify(String(id).slice(0, 60))} is not one this message log gave`)
     const values = outcomeParams(outcome, this.now())
     if (key.createTime === undefined) {
       values.unshift(key.appId, key.msgKey)
-      this.append(KEY_OUTCOME, id as string, values)
+      this.append(KEY_OUTCOME, ref, values)
     } else {
       values.unshift(key.appId, key.createTime, key.msgKey)
-      this.append(OUTCOME, id as string, values)
+      this.append(OUTCOME, ref, values)
     }
   }
 

@@ -141,7 +141,7 @@ export class MessageLog {
     private readonly now: () => number = Date.now,
   ) {
     this.insert = insertSql(db.kind)
-    this.batch = db.kind === 'postgres' ? new PgMessageBatch(db, { insert: insertSql('postgres'), outcome: UPDATE_OUTCOME }) : undefined
+    this.batch = db.kind === 'postgres' ? new PgMessageBatch(db, { outcome: UPDATE_OUTCOME }) : undefined
     // checked like recordInbound checks it: a refused message gets no reference, so no outcome
     // is recorded for a row that will never be there
     this.idOf = this.batch === undefined ? undefined : (entry) => (inboundParams(entry), rowRefOf(entry))

@@ -61,7 +61,7 @@ const OUTCOME_TYPES = ['text', 'text', 'text', 'integer', 'text', 'bigint']
 const SET_OUTCOME = OUTCOME_COLUMNS.map((c) => `${c} = v.${c}`).join(', ')
 // a retry's INSERT without an outcome keeps the one the row has
 const KEEP_OR_TAKE_OUTCOME = OUTCOME_COLUMNS.map((c) => `${c} = CASE WHEN excluded.reply_via IS NULL THEN wxmp_messages.${c} ELSE excluded.${c} END`).join(', ')
-const keyOf = (appId: unknown, msgKey: unknown) => `${String(appId)}\u0000${String(msgKey)}`
+const rowKey = (appId: unknown, msgKey: unknown) => `${String(appId)}\u0000${String(msgKey)}`
 
 const BY_ID: OutcomeTarget = {
   columns: ['id'],
@@ -78,8 +78,8 @@ const BY_KEY: OutcomeTarget = {
   types: ['text', 'text'],
   where: 'm.app_id = v.app_id AND m.msg_key = v.msg_key',
   returning: 'm.app_id, m.msg_key',
-  keyOf: (params) => keyOf(params[6], params[7]),
-  keyOfRow: (row) => keyOf(row.app_id, row.msg_key),
+  keyOf: (params) => rowKey(params[6], params[7]),
+  keyOfRow: (row) => rowKey(row.app_id, row.msg_key),
 }
 
 export class PgMessageBatch {
@@ -93,14 +93,14 @@ export class PgMessageBatch {
 
   constructor(
     private readonly db: SqlDatabase,
-    /** The single-row statements, for a batch that failed. */
-    private readonly single: { insert: string; outcome: string },
+    /** The single-row outcome UPDATE by row id, for a batch that failed. */
+    private readonly single: { outcome: string },
   ) {}
 
   /** Resolves with the row id once the turn's INSERT is committed. */
   insert(params: SqlParam[]): Promise<number> {
     return new Promise((resolve, reject) => {
-      const entry: Inbound = { params, key: keyOf(params[0], params[1]), resolve, reject }
+      const entry: Inbound = { params, key: rowKey(params[0], params[1]), resolve, reject }
       this.inbound.push(entry)
       this.inboundByKey.set(entry.key, entry)
       this.schedule()
@@ -121,7 +121,7 @@ export class PgMessageBatch {
    */
   outcomeByKey(appId: string, msgKey: string, values: SqlParam[]): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      const waiting = this.inboundByKey.get(keyOf(appId, msgKey))
+      const waiting = this.inboundByKey.get(rowKey(appId, msgKey))
       if (waiting !== undefined) {
         // a second outcome before the INSERT left (a late reply at once) overwrites the first
         if (waiting.outcome === undefined) waiting.outcome = { values, waiters: [{ resolve, reject }] }
@@ -168,7 +168,7 @@ export class PgMessageBatch {
         const chunk = group.slice(i, i + MAX_ROWS)
         try {
           const rows = await this.db.all<{ id: number; app_id: string; msg_key: string }>(insertSql(chunk), insertParams(chunk))
-          const ids = new Map(rows.map((row) => [keyOf(row.app_id, row.msg_key), Number(row.id)]))
+          const ids = new Map(rows.map((row) => [rowKey(row.app_id, row.msg_key), Number(row.id)]))
           for (const p of chunk) {
             const id = ids.get(p.key)
             if (id === undefined) settleInbound(p, new Error('the batch INSERT returned no id for this row'))
@@ -178,7 +178,7 @@ export class PgMessageBatch {
           // one by one, so that one bad row rejects only its own promise
           await Promise.all(chunk.map(async (p) => {
             try {
-              const id = p.outcome === undefined ? await this.db.value<number>(this.single.insert, p.params) : (await this.db.all<{ id: number }>(insertSql([p]), insertParams([p])))[0]?.id
+              const id = (await this.db.all<{ id: number }>(insertSql([p]), insertParams([p])))[0]?.id
               if (id === undefined) throw new Error('the INSERT returned no id for this row')
               settleInbound(p, undefined, Number(id))
             } catch (err) {

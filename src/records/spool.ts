@@ -93,7 +93,7 @@ export class SpoolingRecorder implements MessageRecorder {
     private readonly inner: MessageRecorder,
     private readonly options: SpoolOptions,
   ) {
-    this.idOf = inner.idOf === undefined ? undefined : (entry) => inner.idOf!(entry)
+    this.idOf = inner.idOf?.bind(inner)
     mkdirSync(options.dir, { recursive: true, mode: 0o700 })
     this.file = spoolFileName(options.dir, this.id, this.host)
     this.backoffMs = options.retryMs ?? 1000
@@ -271,12 +271,12 @@ export class SpoolingRecorder implements MessageRecorder {
     const end = Math.min(this.queue.length, REORDER_WINDOW + 1)
     for (let i = 1; i < end; i++) {
       const line = this.queue[i]!
-      if (line.op === 'inbound' && this.rowRefOf(line.entry) === ref) return i
+      if (line.op === 'inbound' && this.referenceOf(line.entry) === ref) return i
     }
     return -1
   }
 
-  private rowRefOf(entry: InboundRecord): string | number | undefined {
+  private referenceOf(entry: InboundRecord): string | number | undefined {
     let ref = this.rowRefs.get(entry)
     if (ref === undefined && !this.rowRefs.has(entry)) {
       try {
