@@ -110,6 +110,12 @@ export class Conversations {
     return [...updated, ...fresh].map(toRecord)
   }
 
+  /** Rows received since `since` (ms) whose outcome is not recorded yet, newest first, at most `limit`. */
+  async incompleteSince(since: number, limit: number): Promise<number[]> {
+    const rows = await this.db.all<{ id: number }>('SELECT id FROM wxmp_messages WHERE app_id = ? AND received_at >= ? AND completed_at IS NULL ORDER BY id DESC LIMIT ?', [this.appId, since, limit])
+    return rows.map((row) => Number(row.id))
+  }
+
   async maxId(): Promise<number> {
     const [row] = await this.db.all<{ id: number | null }>('SELECT MAX(id) AS id FROM wxmp_messages WHERE app_id = ?', [this.appId])
     return Number(row?.id ?? 0)

@@ -56,6 +56,24 @@ test('a row written as soon as the stream opens is sent: where the feed starts i
   }
 })
 
+test('a row written before the first listener, its outcome recorded after, reaches the page with that outcome', async () => {
+  const records = await openRecords(`sqlite:${join(dir, 'incomplete.db')}`)
+  const feed = new LiveFeed(new Conversations(records.db, 'wxLive'), { warn() {} }, { pollMs: 20 })
+  try {
+    // the page may read this row before its outcome: the feed must watch it, though it is not new to the feed
+    const id = await records.messages.recordInbound({ appId: 'wxLive', msgKey: 'm:oSlow:1', openid: 'oSlow', msgType: 'text', createTime: 1_700_000_000, rawXml: '<xml><Content><![CDATA[慢]]></Content></xml>', receivedAt: Date.now(), encrypted: false })
+    const res = response(() => undefined)
+    await feed.add({ res, sessionId: 's1' })
+    await records.messages.recordOutcome(id, { replyVia: 'passive', replyXml: '<xml><Content><![CDATA[答]]></Content></xml>', latencyMs: 9 })
+    for (let i = 0; i < 100 && !res.text.includes('"completed":true'); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.match(res.text, /event: message/)
+    assert.match(res.text, /"completed":true/, 'the outcome recorded after the stream opened was sent')
+  } finally {
+    feed.close()
+    await records.close()
+  }
+})
+
 test('a listener gone before its stream opened leaves no feed running', async () => {
   const records = await openRecords(`sqlite:${join(dir, 'gone.db')}`)
   const feed = new LiveFeed(new Conversations(records.db, 'wxLive'), { warn() {} }, { pollMs: 20 })

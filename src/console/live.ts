@@ -102,6 +102,9 @@ export class LiveFeed {
     this.lastId = await this.conversations.maxId()
     const now = (this.options.now ?? Date.now)()
     for (const openid of await this.conversations.awaitingNextMessage(now - (this.options.pendingTtlMs ?? 24 * 3600_000))) this.awaiting.set(openid, now)
+    // rows already there whose outcome is still to come: the page may have read them without
+    // it, and they are not new to the feed, so only watching them sends their outcome
+    for (const id of await this.conversations.incompleteSince(now - WATCH_FOR_MS, WATCH_MAX)) this.waiting.set(id, now)
     // two first listeners at once both start: the later one's timers replace the earlier's
     clearInterval(this.timer)
     clearInterval(this.heartbeat)
