@@ -77,7 +77,7 @@ if (values.baseline !== undefined && !existsSync(join(values.baseline, 'dist', '
 }
 const selected = [...TARGETS, ...baseline].filter((t) =>
   only === undefined
-    ? t.group === 'core' || (t.group === 'storage' && withStorage) || t.group === 'baseline'
+    ? t.group === 'core' || (t.group === 'storage' && withStorage) || (t.group === 'baseline' && (withStorage || !usesDurable(t)))
     : only.includes(t.id) || (t.group === 'baseline' && (only.includes(t.id) || only.includes(t.id.replace('baseline-', 'wxmp-')))),
 )
 if (selected.length === 0) {
@@ -85,14 +85,18 @@ if (selected.length === 0) {
   process.exit(1)
 }
 
+/** The fleet's setup (and its baseline) runs against the Redis and PostgreSQL this run prepares. */
+function usesDurable(target: Target): boolean {
+  return target.id.endsWith('-redis-pg')
+}
+
 const summaries: TargetSummary[] = selected.map((target) => ({ target, runs: [] }))
 let durable: DurableStores | undefined
-if (selected.some((t) => t.id === 'wxmp-redis-pg')) {
+if (selected.some(usesDurable)) {
   try {
     durable = await prepareDurableStores()
   } catch (err) {
-    const summary = summaries.find((s) => s.target.id === 'wxmp-redis-pg')!
-    summary.skipped = `Redis or PostgreSQL unavailable (${(err as Error).message})`
+    for (const summary of summaries) if (usesDurable(summary.target)) summary.skipped = `Redis or PostgreSQL unavailable (${(err as Error).message})`
   }
 }
 
@@ -169,7 +173,7 @@ for (let rep = 0; rep < settings.repetitions; rep++) {
   const order = summaries.map((_, i) => summaries[(i + rep) % summaries.length]!)
   for (const summary of order) {
     if (summary.skipped !== undefined) continue
-    if (summary.target.id === 'wxmp-redis-pg') await durable?.reset()
+    if (usesDurable(summary.target)) await durable?.reset()
     try {
       const m = await measure(summary.target)
       summary.runs.push(m)

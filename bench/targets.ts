@@ -75,6 +75,9 @@ function script(id: string, label: string, file: string, mode: Mode, echoes = tr
   }
 }
 
+/** The fleet's setup: Redis for the replay guard, dedup and sessions, PostgreSQL for the message log. */
+const redisPostgres = () => ({ REDIS_URL: DURABLE.redisUrl, DATABASE_URL: DURABLE.postgresUrl, WXMP_MESSAGE_LOG: '1' })
+
 /** The operator console's scenario (bench/targets/console-live.mjs): run with --only wxmp-console-off,wxmp-console-live. */
 const consoleEnv = (watching: boolean) => (workDir: string) => ({ DATABASE_URL: `sqlite:${workDir}/wxmp.db`, WXMP_MESSAGE_LOG: '1', WXMP_LOG_LEVEL: 'warn', BENCH_CONSOLE: watching ? 'on' : 'off' })
 
@@ -99,7 +102,7 @@ export const TARGETS: Target[] = [
   wxmp('wxmp-aes', 'wxmp memory mode (safe mode)', 'aes', 'core', memoryOnly),
   script('wechat-aes', 'wechat + Express 4 (safe mode)', 'wechat-express.mjs', 'aes'),
   script('co-wechat-aes', 'co-wechat + Koa 2 (safe mode)', 'co-wechat-koa.mjs', 'aes'),
-  wxmp('wxmp-redis-pg', 'wxmp + Redis + PostgreSQL log (plaintext)', 'plain', 'storage', () => ({ REDIS_URL: DURABLE.redisUrl, DATABASE_URL: DURABLE.postgresUrl, WXMP_MESSAGE_LOG: '1' })),
+  wxmp('wxmp-redis-pg', 'wxmp + Redis + PostgreSQL log (plaintext)', 'plain', 'storage', redisPostgres),
   script('wxmp-console-off', 'wxmp (plaintext) + SQLite log, console off', 'console-live.mjs', 'plain', true, 'console', consoleEnv(false)),
   script('wxmp-console-live', 'wxmp (plaintext) + SQLite log, console open and streaming', 'console-live.mjs', 'plain', true, 'console', consoleEnv(true)),
 ]
@@ -115,5 +118,6 @@ export function baselineTargets(checkout: string): Target[] {
     wxmp('baseline-plain', 'wxmp memory mode (plaintext) @ baseline', 'plain', 'baseline', memoryOnly, dir),
     wxmp('baseline-default-aes', 'wxmp as npm start runs it (safe mode) @ baseline', 'aes', 'baseline', npmStart, dir),
     wxmp('baseline-aes', 'wxmp memory mode (safe mode) @ baseline', 'aes', 'baseline', memoryOnly, dir),
+    wxmp('baseline-redis-pg', 'wxmp + Redis + PostgreSQL log (plaintext) @ baseline', 'plain', 'baseline', redisPostgres, dir),
   ]
 }
