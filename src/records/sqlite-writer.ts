@@ -56,6 +56,14 @@ export type WriterResult = { ok: true; value: unknown } | { ok: false; message: 
  * - ingest: its four statement numbers, range count, then each range's path, from, to.
  * The answer: `values[i]` for op i, and `errors` ([i, message, code, sql]) only when some failed.
  */
+/**
+ * How much lower the writer thread's priority is than the process's, in nice steps (as
+ * `nice -n 10`; 19 is the lowest): low enough that the request thread comes first when the
+ * cores are busy, not so low that a saturated machine starves the loads (10 steps lower, the
+ * scheduler still gives it about a tenth of a core it contends for).
+ */
+export const WRITER_NICE = 10
+
 const KIND_CODE = { rows: 0, value: 1, changes: 2, exec: 3, batch: 4, ingest: 5 } as const
 
 /**
@@ -99,7 +107,7 @@ export class SqliteWriter {
   static start(filename: string, busyTimeoutMs: number): SqliteWriter | undefined {
     try {
       const driver = createRequire(import.meta.url).resolve('better-sqlite3')
-      return new SqliteWriter(new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { filename, busyTimeoutMs, driver }, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } }))
+      return new SqliteWriter(new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { filename, busyTimeoutMs, driver, nice: WRITER_NICE }, stdout: false, stderr: false, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } }))
     } catch {
       return undefined
     }
