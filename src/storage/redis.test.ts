@@ -2,7 +2,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { REDIS_URL, serviceAvailable } from '../../test/support/services.js'
+import { REDIS_URL, deleteRedisKeys, serviceAvailable } from '../../test/support/services.js'
 import { isWxmpError } from '../errors.js'
 import { runStoreConformance } from './conformance.js'
 import { prefixed } from './prefixed.js'
@@ -18,15 +18,7 @@ runStoreConformance('redis', async () => prefixed(new RedisStore(REDIS_URL), pre
 })
 
 after(async () => {
-  if (!available) return
-  const redis = new Redis(REDIS_URL)
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    if (keys.length > 0) await redis.del(...keys)
-    cursor = next
-  } while (cursor !== '0')
-  await redis.quit()
+  if (available) await deleteRedisKeys(REDIS_URL, `${prefix}*`)
 })
 
 test('redis store writes JSON text with a millisecond expiry', { skip: !available && 'Redis is not reachable' }, async () => {

@@ -14,8 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Redis } from 'ioredis'
-import { REDIS_URL, serviceAvailable } from '../support/services.js'
+import { REDIS_URL, deleteRedisKeys, serviceAvailable } from '../support/services.js'
 import { signedRequest } from '../../src/testing/signed-request.js'
 import { simulate } from '../../src/testing/simulator.js'
 import { nextMsgId, sampleXml } from '../../src/testing/samples.js'
@@ -29,16 +28,7 @@ after(async () => {
   for (const child of children) child.kill('SIGKILL')
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   if (prefixes.length === 0) return
-  const redis = new Redis(REDIS_URL)
-  for (const prefix of prefixes) {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      if (keys.length > 0) await redis.del(...keys)
-      cursor = next
-    } while (cursor !== '0')
-  }
-  await redis.quit()
+  for (const prefix of prefixes) await deleteRedisKeys(REDIS_URL, `${prefix}*`)
 })
 
 interface Instance {

@@ -13,8 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { Redis } from 'ioredis'
-import { REDIS_URL, serviceAvailable } from '../support/services.js'
+import { REDIS_URL, deleteRedisKeys, serviceAvailable } from '../support/services.js'
 import { openRecords } from '../../src/records/open-records.js'
 import { simulate, type SimulateResult } from '../../src/testing/simulator.js'
 import { nextMsgId, sampleXml } from '../../src/testing/samples.js'
@@ -60,14 +59,7 @@ after(async () => {
   await fake?.close()
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   if (!available) return
-  const redis = new Redis(REDIS_URL)
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `wxmp:${appId}:*`, 'COUNT', 1000)
-    if (keys.length > 0) await redis.del(...keys)
-    cursor = next
-  } while (cursor !== '0')
-  await redis.quit()
+  await deleteRedisKeys(REDIS_URL, `wxmp:${appId}:*`)
 })
 
 /** A fetch that sends each request of one conversation to the other instance than the last. */

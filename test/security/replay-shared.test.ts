@@ -9,7 +9,6 @@
 import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { Redis } from 'ioredis'
 import { Bot } from '../../src/bot.js'
 import type { Logger } from '../../src/logger.js'
 import { prefixed } from '../../src/storage/prefixed.js'
@@ -18,7 +17,7 @@ import { ResilientStore } from '../../src/storage/resilient.js'
 import type { KeyValueStore } from '../../src/storage/types.js'
 import { readReply, signedRequest, verificationRequest, type SignedRequest } from '../../src/testing/signed-request.js'
 import { nextMsgId, sampleXml } from '../../src/testing/samples.js'
-import { REDIS_URL, serviceAvailable } from '../support/services.js'
+import { REDIS_URL, deleteRedisKeys, serviceAvailable } from '../support/services.js'
 
 const available = await serviceAvailable('redis')
 const skip = !available && 'Redis is not reachable'
@@ -29,15 +28,7 @@ const APP_ID = 'wx5823bf96d3bd56c7'
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
 
 after(async () => {
-  if (!available) return
-  const redis = new Redis(REDIS_URL)
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    if (keys.length > 0) await redis.del(...keys)
-    cursor = next
-  } while (cursor !== '0')
-  await redis.quit()
+  if (available) await deleteRedisKeys(REDIS_URL, `${prefix}*`)
 })
 
 /** The store as the server builds it for Redis, with every call counted by name. */
