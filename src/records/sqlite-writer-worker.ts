@@ -12,18 +12,18 @@ db.pragma('busy_timeout = ' + workerData.busyTimeoutMs)
 db.pragma('synchronous = NORMAL')
 db.pragma('cache_size = -4000') // most of a load's dirty pages fit, so few are written twice
 db.pragma('wal_autocheckpoint = 0') // this thread checkpoints, between batches
+const fs = require('node:fs')
 // A bulk load can wait; the webhook's answers cannot. At a lower scheduling priority (on Linux
 // a thread's nice value is its own) this thread runs on a core the request thread leaves idle
 // instead of taking turns with it, so its loads stay out of the answers' tail latency.
 try {
   const os = require('node:os')
-  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop())
+  const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop())
   // relative, as nice(1) is: a process already started at a lower priority goes lower still
   os.setPriority(tid, Math.min(19, os.getPriority(tid) + workerData.nice))
 } catch {
   // not Linux, or not allowed: the thread keeps the process's priority
 }
-const fs = require('node:fs')
 let checkpointedAt = Date.now()
 // statements by the number the client gave them (the SQL text crosses once)
 const texts = new Map()
