@@ -62,6 +62,26 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
     }
   })
 
+  test('text fields keep every character: ASCII and not, short and long, at the length where the copy changes way', async () => {
+    const { records, log, close } = await open()
+    try {
+      const fields = [
+        { openid: 'o测试😀', msgKey: `m:${'k'.repeat(96)}`, reply: '😀' },
+        { openid: 'a'.repeat(95) + '😀', msgKey: `m:${'k'.repeat(95)}`, reply: 'é'.repeat(97) },
+        { openid: 'x'.repeat(97), msgKey: 'm:é', reply: '' },
+      ]
+      for (const [i, f] of fields.entries()) {
+        const ref = await log.recordInbound({ ...inbound(60 + i), openid: f.openid, msgKey: f.msgKey })
+        await log.recordOutcome(ref, { replyXml: f.reply, replyVia: 'passive', replyStatus: undefined, latencyMs: 1, error: undefined })
+      }
+      const rows = await records.messages.recent({ limit: 10 })
+      const byKey = (a: { msgKey: string }, b: { msgKey: string }) => (a.msgKey < b.msgKey ? -1 : 1)
+      assert.deepEqual(rows.map((r) => ({ openid: r.openid, msgKey: r.msgKey, reply: r.replyXml })).sort(byKey), [...fields].sort(byKey))
+    } finally {
+      await close()
+    }
+  })
+
   test('an outcome that comes after its row was loaded updates it; a second outcome (a late reply) overwrites', async () => {
     const { records, log, close } = await open()
     try {
