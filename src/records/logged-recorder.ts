@@ -299,30 +299,12 @@ export class LoggedRecorder implements MessageRecorder {
 
 type Utf8Buffer = Buffer & { utf8Write(text: string, at: number, max: number): number }
 
-/**
- * A record's text field. Most are short ASCII (the reference, AppID, dedup key, OpenID, type,
- * MsgId, outcome names): those are copied by a loop here, about half the cost of a call into
- * `utf8Write` (74 against 159 ns a string, about fifteen a message); the rest, and anything
- * not ASCII, goes through it.
- */
 function writeString(buf: Buffer, at: number, text: string): number {
   buf[at] = 2
-  const n = text.length
-  let length = 0
-  if (n <= SHORT_TEXT) {
-    while (length < n) {
-      const code = text.charCodeAt(length)
-      if (code > 0x7f) break
-      buf[at + 5 + length++] = code
-    }
-  }
-  if (length < n) length = (buf as Utf8Buffer).utf8Write(text, at + 5, n * 3)
+  const length = text.length === 0 ? 0 : (buf as Utf8Buffer).utf8Write(text, at + 5, text.length * 3)
   buf.writeUInt32LE(length, at + 1)
   return at + 5 + length
 }
-
-/** Texts up to this long are tried as ASCII first (see writeString). */
-const SHORT_TEXT = 96
 
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err)
