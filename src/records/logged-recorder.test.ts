@@ -62,7 +62,7 @@ describe('LoggedRecorder (the message log as the server writes it on a SQLite fi
     }
   })
 
-  test('text fields keep every character: ASCII and not, short and long, at the length where the copy changes way', async () => {
+  test('text fields keep every character: ASCII and not, short and long, emoji included', async () => {
     const { records, log, close } = await open()
     try {
       const fields = [
