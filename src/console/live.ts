@@ -36,6 +36,10 @@ export class LiveFeed {
   private timer: NodeJS.Timeout | undefined
   private heartbeat: NodeJS.Timeout | undefined
   private polling: Promise<void> | undefined
+  /** The start in progress, shared by listeners that arrive together while the feed is stopped. */
+  private starting: Promise<void> | undefined
+  /** Listeners between their arrival and their stream (or their leaving before it). */
+  private arriving = 0
   private nudged: NodeJS.Timeout | undefined
   /** Users with an answer waiting for their next message (bot or operator) → when their rows were last seen as they are. */
   private readonly awaiting = new Map<string, number>()
@@ -54,9 +58,15 @@ export class LiveFeed {
     // The first listener: where the feed starts is read before its stream opens. The page reads
     // the conversation it shows once the stream is open, so a row written in between is either
     // in that read or sent; read after the stream opened, it could be in neither.
-    if (this.clients.size === 0) await this.start()
+    this.arriving++
+    try {
+      if (this.timer === undefined) await (this.starting ??= this.start().finally(() => (this.starting = undefined)))
+    } finally {
+      this.arriving--
+    }
     if (client.res.destroyed) {
-      if (this.clients.size === 0) this.stop()
+      // stopped only when no listener is streaming or on its way in
+      if (this.clients.size === 0 && this.arriving === 0) this.stop()
       return
     }
     client.res.writeHead(200, {
@@ -105,9 +115,6 @@ export class LiveFeed {
     // rows already there whose outcome is still to come: the page may have read them without
     // it, and they are not new to the feed, so only watching them sends their outcome
     for (const id of await this.conversations.incompleteSince(now - WATCH_FOR_MS, WATCH_MAX)) this.waiting.set(id, now)
-    // two first listeners at once both start: the later one's timers replace the earlier's
-    clearInterval(this.timer)
-    clearInterval(this.heartbeat)
     this.timer = setInterval(() => void this.poll(), this.options.pollMs ?? 500)
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) c.res.write(': keep-alive\n\n')
@@ -127,7 +134,7 @@ export class LiveFeed {
 
   private remove(client: LiveClient): void {
     this.clients.delete(client)
-    if (this.clients.size === 0) this.stop()
+    if (this.clients.size === 0 && this.arriving === 0) this.stop()
   }
 
   private poll(): Promise<void> {
