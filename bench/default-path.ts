@@ -15,15 +15,23 @@ import { createLogger } from '../src/logger.js'
 import { startServer } from '../src/server/app.js'
 import { loadConfig } from '../src/server/config.js'
 import { ACCOUNT } from './requests.js'
+import { prepareDurableStores } from './storage-setup.js'
+import { DURABLE } from './targets.js'
 
 export interface DefaultPath {
   bot: Bot
   close(): Promise<void>
 }
 
-/** The ready-to-run server with the echo bot on a fresh SQLite file in a temporary folder. */
-export async function openDefaultPath(mode: 'plain' | 'aes'): Promise<DefaultPath> {
+/**
+ * The ready-to-run server with the echo bot on a fresh SQLite file in a temporary folder, or
+ * (`fleet`) on the benchmark's own Redis db and PostgreSQL database, emptied first, as the
+ * `wxmp-redis-pg` target runs.
+ */
+export async function openDefaultPath(mode: 'plain' | 'aes', storage: 'default' | 'fleet' = 'default'): Promise<DefaultPath> {
   const dir = mkdtempSync(join(tmpdir(), 'wxmp-micro-'))
+  const durable = storage === 'fleet' ? await prepareDurableStores() : undefined
+  await durable?.reset()
   const env = {
     WECHAT_TOKEN: ACCOUNT.token,
     WECHAT_APPID: ACCOUNT.appId,
@@ -31,6 +39,7 @@ export async function openDefaultPath(mode: 'plain' | 'aes'): Promise<DefaultPat
     HOST: '127.0.0.1',
     DATABASE_URL: `sqlite:${join(dir, 'wxmp.db')}`,
     WXMP_LOG_LEVEL: 'silent',
+    ...(durable === undefined ? {} : { REDIS_URL: DURABLE.redisUrl, DATABASE_URL: DURABLE.postgresUrl, WXMP_MESSAGE_LOG: '1' }),
     ...(mode === 'aes' ? { WECHAT_AES_KEY: ACCOUNT.encodingAESKey, WECHAT_REQUIRE_ENCRYPTION: '1' } : {}),
   }
   const server = await startServer({ config: loadConfig(env, { cwd: dir, dotenv: false }), logger: createLogger({ level: 'silent' }) })
@@ -38,6 +47,7 @@ export async function openDefaultPath(mode: 'plain' | 'aes'): Promise<DefaultPat
     bot: server.bot,
     async close() {
       await server.close()
+      await durable?.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

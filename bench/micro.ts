@@ -113,6 +113,7 @@ const stages: Stage[] = [
   { name: 'pipeline safe mode: bot.handle, echo bot, memory store (no HTTP)', run: (i) => aesBot.handle({ method: 'POST', query: at(aes, i).query, body: Buffer.from(at(aes, i).body) }) },
   defaultPathStage('plain', plain),
   defaultPathStage('aes', aes),
+  defaultPathStage('plain', plain, 'fleet'),
 ]
 
 /**
@@ -120,14 +121,15 @@ const stages: Stage[] = [
  * flight at once as under load, so the group commit and the per-turn writes behave as they do
  * in the server. Opened on first use (a SQLite file in a temporary folder).
  */
-function defaultPathStage(mode: 'plain' | 'aes', list: Array<PooledRequest & { query: Record<string, string> }>): Stage {
+function defaultPathStage(mode: 'plain' | 'aes', list: Array<PooledRequest & { query: Record<string, string> }>, storage: 'default' | 'fleet' = 'default'): Stage {
   const width = 50
   let path: Promise<DefaultPath> | undefined
+  const wiring = storage === 'fleet' ? 'Redis + PostgreSQL message log as the wxmp-redis-pg target wires them' : 'SQLite message log + stores as npm start wires them'
   return {
-    name: `default path ${mode === 'aes' ? 'safe mode' : 'plaintext'}: bot.handle, echo bot, SQLite message log + stores as npm start wires them, ${width} in flight (no HTTP)`,
+    name: `${storage === 'fleet' ? 'fleet path' : 'default path'} ${mode === 'aes' ? 'safe mode' : 'plaintext'}: bot.handle, echo bot, ${wiring}, ${width} in flight (no HTTP)`,
     width,
     run: async (i) => {
-      path ??= openDefaultPath(mode)
+      path ??= openDefaultPath(mode, storage)
       const { bot } = await path
       const handled: Promise<unknown>[] = []
       for (let k = 0; k < width; k++) handled.push(bot.handle({ method: 'POST', query: at(list, i + k).query, body: Buffer.from(at(list, i + k).body) }))

@@ -1,6 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis'
 import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
 import { loadDriver } from './load-driver.js'
+import { MAX_TURN_OPERATIONS, TURN_LUA, turnArguments, type TurnOperation } from './redis-turn.js'
 import { storageError } from './storage-error.js'
 import type { KeyValueStore } from './types.js'
 
@@ -15,10 +16,7 @@ export interface RedisStoreOptions {
   redis?: RedisOptions
 }
 
-// GET and DEL in one script, so no other client can replace the value in between.
-const DELETE_IF_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`
-
-type WithDeleteIf = Redis & { wxmpDeleteIf(key: string, json: string): Promise<number> }
+type WithTurn = Redis & { wxmpTurn(...args: Array<string | number>): Promise<unknown[]> }
 
 /**
  * Key-value store on Redis, for several server instances sharing dedup, tokens and locks.
@@ -31,7 +29,7 @@ type WithDeleteIf = Redis & { wxmpDeleteIf(key: string, json: string): Promise<n
  */
 export class RedisStore implements KeyValueStore {
   readonly kind = 'redis'
-  private readonly client: WithDeleteIf
+  private readonly client: WithTurn
   private readonly where: string
   private connecting: Promise<void> | undefined
   private lastConnectionError: Error | undefined
@@ -44,7 +42,7 @@ export class RedisStore implements KeyValueStore {
       ...options.redis,
       lazyConnect: true,
       enableOfflineQueue: false,
-      // this store sends each event-loop turn's commands in one pipeline itself (see `command`)
+      // this store sends each event-loop turn's commands in one script call itself (see `command`)
       enableAutoPipelining: false,
       maxRetriesPerRequest: 1,
       connectTimeout: options.connectTimeoutMs ?? 2000,
@@ -58,40 +56,39 @@ export class RedisStore implements KeyValueStore {
     client.on('ready', () => {
       this.lastConnectionError = undefined
     })
-    client.defineCommand('wxmpDeleteIf', { numberOfKeys: 1, lua: DELETE_IF_LUA })
-    this.client = client as WithDeleteIf
+    // the number of keys is the call's first argument (the turn's operation count)
+    client.defineCommand('wxmpTurn', { lua: TURN_LUA })
+    this.client = client as WithTurn
   }
 
   async get<T = unknown>(key: string): Promise<T | undefined> {
     checkKey(key)
-    const json = (await this.command('get', ['get', key])) as string | null
+    const json = (await this.command({ op: 'get', key })) as string | null
     return json === null ? undefined : decodeValue<T>(json)
   }
 
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
     checkKey(key)
     const json = encodeValue(key, value)
-    const ttl = checkTtl(ttlMs)
-    await this.command('set', ttl === undefined ? ['set', key, json] : ['set', key, json, 'PX', ttl])
+    await this.command({ op: 'set', key, json, ttlMs: checkTtl(ttlMs) })
   }
 
   async delete(key: string): Promise<void> {
     checkKey(key)
-    await this.command('delete', ['del', key])
+    await this.command({ op: 'delete', key })
   }
 
   async add(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
     checkKey(key)
     const json = encodeValue(key, value)
-    const ttl = checkTtl(ttlMs)
-    const reply = await this.command('add', ttl === undefined ? ['set', key, json, 'NX'] : ['set', key, json, 'PX', ttl, 'NX'])
+    const reply = await this.command({ op: 'add', key, json, ttlMs: checkTtl(ttlMs) })
     return reply === 'OK'
   }
 
   async deleteIf(key: string, expected: unknown): Promise<boolean> {
     checkKey(key)
     const json = encodeValue(key, expected)
-    return (await this.command('deleteIf', ['wxmpDeleteIf', key, json])) === 1
+    return (await this.command({ op: 'deleteIf', key, json })) === 1
   }
 
   async ping(): Promise<void> {
@@ -107,39 +104,39 @@ export class RedisStore implements KeyValueStore {
   }
 
   /**
-   * Queues a command for this event-loop turn's pipeline. Why not ioredis's auto-pipelining: it
-   * flushes on process.nextTick, that is after each request's own callback, so every request's
-   * replay check and dedup claim went out in a write of their own; a write to a local socket
-   * costs the writer the reader's wake-up (bench/README.md), which made these writes the largest
-   * cost of a request on Redis. Here every command of the turn goes in one write at its end.
-   * Each command keeps its own answer and its own error, as with separate calls.
+   * Queues an operation for this event-loop turn's script call (src/storage/redis-turn.ts says
+   * why a script). Why not ioredis's auto-pipelining: it flushes on process.nextTick, that is
+   * after each request's own callback, so every request's replay check and dedup claim went out
+   * in a write of their own; a write to a local socket costs the writer the reader's wake-up
+   * (bench/README.md). Here every operation of the turn goes in one call, one write, at its end.
+   * Each operation keeps its own answer and its own error, as with separate calls.
    */
-  private command(operation: string, args: Array<string | number>): Promise<unknown> {
+  private command(operation: TurnOperation): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ operation, args, resolve, reject })
+      this.queue.push({ operation, resolve, reject })
       if (this.queue.length === 1) setImmediate(this.sendQueued)
     })
   }
 
-  private queue: Array<{ operation: string; args: Array<string | number>; resolve(value: unknown): void; reject(err: unknown): void }> = []
+  private queue: Array<{ operation: TurnOperation; resolve(value: unknown): void; reject(err: unknown): void }> = []
 
   private readonly sendQueued = () => {
     const queued = this.queue
     this.queue = []
-    void this.run('pipeline', async () => {
-      const pipeline = this.client.pipeline() as unknown as Record<string, (...args: Array<string | number>) => unknown> & { exec(): Promise<Array<[Error | null, unknown]> | null> }
-      for (const { args } of queued) pipeline[args[0] as string]!(...args.slice(1))
-      return pipeline.exec()
-    }).then(
-      (results) => {
+    for (let start = 0; start < queued.length; start += MAX_TURN_OPERATIONS) this.sendTurn(queued.slice(start, start + MAX_TURN_OPERATIONS))
+  }
+
+  private sendTurn(queued: RedisStore['queue']): void {
+    void this.run('turn', () => this.client.wxmpTurn(...turnArguments(queued.map((entry) => entry.operation)))).then(
+      (replies) => {
         queued.forEach((entry, i) => {
-          const [err, value] = results?.[i] ?? [new Error('no answer in the pipeline'), undefined]
-          if (err === null) entry.resolve(value)
-          else entry.reject(storageError(this.where, entry.operation, this.reasonFor(err), 'is Redis running and the URL (host, port, password, db) right?'))
+          const reply = Array.isArray(replies) && i < replies.length ? replies[i] : new Error('no answer for this operation in the turn script')
+          if (!(reply instanceof Error)) entry.resolve(reply === false ? null : reply)
+          else entry.reject(storageError(this.where, entry.operation.op, this.reasonFor(reply), 'is Redis running and the URL (host, port, password, db) right?'))
         })
       },
       (err: unknown) => {
-        for (const entry of queued) entry.reject(err instanceof Error && (err as { code?: unknown }).code === 'WX_ERR_STORAGE' ? storageError(this.where, entry.operation, (err as Error).cause ?? err, 'is Redis running and the URL (host, port, password, db) right?') : err)
+        for (const entry of queued) entry.reject(err instanceof Error && (err as { code?: unknown }).code === 'WX_ERR_STORAGE' ? storageError(this.where, entry.operation.op, (err as Error).cause ?? err, 'is Redis running and the URL (host, port, password, db) right?') : err)
       },
     )
   }
