@@ -15,7 +15,11 @@ export interface DurableStores {
 
 export async function prepareDurableStores(): Promise<DurableStores> {
   const redis = new Redis(DURABLE.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null })
-  await redis.connect()
+  let lastError: Error | undefined
+  redis.on('error', (err: Error) => (lastError = err)) // reported below, once, instead of ioredis's "unhandled error" print
+  await redis.connect().catch((err: unknown) => {
+    throw new Error(`Redis at ${DURABLE.redisUrl} is not reachable (${(lastError ?? (err as Error)).message})`)
+  })
   await redis.ping()
   const admin = new pg.Client({ connectionString: DURABLE.postgresAdminUrl })
   await admin.connect()
