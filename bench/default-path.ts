@@ -29,9 +29,9 @@ export interface DefaultPath {
  * `wxmp-redis-pg` target runs.
  */
 export async function openDefaultPath(mode: 'plain' | 'aes', storage: 'default' | 'fleet' = 'default'): Promise<DefaultPath> {
-  const dir = mkdtempSync(join(tmpdir(), 'wxmp-micro-'))
   const durable = storage === 'fleet' ? await prepareDurableStores() : undefined
   await durable?.reset()
+  const dir = mkdtempSync(join(tmpdir(), 'wxmp-micro-'))
   const env = {
     WECHAT_TOKEN: ACCOUNT.token,
     WECHAT_APPID: ACCOUNT.appId,
