@@ -3,6 +3,7 @@ import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
 import { loadDriver } from './load-driver.js'
 import { MAX_TURN_OPERATIONS, TURN_LUA, turnArguments, type TurnOperation } from './redis-turn.js'
 import { storageError } from './storage-error.js'
+import type { WxmpError } from '../errors.js'
 import type { KeyValueStore } from './types.js'
 
 export interface RedisStoreOptions {
@@ -131,12 +132,12 @@ export class RedisStore implements KeyValueStore {
       (replies) => {
         queued.forEach((entry, i) => {
           const reply = Array.isArray(replies) && i < replies.length ? replies[i] : new Error('no answer for this operation in the turn script')
-          if (!(reply instanceof Error)) entry.resolve(reply === false ? null : reply)
-          else entry.reject(storageError(this.where, entry.operation.op, this.reasonFor(reply), 'is Redis running and the URL (host, port, password, db) right?'))
+          if (reply instanceof Error) entry.reject(this.failure(entry.operation.op, this.reasonFor(reply)))
+          else entry.resolve(reply) // the script's false (a nil reply) arrives as null
         })
       },
       (err: unknown) => {
-        for (const entry of queued) entry.reject(err instanceof Error && (err as { code?: unknown }).code === 'WX_ERR_STORAGE' ? storageError(this.where, entry.operation.op, (err as Error).cause ?? err, 'is Redis running and the URL (host, port, password, db) right?') : err)
+        for (const entry of queued) entry.reject(err instanceof Error && (err as { code?: unknown }).code === 'WX_ERR_STORAGE' ? this.failure(entry.operation.op, err.cause ?? err) : err)
       },
     )
   }
@@ -146,8 +147,13 @@ export class RedisStore implements KeyValueStore {
       await this.connected()
       return await command()
     } catch (err) {
-      throw storageError(this.where, operation, this.reasonFor(err), 'is Redis running and the URL (host, port, password, db) right?')
+      throw this.failure(operation, this.reasonFor(err))
     }
+  }
+
+  /** WX_ERR_STORAGE for this operation, naming where Redis is and what to check. */
+  private failure(operation: string, reason: unknown): WxmpError {
+    return storageError(this.where, operation, reason, 'is Redis running and the URL (host, port, password, db) right?')
   }
 
   /** ioredis says "Stream isn't writeable…" while reconnecting; the socket error says why. */
