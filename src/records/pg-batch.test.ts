@@ -113,4 +113,28 @@ describe('the message log on PostgreSQL writes one turn in one round trip', { sk
       await records.close()
     }
   })
+  test('rows that waited while a statement was on its way leave in the next one before the finished rows\' messages go on', async () => {
+    const records = await openRecords(POSTGRES_URL, { schema })
+    const sent: number[] = []
+    const db = records.db as unknown as { all: (sql: string, params?: unknown[]) => Promise<unknown[]> }
+    const all = db.all.bind(db)
+    db.all = (sql, params) => (sql.trimStart().startsWith('INSERT') && sent.push(params?.length ?? 0), all(sql, params))
+    try {
+      const log = records.messages
+      const first = log.recordInbound(message(7000))
+      // the next turn: the first statement is on its way, so these two wait for it
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(sent.length, 1)
+      const waiting = [log.recordInbound(message(7001)), log.recordInbound(message(7002))]
+      // what the first row's message does next runs after the waiting rows' statement has left
+      const sentWhenFirstWentOn = await first.then(() => sent.length)
+      assert.equal(sentWhenFirstWentOn, 2, 'the next INSERT leaves before the finished row\'s waiter runs')
+      assert.deepEqual(sent, [11, 22])
+      const ids = await Promise.all(waiting)
+      assert.equal(new Set([await first, ...ids]).size, 3)
+      assert.equal((await log.get(ids[1]!))?.msgKey, 'm:7002')
+    } finally {
+      await records.close()
+    }
+  })
 })
