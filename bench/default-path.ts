@@ -30,7 +30,10 @@ export interface DefaultPath {
  */
 export async function openDefaultPath(mode: 'plain' | 'aes', storage: 'default' | 'fleet' = 'default'): Promise<DefaultPath> {
   const durable = storage === 'fleet' ? await prepareDurableStores() : undefined
-  await durable?.reset()
+  await durable?.reset().catch(async (err: unknown) => {
+    await durable.close()
+    throw err
+  })
   const dir = mkdtempSync(join(tmpdir(), 'wxmp-micro-'))
   const env = {
     WECHAT_TOKEN: ACCOUNT.token,

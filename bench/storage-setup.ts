@@ -20,14 +20,20 @@ export async function prepareDurableStores(): Promise<DurableStores> {
   await redis.connect().catch((err: unknown) => {
     throw new Error(`Redis at ${DURABLE.redisUrl} is not reachable (${(lastError ?? (err as Error)).message})`)
   })
-  await redis.ping()
-  const admin = new pg.Client({ connectionString: DURABLE.postgresAdminUrl })
-  await admin.connect()
   try {
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', ['wxmp_bench'])
-    if (found.rowCount === 0) await admin.query('CREATE DATABASE wxmp_bench')
-  } finally {
-    await admin.end()
+    await redis.ping()
+    const admin = new pg.Client({ connectionString: DURABLE.postgresAdminUrl })
+    await admin.connect()
+    try {
+      const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', ['wxmp_bench'])
+      if (found.rowCount === 0) await admin.query('CREATE DATABASE wxmp_bench')
+    } finally {
+      await admin.end()
+    }
+  } catch (err) {
+    // an open Redis connection would keep the process alive after the caller gave up
+    redis.disconnect()
+    throw err
   }
   return {
     async reset() {
