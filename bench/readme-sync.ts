@@ -64,6 +64,8 @@ const ZH_CELLS: readonly (readonly [string, string])[] = [
   ['Generator CPU', '压测端 CPU'],
   ['Ratio (requests/s)', '比值 (请求/秒)'],
   ['Measured', '实测'],
+  ['Lowest–highest repetition', '各轮最低–最高'],
+  ['Ratio of medians', '中位数之比'],
   ['Goal', '目标'],
   ['plaintext', '明文'],
   ['safe (AES)', '安全模式 (AES)'],

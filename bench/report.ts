@@ -18,6 +18,8 @@ export interface RunMeasurement {
   serverCpuShare: number
   /** Share of one core the load generator used. */
   generatorCpuShare: number
+  /** Which repetition the run belongs to (from 0); ratios pair the runs of one repetition. */
+  repetition?: number
 }
 
 export interface TargetSummary {
@@ -66,7 +68,12 @@ const fmtRatio = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : '–
 
 export interface Ratio {
   label: string
+  /** The median of the per-repetition ratios (see pairedRatio). */
   value: number
+  /** The lowest and the highest per-repetition ratio. */
+  range: [number, number]
+  /** The ratio of the two targets' medians, as the table showed before 2026-12-05. */
+  ofMedians: number
   /** The target the issue sets, when there is one. */
   goal?: number
 }
@@ -84,34 +91,60 @@ function summaryOf(summaries: TargetSummary[], id: string): RunMeasurement | und
   return found === undefined ? undefined : summarise(found.runs)
 }
 
+type Metric = (m: RunMeasurement) => number
+const requestsPerSecond: Metric = (m) => m.rps
+/** Inverted, so that a ratio of it reads like one of requests/s: higher is better for the first. */
+const requestsPerCpuSecond: Metric = (m) => 1 / m.serverCpuUsPerReq
+
+/**
+ * `a` against `b`: the ratio within each repetition in which both ran (bench/order.ts runs the
+ * compared targets next to each other), then the median of those ratios. The machine's speed
+ * drifts by tens of percent within minutes, and a ratio of the two medians can compare one
+ * target's fast stretch with the other's slow one; a ratio within one repetition compares runs
+ * seconds apart. A run that failed leaves its repetition out. Without any common repetition (runs
+ * measured before repetitions were recorded) it is the ratio of the medians.
+ */
+export function pairedRatio(summaries: TargetSummary[], a: string, b: string, metric: Metric = requestsPerSecond): Omit<Ratio, 'label' | 'goal'> {
+  const runsOf = (id: string) => summaries.find((s) => s.target.id === id)?.runs ?? []
+  const [runsA, runsB] = [runsOf(a), runsOf(b)]
+  const ofMedians = median(runsA.map(metric)) / median(runsB.map(metric))
+  const perRepetition: number[] = []
+  for (const run of runsA) {
+    const partner = run.repetition === undefined ? undefined : runsB.find((other) => other.repetition === run.repetition)
+    if (partner !== undefined) perRepetition.push(metric(run) / metric(partner))
+  }
+  if (perRepetition.length === 0) return { value: ofMedians, range: [ofMedians, ofMedians], ofMedians }
+  return { value: median(perRepetition), range: [Math.min(...perRepetition), Math.max(...perRepetition)], ofMedians }
+}
+
 /**
  * The headline first: wxmp as `npm start` runs it (SQLite message log, replay and dedup
  * journaled) against each incumbent and against memory mode; then memory mode against the
  * incumbents and the ceiling, and the fleet setup against memory mode.
  */
 export function ratios(summaries: TargetSummary[]): Ratio[] {
-  const rps = (id: string) => summaryOf(summaries, id)?.rps ?? NaN
-  const cpu = (id: string) => summaryOf(summaries, id)?.serverCpuUsPerReq ?? NaN
+  const rps = (a: string, b: string) => pairedRatio(summaries, a, b)
+  const cpu = (a: string, b: string) => pairedRatio(summaries, a, b, requestsPerCpuSecond)
   const rows: Ratio[] = [
-    { label: 'wxmp as npm start runs it, plaintext / wechat plaintext', value: rps('wxmp-default') / rps('wechat-plain') },
-    { label: 'wxmp as npm start runs it, plaintext / co-wechat plaintext', value: rps('wxmp-default') / rps('co-wechat-plain') },
-    { label: 'wxmp as npm start runs it, safe mode / wechat safe mode', value: rps('wxmp-default-aes') / rps('wechat-aes') },
-    { label: 'wxmp as npm start runs it, safe mode / co-wechat safe mode', value: rps('wxmp-default-aes') / rps('co-wechat-aes') },
-    { label: 'wxmp as npm start runs it / memory mode, plaintext (cost of durability)', value: rps('wxmp-default') / rps('wxmp-plain'), goal: 0.75 },
-    { label: 'wxmp as npm start runs it / memory mode, safe mode (cost of durability)', value: rps('wxmp-default-aes') / rps('wxmp-aes'), goal: 0.75 },
-    { label: 'wxmp memory mode plaintext / wechat plaintext', value: rps('wxmp-plain') / rps('wechat-plain'), goal: 3 },
-    { label: 'wxmp memory mode plaintext / co-wechat plaintext', value: rps('wxmp-plain') / rps('co-wechat-plain'), goal: 1.5 },
-    { label: 'wxmp memory mode plaintext / bare node:http ceiling', value: rps('wxmp-plain') / rps('bare'), goal: 0.6 },
+    { label: 'wxmp as npm start runs it, plaintext / wechat plaintext', ...rps('wxmp-default', 'wechat-plain') },
+    { label: 'wxmp as npm start runs it, plaintext / co-wechat plaintext', ...rps('wxmp-default', 'co-wechat-plain') },
+    { label: 'wxmp as npm start runs it, safe mode / wechat safe mode', ...rps('wxmp-default-aes', 'wechat-aes') },
+    { label: 'wxmp as npm start runs it, safe mode / co-wechat safe mode', ...rps('wxmp-default-aes', 'co-wechat-aes') },
+    { label: 'wxmp as npm start runs it / memory mode, plaintext (cost of durability)', ...rps('wxmp-default', 'wxmp-plain'), goal: 0.75 },
+    { label: 'wxmp as npm start runs it / memory mode, safe mode (cost of durability)', ...rps('wxmp-default-aes', 'wxmp-aes'), goal: 0.75 },
+    { label: 'wxmp memory mode plaintext / wechat plaintext', ...rps('wxmp-plain', 'wechat-plain'), goal: 3 },
+    { label: 'wxmp memory mode plaintext / co-wechat plaintext', ...rps('wxmp-plain', 'co-wechat-plain'), goal: 1.5 },
+    { label: 'wxmp memory mode plaintext / bare node:http ceiling', ...rps('wxmp-plain', 'bare'), goal: 0.6 },
     // the bare server needs so little that the load generator, not the server, sets its rate
     // (its CPU share near 100 %): the CPU each request costs the server is the fairer comparison
-    { label: 'wxmp memory mode plaintext / bare node:http ceiling, by server CPU per request', value: cpu('bare') / cpu('wxmp-plain'), goal: 0.6 },
-    { label: 'wxmp memory mode safe mode / wechat safe mode', value: rps('wxmp-aes') / rps('wechat-aes'), goal: 3 },
-    { label: 'wxmp memory mode safe mode / co-wechat safe mode', value: rps('wxmp-aes') / rps('co-wechat-aes'), goal: 1.5 },
-    { label: 'wxmp + Redis + PostgreSQL / memory mode, plaintext', value: rps('wxmp-redis-pg') / rps('wxmp-plain'), goal: 0.35 },
-    { label: 'as npm start runs it, plaintext: now / baseline build', value: rps('wxmp-default') / rps('baseline-default') },
-    { label: 'memory mode plaintext: now / baseline build', value: rps('wxmp-plain') / rps('baseline-plain') },
-    { label: 'as npm start runs it, safe mode: now / baseline build', value: rps('wxmp-default-aes') / rps('baseline-default-aes') },
-    { label: 'memory mode safe mode: now / baseline build', value: rps('wxmp-aes') / rps('baseline-aes') },
+    { label: 'wxmp memory mode plaintext / bare node:http ceiling, by server CPU per request', ...cpu('wxmp-plain', 'bare'), goal: 0.6 },
+    { label: 'wxmp memory mode safe mode / wechat safe mode', ...rps('wxmp-aes', 'wechat-aes'), goal: 3 },
+    { label: 'wxmp memory mode safe mode / co-wechat safe mode', ...rps('wxmp-aes', 'co-wechat-aes'), goal: 1.5 },
+    { label: 'wxmp + Redis + PostgreSQL / memory mode, plaintext', ...rps('wxmp-redis-pg', 'wxmp-plain'), goal: 0.35 },
+    { label: 'as npm start runs it, plaintext: now / baseline build', ...rps('wxmp-default', 'baseline-default') },
+    { label: 'memory mode plaintext: now / baseline build', ...rps('wxmp-plain', 'baseline-plain') },
+    { label: 'as npm start runs it, safe mode: now / baseline build', ...rps('wxmp-default-aes', 'baseline-default-aes') },
+    { label: 'memory mode safe mode: now / baseline build', ...rps('wxmp-aes', 'baseline-aes') },
   ]
   return rows.filter((r) => Number.isFinite(r.value))
 }
@@ -141,7 +174,7 @@ export function renderMarkdown(summaries: TargetSummary[], machine: Machine, set
   lines.push(`- Machine: ${machineLine(machine)}`)
   lines.push(
     `- Load: autocannon in the runner process, ${settings.connections} connections, ${settings.durationSec} s per run after a warm-up, ` +
-      `${settings.repetitions} interleaved repetition${settings.repetitions === 1 ? '' : 's'} (medians shown); every request a correctly signed text message ` +
+      `${settings.repetitions} interleaved repetition${settings.repetitions === 1 ? '' : 's'} (medians shown; a ratio is the median of the ratios within each repetition, in which the targets it compares run next to each other, with the lowest and highest of them and the ratio of the medians beside it); every request a correctly signed text message ` +
       'with its own nonce and MsgId, answered by an echo bot; each server in its own process, started fresh for every run.',
   )
   lines.push('- Peak RSS: the server process\'s VmHWM. CPU: the server\'s user + system time per answered request (the kernel part in brackets), and the share of one core used by the server and by the load generator (over 100% when Node\'s helper threads work too).')
@@ -167,9 +200,12 @@ export function renderMarkdown(summaries: TargetSummary[], machine: Machine, set
   const rows = ratios(summaries)
   if (rows.length > 0) {
     lines.push('')
-    lines.push('| Ratio (requests/s) | Measured | Goal |')
-    lines.push('| --- | ---: | ---: |')
-    for (const r of rows) lines.push(`| ${r.label} | ${fmtRatio(r.value)} | ${r.goal === undefined ? '' : `≥ ${r.goal}×${r.value >= r.goal ? ' ✓' : ' ✗'}`} |`)
+    lines.push('| Ratio (requests/s) | Measured | Lowest–highest repetition | Ratio of medians | Goal |')
+    lines.push('| --- | ---: | ---: | ---: | ---: |')
+    for (const r of rows) {
+      const spread = `${r.range[0].toFixed(2)}–${fmtRatio(r.range[1])}`
+      lines.push(`| ${r.label} | ${fmtRatio(r.value)} | ${spread} | ${fmtRatio(r.ofMedians)} | ${r.goal === undefined ? '' : `≥ ${r.goal}×${r.value >= r.goal ? ' ✓' : ' ✗'}`} |`)
+    }
   }
   const bounds = limits(summaries)
   if (bounds.length > 0) {

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { runLoad } from './load.js'
+import { runOrder } from './order.js'
 import { describeMachine, machineLine } from './machine.js'
 import { renderMarkdown, type RunMeasurement, type Settings, type TargetSummary } from './report.js'
 import { buildPool, checkEcho, requestMaker } from './requests.js'
@@ -169,13 +170,13 @@ async function measure(target: Target): Promise<RunMeasurement> {
 }
 
 for (let rep = 0; rep < settings.repetitions; rep++) {
-  // rotate the order so no target always runs first (or right after the same neighbour)
-  const order = summaries.map((_, i) => summaries[(i + rep) % summaries.length]!)
+  // the targets a goal compares run next to each other; the blocks rotate (bench/order.ts)
+  const order = runOrder(summaries.map((s) => s.target.id), rep).map((id) => summaries.find((s) => s.target.id === id)!)
   for (const summary of order) {
     if (summary.skipped !== undefined) continue
     if (usesDurable(summary.target)) await durable?.reset()
     try {
-      const m = await measure(summary.target)
+      const m = { ...(await measure(summary.target)), repetition: rep }
       summary.runs.push(m)
       console.log(
         `  [${rep + 1}/${settings.repetitions}] ${summary.target.id.padEnd(16)} ${Math.round(m.rps).toString().padStart(6)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p90 ${m.p90Ms?.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms  p99.9 ${m.p999Ms?.toFixed(1)} ms  ` +
