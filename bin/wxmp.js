@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import v8 from 'node:v8'
 
 // V8's young generation doubles as objects survive, to 32 MiB resident, most of it while the
-// modules load; the server keeps it at a few MiB (src/server/young-generation.ts), so it must
+// modules load; the server keeps it at a few MiB (src/server/heap-bounds.ts), so it must
 // not have grown before that starts. Read each time V8 would grow the space.
 v8.setFlagsFromString('--semi-space-growth-factor=1')
 
