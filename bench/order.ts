@@ -1,18 +1,18 @@
 /**
  * The order of the runs in each repetition. On this kind of machine the speed drifts by tens of
- * percent within minutes, so two targets that a goal compares (the default configuration against
- * memory mode, the fleet's setup against memory mode, a build against its baseline) run next to
- * each other in every repetition: a ratio taken within one repetition (report.ts) then compares
- * runs seconds apart, not minutes. The blocks rotate from one repetition to the next so no block
- * always runs first, and each block runs forwards in even repetitions and backwards in odd ones
- * so no target always runs before its partner.
+ * percent within minutes, so the targets that a ratio compares run close together in every
+ * repetition, and a ratio taken within one repetition (report.ts) compares runs seconds apart,
+ * not minutes: memory mode between the default configuration and the fleet's setup (next to
+ * each), with the incumbents and the ceiling around them (two or three runs away), and a build
+ * next to its baseline. The blocks (plaintext, safe mode) rotate from one repetition to the next
+ * so no block always runs first, and each block runs forwards in even repetitions and backwards
+ * in odd ones so no target always runs before the ones it is compared with.
  */
 
-/** Targets run side by side, in this order (the first run's); a target in none runs alone. */
+/** Targets run close together, in this order (the first repetition's); a target in none runs alone. */
 export const BLOCKS: readonly (readonly string[])[] = [
-  // memory mode in the middle: next to the default configuration and to the fleet's setup
-  ['wxmp-default', 'baseline-default', 'wxmp-plain', 'baseline-plain', 'wxmp-redis-pg', 'baseline-redis-pg'],
-  ['wxmp-default-aes', 'baseline-default-aes', 'wxmp-aes', 'baseline-aes'],
+  ['bare', 'wechat-plain', 'wxmp-default', 'baseline-default', 'wxmp-plain', 'baseline-plain', 'wxmp-redis-pg', 'baseline-redis-pg', 'co-wechat-plain'],
+  ['wechat-aes', 'wxmp-default-aes', 'baseline-default-aes', 'wxmp-aes', 'baseline-aes', 'co-wechat-aes'],
 ]
 
 /** The ids of one repetition (`repetition` from 0), each of `ids` once. */

@@ -98,7 +98,7 @@ const requestsPerCpuSecond: Metric = (m) => 1 / m.serverCpuUsPerReq
 
 /**
  * `a` against `b`: the ratio within each repetition in which both ran (bench/order.ts runs the
- * compared targets next to each other), then the median of those ratios. The machine's speed
+ * compared targets close together), then the median of those ratios. The machine's speed
  * drifts by tens of percent within minutes, and a ratio of the two medians can compare one
  * target's fast stretch with the other's slow one; a ratio within one repetition compares runs
  * seconds apart. A run that failed leaves its repetition out. Without any common repetition (runs
@@ -174,7 +174,7 @@ export function renderMarkdown(summaries: TargetSummary[], machine: Machine, set
   lines.push(`- Machine: ${machineLine(machine)}`)
   lines.push(
     `- Load: autocannon in the runner process, ${settings.connections} connections, ${settings.durationSec} s per run after a warm-up, ` +
-      `${settings.repetitions} interleaved repetition${settings.repetitions === 1 ? '' : 's'} (medians shown; a ratio is the median of the ratios within each repetition, in which the targets it compares run next to each other, with the lowest and highest of them and the ratio of the medians beside it); every request a correctly signed text message ` +
+      `${settings.repetitions} interleaved repetition${settings.repetitions === 1 ? '' : 's'} (medians shown; a ratio is the median of the ratios within each repetition, in which the targets it compares run close together, with the lowest and highest of them and the ratio of the medians beside it); every request a correctly signed text message ` +
       'with its own nonce and MsgId, answered by an echo bot; each server in its own process, started fresh for every run.',
   )
   lines.push('- Peak RSS: the server process\'s VmHWM. CPU: the server\'s user + system time per answered request (the kernel part in brackets), and the share of one core used by the server and by the load generator (over 100% when Node\'s helper threads work too).')

@@ -170,7 +170,7 @@ async function measure(target: Target): Promise<RunMeasurement> {
 }
 
 for (let rep = 0; rep < settings.repetitions; rep++) {
-  // the targets a goal compares run next to each other; the blocks rotate (bench/order.ts)
+  // the targets a ratio compares run close together; the blocks swap places (bench/order.ts)
   const order = runOrder(summaries.map((s) => s.target.id), rep).map((id) => summaries.find((s) => s.target.id === id)!)
   for (const summary of order) {
     if (summary.skipped !== undefined) continue

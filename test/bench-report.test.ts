@@ -7,16 +7,21 @@ import { TARGETS, baselineTargets } from '../bench/targets.js'
 const CORE = TARGETS.filter((t) => t.group === 'core' || t.group === 'storage').map((t) => t.id)
 const WITH_BASELINE = [...CORE, ...baselineTargets('/tmp/elsewhere').map((t) => t.id)]
 
-test('every repetition runs each target once, and the targets a goal compares next to each other', () => {
+test('every repetition runs each target once, and the targets a ratio compares close together', () => {
   for (const ids of [CORE, WITH_BASELINE, ['wxmp-redis-pg', 'wxmp-plain'], ['bare']]) {
     for (let rep = 0; rep < 6; rep++) {
       const order = runOrder(ids, rep)
       assert.deepEqual([...order].sort(), [...ids].sort(), `repetition ${rep}: each target once`)
       const gap = (a: string, b: string) => Math.abs(order.indexOf(a) - order.indexOf(b))
       if (ids === CORE) {
-        assert.equal(gap('wxmp-default', 'wxmp-plain'), 1, `repetition ${rep}: ${order.join(' ')}`)
-        assert.equal(gap('wxmp-redis-pg', 'wxmp-plain'), 1, `repetition ${rep}: ${order.join(' ')}`)
-        assert.equal(gap('wxmp-default-aes', 'wxmp-aes'), 1, `repetition ${rep}: ${order.join(' ')}`)
+        // memory mode next to the two it is a goal for, the incumbents and the ceiling a few runs away
+        const within = (a: string, b: string, runs: number) => assert.ok(gap(a, b) <= runs, `repetition ${rep}: ${a} and ${b} ${gap(a, b)} apart: ${order.join(' ')}`)
+        within('wxmp-default', 'wxmp-plain', 1)
+        within('wxmp-redis-pg', 'wxmp-plain', 1)
+        within('wxmp-default-aes', 'wxmp-aes', 1)
+        for (const peer of ['wechat-plain', 'co-wechat-plain']) within(peer, 'wxmp-plain', 2)
+        for (const peer of ['wechat-aes', 'co-wechat-aes']) within(peer, 'wxmp-aes', 2)
+        within('bare', 'wxmp-plain', 3)
       }
       if (ids === WITH_BASELINE) {
         for (const id of ['default', 'plain', 'default-aes', 'aes', 'redis-pg']) assert.equal(gap(`wxmp-${id}`, `baseline-${id}`), 1, `repetition ${rep}: ${id}: ${order.join(' ')}`)
@@ -24,8 +29,10 @@ test('every repetition runs each target once, and the targets a goal compares ne
     }
   }
   // no block always first, and no target always before its partner
-  const firsts = new Set([0, 1, 2, 3, 4, 5].map((rep) => runOrder(CORE, rep)[0]))
-  assert.ok(firsts.size >= 3, `first runs: ${[...firsts].join(', ')}`)
+  const firsts = new Set([0, 1, 2, 3].map((rep) => runOrder(CORE, rep)[0]))
+  assert.ok(firsts.size >= 2, `first runs: ${[...firsts].join(', ')}`)
+  const modeOfFirst = new Set([0, 1].map((rep) => runOrder(CORE, rep)[0]!.endsWith('-aes')))
+  assert.equal(modeOfFirst.size, 2, 'the plaintext block and the safe-mode block each lead a repetition')
   const before = [0, 1].map((rep) => { const o = runOrder(CORE, rep); return o.indexOf('wxmp-default-aes') < o.indexOf('wxmp-aes') })
   assert.deepEqual(before, [true, false])
 })
