@@ -86,9 +86,13 @@ export interface Limit {
   unit: string
 }
 
+/** A target's runs (none when it was not selected). */
+function runsOf(summaries: TargetSummary[], id: string): RunMeasurement[] {
+  return summaries.find((s) => s.target.id === id)?.runs ?? []
+}
+
 function summaryOf(summaries: TargetSummary[], id: string): RunMeasurement | undefined {
-  const found = summaries.find((s) => s.target.id === id)
-  return found === undefined ? undefined : summarise(found.runs)
+  return summarise(runsOf(summaries, id))
 }
 
 type Metric = (m: RunMeasurement) => number
@@ -105,8 +109,7 @@ const requestsPerCpuSecond: Metric = (m) => 1 / m.serverCpuUsPerReq
  * measured before repetitions were recorded) it is the ratio of the medians.
  */
 export function pairedRatio(summaries: TargetSummary[], a: string, b: string, metric: Metric = requestsPerSecond): Omit<Ratio, 'label' | 'goal'> {
-  const runsOf = (id: string) => summaries.find((s) => s.target.id === id)?.runs ?? []
-  const [runsA, runsB] = [runsOf(a), runsOf(b)]
+  const [runsA, runsB] = [runsOf(summaries, a), runsOf(summaries, b)]
   const ofMedians = median(runsA.map(metric)) / median(runsB.map(metric))
   const perRepetition: number[] = []
   for (const run of runsA) {
