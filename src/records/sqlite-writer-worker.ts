@@ -10,7 +10,11 @@ const Database = require(workerData.driver)
 const db = new Database(workerData.filename, { fileMustExist: true })
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs)
 db.pragma('synchronous = NORMAL')
-db.pragma('cache_size = -4000') // most of a load's dirty pages fit, so few are written twice
+// 8 MB: a load's dirty pages fit, so few are written twice. The per-follower index takes each
+// row on its follower's page, so a load touches one leaf page per follower who wrote: at 4 MB a
+// load from about a thousand followers no longer fit, pages spilled to the WAL mid-load and were
+// written again at COMMIT (this thread's CPU per message about a third higher, bench/README.md).
+db.pragma('cache_size = -8000')
 db.pragma('wal_autocheckpoint = 0') // this thread checkpoints, between batches
 const fs = require('node:fs')
 // A bulk load can wait; the webhook's answers cannot. At a lower scheduling priority (on Linux
