@@ -60,11 +60,15 @@ describe('ArenaStore', () => {
       if (i % 100 === 0) now += 1
       store.addLocal(`replay:${i}`, 'fingerprint', 600_000)
     }
-    // the smallest filter, with tens of thousands of keys in it, says "maybe" to anything
+    // The smallest filter, with tens of thousands of keys in it, says "maybe" to almost anything.
+    // Almost: the arena's hash is seeded per process, so for about one seed in 150 a never-seen
+    // key misses a bit (3,000 stores: 19). A key the store let go is certain (a Bloom filter has no
+    // false negatives), and a false positive answers exactly as such a key does.
     const newestLetGo = store.arena.evictedThrough
     assert.ok(newestLetGo > 1_000_000 && newestLetGo < now)
-    assert.equal(store.wouldRemember('replay:never-seen', newestLetGo), false, 'at or before the newest let go: the (saturated) filter answers')
-    assert.equal(store.wouldRemember('replay:never-seen', newestLetGo + 1), true, 'after it: nothing could have been let go')
+    assert.equal(store.wouldRemember('replay:0', newestLetGo), false, 'at or before the newest let go: the filter answers, and holds the key let go')
+    assert.equal(store.wouldRemember('replay:0', newestLetGo + 1), true, 'after it: nothing could have been let go, so not even a key the filter holds is refused')
+    assert.equal(store.wouldRemember('replay:never-seen', newestLetGo + 1), true, 'after it: a fresh key is not refused either')
   })
 
   test('liveSince lists the live records written after a time, as the API gives them back', () => {
