@@ -287,21 +287,37 @@ export class Bot<C extends Context = Context> extends Composer<C> {
       return recorded === undefined ? verified : recorded.then(() => verified)
     }
     const body = bodyText(request.body, this.options.maxBodyBytes ?? DEFAULTS.maxBodyBytes)
-    const replayChecked = this.replay.check(params, replayFingerprint('POST', query, body))
-    if (replayChecked !== undefined) return replayChecked.then(() => this.processMessage(query, body, requestId, started))
-    return this.processMessage(query, body, requestId, started)
+    // on a shared store the check is a round trip: the message goes on meanwhile, as far as its
+    // dedup claim, which the deduper sends in the same round trip and acts on only once the
+    // check has passed (Deduper.run's `check`)
+    return this.processMessage(query, body, requestId, started, this.replay.check(params, replayFingerprint('POST', query, body)))
   }
 
-  private processMessage(query: Query, body: string, requestId: string, started: number): MaybePromise<Processed> {
-    const opened = openEnvelope(query, body, this.crypto, this.options.requireEncryption === true)
-    if (opened.key === 'previous') this.log.warn({ requestId }, 'message decrypted with the previous EncodingAESKey: finish the key switch in the console')
-    const message = parseOpened(opened)
+  private processMessage(query: Query, body: string, requestId: string, started: number, replayChecked: Promise<void> | undefined): MaybePromise<Processed> {
+    let opened: ReturnType<typeof openEnvelope>
+    let message: ReturnType<typeof parseOpened>
+    try {
+      opened = openEnvelope(query, body, this.crypto, this.options.requireEncryption === true)
+      message = parseOpened(opened)
+    } catch (err) {
+      // a replayed query is refused as a replay whatever its body, as when the check came first
+      if (replayChecked !== undefined) return replayChecked.then(() => Promise.reject(err))
+      throw err
+    }
+    if (opened.key === 'previous') this.warnPreviousKey(requestId, replayChecked)
     const key = dedupKey(message)
     const budget = this.budget(started)
-    const result = this.deduper.run(key, budget, (delivery) => this.dispatcher.dispatch(message, opened, requestId, started, key, budget, delivery))
+    const result = this.deduper.run(key, budget, (delivery) => this.dispatcher.dispatch(message, opened, requestId, started, key, budget, delivery), replayChecked)
     const delivery: Delivery = { message, opened, requestId, key, started }
     if (result instanceof Promise) return result.then((settled) => this.deduped(settled, delivery))
     return this.deduped(result, delivery)
+  }
+
+  /** Once the message is known not to be a replay: a refused one says nothing about the keys. */
+  private warnPreviousKey(requestId: string, replayChecked: Promise<void> | undefined): void {
+    const warn = () => this.log.warn({ requestId }, 'message decrypted with the previous EncodingAESKey: finish the key switch in the console')
+    if (replayChecked === undefined) warn()
+    else replayChecked.then(warn, () => undefined)
   }
 
   /** A delivery's answer from the dedup outcome (src/bot-answers.ts). */

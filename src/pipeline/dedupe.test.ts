@@ -310,3 +310,72 @@ test("a retry is numbered by when it arrived after the first delivery, not by wh
   assert.equal(third.delivery.number, 3)
   first.close()
 })
+
+test('a pending check (the replay guard on a shared store): the claim goes out at once, the work waits for the check', async () => {
+  const store = asSharedStore(new MemoryStore())
+  const deduper = new Deduper(store)
+  const check = deferred<void>()
+  let runs = 0
+  const outcome = deduper.run('m:o1:7', 5000, () => ((runs += 1), successResponse()), check.promise)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(((await store.get('dedup:m:o1:7')) as { state?: string } | undefined)?.state, 'pending', 'the claim is in the store')
+  assert.equal(runs, 0, 'nothing ran before the check passed')
+  check.resolve()
+  assert.equal((await outcome).kind, 'first')
+  assert.equal(runs, 1)
+})
+
+test('a check that refuses: nothing runs, no answer is handed out (not even a stored one), and a claim it took is let go', async () => {
+  const store = asSharedStore(new MemoryStore())
+  const deduper = new Deduper(store)
+  const refusal = new Error('replayed')
+  await deduper.run('m:o1:answered', 5000, () => xmlResponse('<xml>private</xml>'))
+  let runs = 0
+  const work = () => ((runs += 1), successResponse())
+  await assert.rejects(Promise.resolve(deduper.run('m:o1:answered', 5000, work, Promise.reject(refusal))), refusal, 'the stored answer is not handed out')
+  await assert.rejects(Promise.resolve(deduper.run('m:o1:new', 5000, work, Promise.reject(refusal))), refusal)
+  assert.equal(runs, 0)
+  assert.equal(await store.get('dedup:m:o1:new'), undefined, 'the claim was let go')
+  assert.equal(((await store.get('dedup:m:o1:answered')) as { state?: string }).state, 'done', 'an answered message keeps its answer')
+  assert.equal((await deduper.run('m:o1:new', 5000, work)).kind, 'first', 'the real message runs when it comes')
+  assert.equal(runs, 1)
+})
+
+test('a check that refuses while the claim itself fails: the refusal, and no unhandled rejection', async () => {
+  const memory = asSharedStore(new MemoryStore())
+  const failing: KeyValueStore = { ...memory, add: () => Promise.reject(new Error('store down')) }
+  const deduper = new Deduper(failing)
+  const check = deferred<void>()
+  const refusal = new Error('replayed')
+  const outcome = Promise.resolve(deduper.run('m:o1:9', 5000, () => successResponse(), check.promise))
+  outcome.catch(() => undefined)
+  // the claim fails first, while the check is still under way
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+  check.reject(refusal)
+  await assert.rejects(outcome, refusal)
+})
+
+test('a retry of a message running in this process waits for the check too: refused, it is not handed the answer', async () => {
+  const deduper = new Deduper(asSharedStore(new MemoryStore()))
+  const answer = deferred<FirstAnswer>()
+  const first = deduper.run('m:o1:10', 5000, () => answer.promise)
+  await new Promise((resolve) => setImmediate(resolve))
+  const refusal = new Error('replayed')
+  const refused = Promise.resolve(deduper.run('m:o1:10', 5000, () => successResponse(), Promise.reject(refusal)))
+  answer.resolve(xmlResponse('<xml>first</xml>'))
+  await assert.rejects(refused, refusal)
+  assert.equal((await first).kind, 'first')
+})
+
+test('on a process-local store a pending check is simply waited for first', async () => {
+  const deduper = new Deduper(new MemoryStore())
+  const check = deferred<void>()
+  let runs = 0
+  const outcome = deduper.run('m:o1:11', 5000, () => ((runs += 1), successResponse()), check.promise)
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(runs, 0)
+  check.resolve()
+  assert.equal((await outcome).kind, 'first')
+  await assert.rejects(Promise.resolve(new Deduper(new MemoryStore()).run('m:o1:12', 5000, () => ((runs += 1), successResponse()), Promise.reject(new Error('replayed')))), /replayed/)
+  assert.equal(runs, 1)
+})

@@ -89,10 +89,13 @@ export class Deduper {
   /**
    * Runs `work` for the first delivery of `key`, or answers a retry. On a process-local store a
    * first delivery whose work finishes synchronously is settled synchronously too.
+   * `check`: one under way (the replay guard's) that must pass before anything of this delivery
+   * happens; only its claim goes out meanwhile (`claimBehind`).
    */
-  run(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): DedupOutcome | Promise<DedupOutcome> {
+  run(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>, check?: Promise<unknown>): DedupOutcome | Promise<DedupOutcome> {
     const local = this.store.local
-    if (local === undefined || this.running.has(key)) return this.runShared(key, budgetMs, work)
+    if (check !== undefined && local !== undefined) return check.then(() => this.run(key, budgetMs, work))
+    if (local === undefined || this.running.has(key)) return this.runShared(key, budgetMs, work, check)
     const outer = this.working
     if (outer?.key === key) {
       // the same message delivered from inside its own handlers: it waits like a retry, on the claim written now
@@ -242,25 +245,28 @@ export class Deduper {
    * retry's answer may be one still held by its gate (a first delivery's answer not yet allowed
    * to leave): it waits for the gates pending now, its own among them.
    */
-  private async runShared(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): Promise<DedupOutcome> {
-    const outcome = await this.claimOrWait(key, budgetMs, work)
+  private async runShared(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>, check?: Promise<unknown>): Promise<DedupOutcome> {
+    const outcome = await this.claimOrWait(key, budgetMs, work, check)
     const gate = outcome.kind === 'retry' ? this.gates.settled() : undefined
     if (gate !== undefined) await gate
     return outcome
   }
 
-  private async claimOrWait(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>): Promise<DedupOutcome> {
+  private async claimOrWait(key: string, budgetMs: number, work: (delivery: DeliveryInfo) => FirstAnswer | Promise<FirstAnswer>, check?: Promise<unknown>): Promise<DedupOutcome> {
     const arrived = this.now()
     const deadline = arrived + budgetMs
     const runningHere = this.running.get(key)
-    if (runningHere !== undefined) return this.awaitLocal(runningHere, arrived, deadline)
+    if (runningHere !== undefined) {
+      if (check !== undefined) await check
+      return this.awaitLocal(runningHere, arrived, deadline)
+    }
     const storeKey = `dedup:${key}`
     const shared = this.store.local === undefined
     if (shared) await this.heartbeat.beat()
     let claim: Claim = { state: 'pending', since: this.now(), owner: this.owner, ...(shared ? { hb: 1 as const } : {}) }
     let tookOver: string | undefined
     let delivery: DeliveryInfo = { number: 1, firstArrival: claim.since }
-    if (!(await this.store.add(storeKey, claim, this.ttlMs))) {
+    if (!(await this.claimBehind(check, storeKey, claim))) {
       const again = this.running.get(key) // another local delivery may have claimed meanwhile
       if (again !== undefined) return this.awaitLocal(again, arrived, deadline)
       const seen = await this.awaitRemote(storeKey, arrived, deadline)
@@ -289,6 +295,26 @@ export class Deduper {
       this.forget(key, running, response)
     }
     return { kind: 'first', response, delivery, ...(tookOver === undefined ? {} : { tookOver }) }
+  }
+
+  /**
+   * The claim, sent at once, and whether it won, once `check` has passed. At once: it goes in
+   * the replay check's round trip (RedisStore sends a turn's operations in one call), one fewer
+   * per message. Safe: whether it won is read only after the check passed, so a refused delivery
+   * runs nothing, waits for nothing and is handed no answer (not even by naming an answered
+   * MsgId); a claim it won is let go first, so the real message with that key still runs.
+   */
+  private async claimBehind(check: Promise<unknown> | undefined, storeKey: string, claim: Claim): Promise<boolean> {
+    const adding = this.store.add(storeKey, claim, this.ttlMs)
+    if (check === undefined) return adding
+    adding.catch(noop) // a claim failing while the check is under way is read below, not left unhandled
+    try {
+      await check
+    } catch (refusal) {
+      if (await adding.catch(() => false)) await this.store.deleteIf(storeKey, claim).catch(noop)
+      throw refusal
+    }
+    return adding
   }
 
   private async awaitLocal(running: Running, arrived: number, deadline: number): Promise<DedupOutcome> {
