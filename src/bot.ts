@@ -290,22 +290,25 @@ export class Bot<C extends Context = Context> extends Composer<C> {
     // on a shared store the check is a round trip: the message goes on meanwhile, as far as its
     // dedup claim, which the deduper sends in the same round trip and acts on only once the
     // check has passed (Deduper.run's `check`)
-    return this.processMessage(query, body, requestId, started, this.replay.check(params, replayFingerprint('POST', query, body)))
+    const replayChecked = this.replay.check(params, replayFingerprint('POST', query, body))
+    replayChecked?.catch(() => undefined) // every path below reads it; none may leave it unhandled meanwhile
+    return this.processMessage(query, body, requestId, started, replayChecked)
   }
 
   private processMessage(query: Query, body: string, requestId: string, started: number, replayChecked: Promise<void> | undefined): MaybePromise<Processed> {
     let opened: ReturnType<typeof openEnvelope>
     let message: ReturnType<typeof parseOpened>
+    let key: string
     try {
       opened = openEnvelope(query, body, this.crypto, this.options.requireEncryption === true)
       message = parseOpened(opened)
+      key = dedupKey(message)
     } catch (err) {
       // a replayed query is refused as a replay whatever its body, as when the check came first
       if (replayChecked !== undefined) return replayChecked.then(() => Promise.reject(err))
       throw err
     }
     if (opened.key === 'previous') this.warnPreviousKey(requestId, replayChecked)
-    const key = dedupKey(message)
     const budget = this.budget(started)
     const result = this.deduper.run(key, budget, (delivery) => this.dispatcher.dispatch(message, opened, requestId, started, key, budget, delivery), replayChecked)
     const delivery: Delivery = { message, opened, requestId, key, started }

@@ -305,8 +305,8 @@ export class Deduper {
    * MsgId); a claim it won is let go first, so the real message with that key still runs.
    */
   private async claimBehind(check: Promise<unknown> | undefined, storeKey: string, claim: Claim): Promise<boolean> {
-    const adding = this.store.add(storeKey, claim, this.ttlMs)
-    if (check === undefined) return adding
+    if (check === undefined) return this.store.add(storeKey, claim, this.ttlMs)
+    const adding = promiseOf(() => this.store.add(storeKey, claim, this.ttlMs))
     adding.catch(noop) // a claim failing while the check is under way is read below, not left unhandled
     try {
       await check
