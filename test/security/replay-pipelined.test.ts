@@ -10,13 +10,11 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Bot } from '../../src/bot.js'
 import type { Logger } from '../../src/logger.js'
-import { prefixed } from '../../src/storage/prefixed.js'
-import { RedisStore } from '../../src/storage/redis.js'
-import { ResilientStore } from '../../src/storage/resilient.js'
 import type { KeyValueStore } from '../../src/storage/types.js'
 import { signedRequest } from '../../src/testing/signed-request.js'
 import { nextMsgId, sampleXml } from '../../src/testing/samples.js'
 import { REDIS_URL, deleteRedisKeys, serviceAvailable } from '../support/services.js'
+import { watchedRedisStore } from './support.js'
 
 const available = await serviceAvailable('redis')
 const skip = !available && 'Redis is not reachable'
@@ -31,32 +29,19 @@ after(async () => {
 
 /** The server's Redis store; `claimsSentEarly` counts claims sent while a replay check was still unanswered. */
 function watchedStore() {
-  const resilient = new ResilientStore(new RedisStore(REDIS_URL), { logger: quiet })
-  const inner = prefixed(resilient, prefix)
   const unanswered = new Set<string>()
   const watched = { claims: 0, claimsSentEarly: 0 }
-  const store: KeyValueStore = {
-    kind: inner.kind,
-    get: (key) => inner.get(key),
-    set: (key, value, ttl) => inner.set(key, value, ttl),
-    delete: (key) => inner.delete(key),
-    add: (key, value, ttl) => {
-      const added = inner.add(key, value, ttl)
-      if (key.startsWith('replay:')) {
-        unanswered.add(key)
-        void added.finally(() => unanswered.delete(key)).catch(() => undefined)
-      } else if (key.startsWith('dedup:m:')) {
-        watched.claims++
-        if (unanswered.size > 0) watched.claimsSentEarly++
-      }
-      return added
-    },
-    deleteIf: (key, expected) => inner.deleteIf(key, expected),
-    wouldRemember: (key, at) => inner.wouldRemember!(key, at),
-    close: () => inner.close(),
-    ping: () => inner.ping(),
-  }
-  return { store, watched, raw: inner, close: () => resilient.close() }
+  const { store, raw, close } = watchedRedisStore(prefix, (call, key, result) => {
+    if (call !== 'add') return
+    if (key.startsWith('replay:')) {
+      unanswered.add(key)
+      void result.finally(() => unanswered.delete(key)).catch(() => undefined)
+    } else if (key.startsWith('dedup:m:')) {
+      watched.claims++
+      if (unanswered.size > 0) watched.claimsSentEarly++
+    }
+  })
+  return { store, watched, raw, close }
 }
 
 function plainBot(store: KeyValueStore, handled: string[], now?: () => number) {

@@ -11,13 +11,11 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Bot } from '../../src/bot.js'
 import type { Logger } from '../../src/logger.js'
-import { prefixed } from '../../src/storage/prefixed.js'
-import { RedisStore } from '../../src/storage/redis.js'
-import { ResilientStore } from '../../src/storage/resilient.js'
 import type { KeyValueStore } from '../../src/storage/types.js'
 import { readReply, signedRequest, verificationRequest, type SignedRequest } from '../../src/testing/signed-request.js'
 import { nextMsgId, sampleXml } from '../../src/testing/samples.js'
 import { REDIS_URL, deleteRedisKeys, serviceAvailable } from '../support/services.js'
+import { watchedRedisStore } from './support.js'
 
 const available = await serviceAvailable('redis')
 const skip = !available && 'Redis is not reachable'
@@ -33,21 +31,9 @@ after(async () => {
 
 /** The store as the server builds it for Redis, with every call counted by name. */
 function countedStore(): { store: KeyValueStore; calls: string[]; close(): Promise<void> } {
-  const resilient = new ResilientStore(new RedisStore(REDIS_URL), { logger: quiet })
-  const inner = prefixed(resilient, prefix)
   const calls: string[] = []
-  const store: KeyValueStore = {
-    kind: inner.kind,
-    get: (key) => (calls.push(`get ${key}`), inner.get(key)),
-    set: (key, value, ttl) => (calls.push(`set ${key}`), inner.set(key, value, ttl)),
-    delete: (key) => (calls.push(`delete ${key}`), inner.delete(key)),
-    add: (key, value, ttl) => (calls.push(`add ${key}`), inner.add(key, value, ttl)),
-    deleteIf: (key, expected) => (calls.push(`deleteIf ${key}`), inner.deleteIf(key, expected)),
-    wouldRemember: (key, at) => inner.wouldRemember!(key, at),
-    close: () => inner.close(),
-    ping: () => inner.ping(),
-  }
-  return { store, calls, close: () => resilient.close() }
+  const { store, close } = watchedRedisStore(prefix, (call, key) => void calls.push(`${call} ${key}`))
+  return { store, calls, close }
 }
 
 function botOn(store: KeyValueStore, handled: string[], slowMs = 0, plaintext = false) {

@@ -10,6 +10,11 @@ import { loadConfig } from '../../src/server/config.js'
 import { startServer, type WxmpServer } from '../../src/server/app.js'
 import { installEchoBot } from '../../src/server/echo-bot.js'
 import type { Logger } from '../../src/logger.js'
+import { prefixed } from '../../src/storage/prefixed.js'
+import { RedisStore } from '../../src/storage/redis.js'
+import { ResilientStore } from '../../src/storage/resilient.js'
+import type { KeyValueStore } from '../../src/storage/types.js'
+import { REDIS_URL } from '../support/services.js'
 
 export const TOKEN = 'securityToken7'
 export const APP_ID = 'wx5f1d7c8a9b3e2f10'
@@ -61,4 +66,30 @@ export async function startSecurityServer(env: Record<string, string> = {}): Pro
 export async function send(url: string, search: string, init: { method?: string; body?: string } = {}): Promise<{ status: number; body: string; headers: Headers }> {
   const res = await fetch(url + search, { method: init.method ?? 'POST', ...(init.body === undefined ? {} : { body: init.body, headers: { 'content-type': 'text/xml' } }) })
   return { status: res.status, body: await res.text(), headers: res.headers }
+}
+
+type StoreCall = 'get' | 'set' | 'delete' | 'add' | 'deleteIf'
+
+/**
+ * The store the server builds for REDIS_URL (a ResilientStore over a RedisStore), under
+ * `prefix`; `watch` is told of every call as it is made, with its result. `raw` is the same
+ * store unwatched, for a test's own reads.
+ */
+export function watchedRedisStore(prefix: string, watch: (call: StoreCall, key: string, result: Promise<unknown>) => void): { store: KeyValueStore; raw: KeyValueStore; close(): Promise<void> } {
+  const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
+  const resilient = new ResilientStore(new RedisStore(REDIS_URL), { logger: quiet })
+  const raw = prefixed(resilient, prefix)
+  const seen = <R>(call: StoreCall, key: string, result: Promise<R>): Promise<R> => (watch(call, key, result), result)
+  const store: KeyValueStore = {
+    kind: raw.kind,
+    get: (key) => seen('get', key, raw.get(key)),
+    set: (key, value, ttl) => seen('set', key, raw.set(key, value, ttl)),
+    delete: (key) => seen('delete', key, raw.delete(key)),
+    add: (key, value, ttl) => seen('add', key, raw.add(key, value, ttl)),
+    deleteIf: (key, expected) => seen('deleteIf', key, raw.deleteIf(key, expected)),
+    wouldRemember: (key, at) => raw.wouldRemember!(key, at),
+    close: () => raw.close(),
+    ping: () => raw.ping(),
+  }
+  return { store, raw, close: () => resilient.close() }
 }
