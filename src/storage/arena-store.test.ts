@@ -71,6 +71,40 @@ describe('ArenaStore', () => {
     assert.equal(store.wouldRemember('replay:never-seen', newestLetGo + 1), true, 'after it: a fresh key is not refused either')
   })
 
+  test('the latest keys let go are known exactly: a fresh never-seen key is vouched for even when the filter says "maybe" to everything', () => {
+    let now = 1_000_000
+    const store = new ArenaStore({ budgetBytes: 64 * 1024, forgottenKeysBytes: 1, now: () => now })
+    const written = new Map<string, number>()
+    const flood = (from: number, count: number) => {
+      for (let i = from; i < from + count; i++) {
+        if (i % 100 === 0) now += 1
+        store.addLocal(`replay:${i}`, 'fingerprint', 600_000)
+        written.set(`replay:${i}`, now)
+      }
+    }
+    flood(0, 40_000)
+    const newestLetGo = store.arena.evictedThrough
+    assert.ok(newestLetGo > 1_000_000 && newestLetGo < now)
+    // the saturated filter alone refused these (all but about one seed in 150: see the test above)
+    let refused = 0
+    for (let i = 0; i < 1000; i++) if (!store.wouldRemember(`replay:never-seen:${i}`, newestLetGo - 50)) refused++
+    assert.equal(refused, 0, 'never-seen keys asked about before the newest let go are vouched for')
+    let lost = 0
+    for (let i = 0; i < 40_000; i++) {
+      const key = `replay:${i}`
+      if (store.getLocal(key) === undefined) {
+        lost++
+        assert.equal(store.wouldRemember(key, written.get(key)!), false, `${key} was let go: it must be refused`)
+      }
+    }
+    assert.ok(lost > 30_000, `the small budget let most keys go (${lost})`)
+    // far more keys let go than the exact table holds: the oldest are answered by the filter again
+    flood(40_000, 120_000)
+    assert.equal(store.wouldRemember('replay:0', written.get('replay:0')!), false, 'a key let go long ago is still refused (by the filter)')
+    assert.equal(store.wouldRemember('replay:100000', written.get('replay:100000')!), false, 'and so is one the exact table holds')
+    assert.equal(store.wouldRemember('replay:never-seen', store.arena.evictedThrough), true, 'a fresh never-seen key is still vouched for')
+  })
+
   test('liveSince lists the live records written after a time, as the API gives them back', () => {
     let now = 5_000
     const store = new ArenaStore({ now: () => now })

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { Arena, HEADER_BYTES, KIND_DELETE, KIND_JSON, KIND_PACKED, KIND_STRING, type ArenaRecord } from './arena.js'
 import { ForgottenKeys, otherHash } from './forgotten-keys.js'
+import { RecentEvictions } from './recent-evictions.js'
 import { packedBound, readPacked, writePacked } from './packed-value.js'
 import { MAX_KEY_LENGTH, checkKey, checkTtl, encodeValue } from './codec.js'
 import type { KeyValueStore, LocalStore } from './types.js'
@@ -27,8 +28,9 @@ export interface ArenaStoreOptions {
   horizon?: number
   /**
    * Memory for the filter of keys let go while live (see ForgottenKeys), taken on the first
-   * record let go. Default 2 MiB: false positives stay negligible up to about a million keys
-   * let go within one span (11 minutes).
+   * record let go. Default 2 MiB: about one false positive in a million lookups at 100 000 keys
+   * let go within one span (11 minutes), one in fifty at a million. The latest keys let go are
+   * also kept exactly (RecentEvictions), so the fresh queries of a flood never meet them.
    */
   forgottenKeysBytes?: number
 }
@@ -45,6 +47,14 @@ export const DEFAULT_BUDGET = 24 * 2 ** 20
 
 /** How long a let-go key stays known (one to two spans): past the replay guard's 10-minute TTL. */
 const FORGOTTEN_SPAN_MS = 11 * 60_000
+
+/**
+ * The latest keys let go that are also kept exactly (RecentEvictions: 32 768 to 65 536 of them
+ * in 1 MiB, taken with the filter). A fresh message is asked about with a time up to two seconds
+ * before it arrived; at two keys a message, this covers the keys let go in the last half second
+ * or more of a flood of 30 000 messages a second, enough while the ring holds 1.5 s or more.
+ */
+const RECENT_EVICTIONS = 32_768
 
 /** Scratch buffers above this size are let go after use. */
 const SCRATCH_KEEP = 64 * 1024
@@ -80,6 +90,7 @@ export class ArenaStore implements KeyValueStore, LocalStore {
   /** Records written up to this time may be gone (from the start, or records with long TTLs let go). */
   private timeHorizon: number
   private forgotten: ForgottenKeys | undefined
+  private recent: RecentEvictions | undefined
   private readonly forgottenKeysBytes: number
 
   constructor(options: ArenaStoreOptions = {}) {
@@ -105,9 +116,13 @@ export class ArenaStore implements KeyValueStore, LocalStore {
       this.timeHorizon = Math.max(this.timeHorizon, arena.insertedAt(at))
       return
     }
-    // allocated on the first record let go: a store within its budget never needs it
+    // allocated on the first record let go: a store within its budget never needs them
     this.forgotten ??= new ForgottenKeys(this.forgottenKeysBytes, FORGOTTEN_SPAN_MS, now)
-    this.forgotten.add(arena.hashAt(at), otherHash(arena.buf, at + HEADER_BYTES, arena.keyLengthAt(at)), now)
+    this.recent ??= new RecentEvictions(RECENT_EVICTIONS)
+    const hash = arena.hashAt(at)
+    const other = otherHash(arena.buf, at + HEADER_BYTES, arena.keyLengthAt(at))
+    this.forgotten.add(hash, other, now)
+    this.recent.add(hash, other, arena.insertedAt(at))
   }
 
   /**
@@ -117,11 +132,14 @@ export class ArenaStore implements KeyValueStore, LocalStore {
    */
   wouldRemember(key: string, at: number): boolean {
     if (at <= this.timeHorizon) return false
-    // nothing written after the newest record let go was let go: the filter (and its false
-    // positives) only concerns older records, so a fresh query is never refused by it
-    if (this.forgotten === undefined || at > this.arena.evictedThrough) return true
+    // nothing written after the newest record let go was let go
+    if (this.forgotten === undefined || this.recent === undefined || at > this.arena.evictedThrough) return true
     const keyLength = this.encodeKey(key)
-    return !this.forgotten.mayContain(this.keyHash, otherHash(this.keyBuf, 0, keyLength), this.now())
+    const other = otherHash(this.keyBuf, 0, keyLength)
+    // a record written after what the exact table let go would be in it: no false positives
+    // for the fresh queries a flood makes the guard ask about (src/storage/recent-evictions.ts)
+    if (at > this.recent.droppedThrough) return !this.recent.has(this.keyHash, other)
+    return !this.forgotten.mayContain(this.keyHash, other, this.now())
   }
 
   /**
