@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { ReplayGuard, replayFingerprint, verifySignedQuery } from './verify.js'
 import { sha1Sorted } from './signature.js'
 import { MemoryStore } from '../storage/memory.js'
+import { ArenaStore } from '../storage/arena-store.js'
 import { asSharedStore } from '../../test/support/shared-view.js'
 import { isWxmpError, type WxErrorCode } from '../errors.js'
 
@@ -95,4 +96,25 @@ test('the replay guard answers synchronously on a process-local store and asynch
   const pending = new ReplayGuard(asSharedStore(new MemoryStore()), 60_000).check(real, body({}, '<xml>a</xml>'))
   assert.ok(pending instanceof Promise)
   await pending
+})
+
+test('under a flood that wraps the in-process ring within a second, every fresh genuine query passes, and a let-go query with a forged body is still refused', () => {
+  let now = 1_800_000_000_000
+  // a ring of a few hundred records, and the smallest filter of keys let go: it soon says "maybe" to any key
+  const store = new ArenaStore({ budgetBytes: 64 * 1024, forgottenKeysBytes: 1, now: () => now })
+  const guard = new ReplayGuard(store, 600_000, () => now)
+  const query = (i: number) => ({ signature: sha1Sorted(['flood', String(i)]), timestamp: String(Math.floor(now / 1000)), nonce: String(i) })
+  const first = query(0)
+  let refused = 0
+  for (let i = 0; i < 20_000; i++) {
+    if (i % 10 === 0) now += 1 // 10 000 messages a second, for two seconds
+    try {
+      guard.check(i === 0 ? first : query(i), body({}, `<xml>${i}</xml>`))
+    } catch {
+      refused++
+    }
+  }
+  assert.ok(store.arena.evictedThrough > 1_800_000_001_000, 'the ring held far less than the two seconds a fresh query is asked about')
+  assert.equal(refused, 0, 'no genuine query of the flood was refused')
+  rejects(() => guard.check(first, body({}, '<xml>forged</xml>')), 'WX_ERR_REPLAY')
 })
