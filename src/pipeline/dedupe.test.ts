@@ -1,4 +1,5 @@
 import { test } from 'node:test'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import assert from 'node:assert/strict'
 import { Deduper, dedupKey, type DedupOutcome, type FirstAnswer } from './dedupe.js'
 import { successResponse, xmlResponse, type OutboundResponse } from './request.js'
@@ -317,7 +318,7 @@ test('a pending check (the replay guard on a shared store): the claim goes out a
   const check = deferred<void>()
   let runs = 0
   const outcome = deduper.run('m:o1:7', 5000, () => ((runs += 1), successResponse()), check.promise)
-  await new Promise((resolve) => setImmediate(resolve))
+  await nextTurn()
   assert.equal(((await store.get('dedup:m:o1:7')) as { state?: string } | undefined)?.state, 'pending', 'the claim is in the store')
   assert.equal(runs, 0, 'nothing ran before the check passed')
   check.resolve()
@@ -350,7 +351,7 @@ test('a check that refuses while the claim itself fails: the refusal, and no unh
   const outcome = Promise.resolve(deduper.run('m:o1:9', 5000, () => successResponse(), check.promise))
   outcome.catch(() => undefined)
   // the claim fails first, while the check is still under way
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve))
+  for (let i = 0; i < 3; i++) await nextTurn()
   check.reject(refusal)
   await assert.rejects(outcome, refusal)
 })
@@ -359,7 +360,7 @@ test('a retry of a message running in this process waits for the check too: refu
   const deduper = new Deduper(asSharedStore(new MemoryStore()))
   const answer = deferred<FirstAnswer>()
   const first = deduper.run('m:o1:10', 5000, () => answer.promise)
-  await new Promise((resolve) => setImmediate(resolve))
+  await nextTurn()
   const refusal = new Error('replayed')
   const refused = Promise.resolve(deduper.run('m:o1:10', 5000, () => successResponse(), Promise.reject(refusal)))
   answer.resolve(xmlResponse('<xml>first</xml>'))
@@ -372,7 +373,7 @@ test('on a process-local store a pending check is simply waited for first', asyn
   const check = deferred<void>()
   let runs = 0
   const outcome = deduper.run('m:o1:11', 5000, () => ((runs += 1), successResponse()), check.promise)
-  await new Promise((resolve) => setImmediate(resolve))
+  await nextTurn()
   assert.equal(runs, 0)
   check.resolve()
   assert.equal((await outcome).kind, 'first')

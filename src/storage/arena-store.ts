@@ -89,8 +89,8 @@ export class ArenaStore implements KeyValueStore, LocalStore {
   private valueBuf = Buffer.allocUnsafeSlow(4096)
   /** Records written up to this time may be gone (from the start, or records with long TTLs let go). */
   private timeHorizon: number
-  private forgotten: ForgottenKeys | undefined
-  private recent: RecentEvictions | undefined
+  /** The keys let go while live: all of a span's, in a filter, and the latest exactly (both taken on the first one). */
+  private letGo: { filter: ForgottenKeys; recent: RecentEvictions } | undefined
   private readonly forgottenKeysBytes: number
 
   constructor(options: ArenaStoreOptions = {}) {
@@ -106,8 +106,8 @@ export class ArenaStore implements KeyValueStore, LocalStore {
   }
 
   /**
-   * A live record is overwritten. Its key goes to the filter when the record would have expired
-   * within the filter's span (the replay guard's and the deduper's all do); a longer-lived
+   * A live record is overwritten. Its key goes to the filter and the table of the latest ones
+   * when the record would have expired within the filter's span (the replay guard's and the deduper's all do); a longer-lived
    * record moves the time horizon instead.
    */
   private forget(at: number, now: number): void {
@@ -117,12 +117,11 @@ export class ArenaStore implements KeyValueStore, LocalStore {
       return
     }
     // allocated on the first record let go: a store within its budget never needs them
-    this.forgotten ??= new ForgottenKeys(this.forgottenKeysBytes, FORGOTTEN_SPAN_MS, now)
-    this.recent ??= new RecentEvictions(RECENT_EVICTIONS)
+    const letGo = (this.letGo ??= { filter: new ForgottenKeys(this.forgottenKeysBytes, FORGOTTEN_SPAN_MS, now), recent: new RecentEvictions(RECENT_EVICTIONS) })
     const hash = arena.hashAt(at)
     const other = otherHash(arena.buf, at + HEADER_BYTES, arena.keyLengthAt(at))
-    this.forgotten.add(hash, other, now)
-    this.recent.add(hash, other, arena.insertedAt(at))
+    letGo.filter.add(hash, other, now)
+    letGo.recent.add(hash, other, arena.insertedAt(at))
   }
 
   /**
@@ -133,13 +132,14 @@ export class ArenaStore implements KeyValueStore, LocalStore {
   wouldRemember(key: string, at: number): boolean {
     if (at <= this.timeHorizon) return false
     // nothing written after the newest record let go was let go
-    if (this.forgotten === undefined || this.recent === undefined || at > this.arena.evictedThrough) return true
+    const letGo = this.letGo
+    if (letGo === undefined || at > this.arena.evictedThrough) return true
     const keyLength = this.encodeKey(key)
     const other = otherHash(this.keyBuf, 0, keyLength)
-    // a record written after what the exact table let go would be in it: no false positives
+    // a record written after what the exact table dropped would be in it: no false positives
     // for the fresh queries a flood makes the guard ask about (src/storage/recent-evictions.ts)
-    if (at > this.recent.droppedThrough) return !this.recent.has(this.keyHash, other)
-    return !this.forgotten.mayContain(this.keyHash, other, this.now())
+    if (at > letGo.recent.droppedThrough) return !letGo.recent.has(this.keyHash, other)
+    return !letGo.filter.mayContain(this.keyHash, other, this.now())
   }
 
   /**
