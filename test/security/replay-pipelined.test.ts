@@ -9,19 +9,17 @@ import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Bot } from '../../src/bot.js'
-import type { Logger } from '../../src/logger.js'
 import type { KeyValueStore } from '../../src/storage/types.js'
 import { signedRequest } from '../../src/testing/signed-request.js'
 import { nextMsgId, sampleXml } from '../../src/testing/samples.js'
 import { REDIS_URL, deleteRedisKeys, serviceAvailable } from '../support/services.js'
-import { watchedRedisStore } from './support.js'
+import { quiet, watchedRedisStore } from './support.js'
 
 const available = await serviceAvailable('redis')
 const skip = !available && 'Redis is not reachable'
 const prefix = `wxmp-test:${randomUUID()}:`
 const token = 'replaypipelinedtoken'
 const openid = 'oFollowerPipelined'
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
 
 after(async () => {
   if (available) await deleteRedisKeys(REDIS_URL, `${prefix}*`)

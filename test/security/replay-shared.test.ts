@@ -10,12 +10,11 @@ import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { Bot } from '../../src/bot.js'
-import type { Logger } from '../../src/logger.js'
 import type { KeyValueStore } from '../../src/storage/types.js'
 import { readReply, signedRequest, verificationRequest, type SignedRequest } from '../../src/testing/signed-request.js'
 import { nextMsgId, sampleXml } from '../../src/testing/samples.js'
 import { REDIS_URL, deleteRedisKeys, serviceAvailable } from '../support/services.js'
-import { watchedRedisStore } from './support.js'
+import { quiet, watchedRedisStore } from './support.js'
 
 const available = await serviceAvailable('redis')
 const skip = !available && 'Redis is not reachable'
@@ -23,7 +22,6 @@ const prefix = `wxmp-test:${randomUUID()}:`
 const token = 'replaysharedtoken'
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG'
 const APP_ID = 'wx5823bf96d3bd56c7'
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
 
 after(async () => {
   if (available) await deleteRedisKeys(REDIS_URL, `${prefix}*`)

@@ -20,6 +20,9 @@ export const TOKEN = 'securityToken7'
 export const APP_ID = 'wx5f1d7c8a9b3e2f10'
 export const AES_KEY = 'kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR'
 
+/** A logger that says nothing, for the bots and stores of tests that read no log lines. */
+export const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
+
 export interface Line {
   level: 'debug' | 'info' | 'warn' | 'error'
   obj: Record<string, unknown>
@@ -76,7 +79,6 @@ type StoreCall = 'get' | 'set' | 'delete' | 'add' | 'deleteIf'
  * store unwatched, for a test's own reads.
  */
 export function watchedRedisStore(prefix: string, watch: (call: StoreCall, key: string, result: Promise<unknown>) => void): { store: KeyValueStore; raw: KeyValueStore; close(): Promise<void> } {
-  const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
   const resilient = new ResilientStore(new RedisStore(REDIS_URL), { logger: quiet })
   const raw = prefixed(resilient, prefix)
   const seen = <R>(call: StoreCall, key: string, result: Promise<R>): Promise<R> => (watch(call, key, result), result)
