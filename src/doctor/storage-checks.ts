@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs'
 import { openRecords } from '../records/open-records.js'
-import { redactUrl } from '../storage/storage-error.js'
+import { redactUrl } from '../storage/connection-url.js'
 import { parseStorageUrl } from '../storage/storage-url.js'
 import type { KeyValueStore } from '../storage/types.js'
 import type { CheckResult } from './report.js'

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
+import { postgresLocation } from '../storage/connection-url.js'
 import { loadDriver } from '../storage/load-driver.js'
 import { createPgPool, inLockedTransaction, type PgPoolOptions } from '../storage/pg-pool.js'
 import { storageError } from '../storage/storage-error.js'
@@ -31,9 +32,8 @@ export class PostgresDatabase implements SqlDatabase {
   private closing: Promise<void> | undefined
 
   constructor(url: string, options: PostgresDatabaseOptions = {}) {
-    const target = new URL(url)
     this.schema = options.schema
-    this.where = `PostgreSQL at ${target.host}${target.pathname}${this.schema === undefined ? '' : ` (schema ${this.schema})`}`
+    this.where = `PostgreSQL at ${postgresLocation(url)}${this.schema === undefined ? '' : ` (schema ${this.schema})`}`
     this.pool = createPgPool(url, {
       ...options,
       pool: {

@@ -367,3 +367,35 @@ test('an unreachable PostgreSQL fails to open with WX_ERR_STORAGE naming it', as
     (err: unknown) => isWxmpError(err, 'WX_ERR_STORAGE') && err.message.includes('127.0.0.1:1') && !err.message.includes(':pw@'),
   )
 })
+
+test('PostgreSQL over its Unix socket, in the form node-postgres documents (postgres://user@/db?host=<folder>)', { skip: !postgresUp && 'PostgreSQL is not reachable' }, async () => {
+  // where this server keeps its socket, asked over TCP (Debian: /var/run/postgresql)
+  const client = new pg.Client(POSTGRES_URL)
+  await client.connect()
+  const folder = String((await client.query<{ unix_socket_directories: string }>('SHOW unix_socket_directories')).rows[0]?.unix_socket_directories).split(',')[0]!.trim()
+  await client.end()
+  const tcp = new URL(POSTGRES_URL)
+  const socketUrl = `postgres://${tcp.username}@${tcp.pathname}?host=${encodeURIComponent(folder)}&port=${tcp.port || '5432'}`
+  const schema = `wxmp_records_${randomBytes(4).toString('hex')}`
+  schemas.push(schema)
+  const records = await openRecords(socketUrl, { schema })
+  try {
+    const message = inbound()
+    assert.ok((await records.messages.recordInbound(message)) > 0)
+    assert.equal((await records.messages.recent({ limit: 5 })).find((row) => row.msgKey === message.msgKey)?.openid, 'oUser1')
+  } finally {
+    await records.close()
+  }
+})
+
+test('a PostgreSQL socket URL that cannot connect names the socket folder in WX_ERR_STORAGE, never the password', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'wxmp-no-socket-'))
+  try {
+    await assert.rejects(
+      openRecords(`postgres://wxmp:pw@/wxmp?host=${encodeURIComponent(folder)}`),
+      (err: unknown) => isWxmpError(err, 'WX_ERR_STORAGE') && err.message.includes(`PostgreSQL at ${folder}/wxmp`) && !err.message.includes('pw'),
+    )
+  } finally {
+    rmSync(folder, { recursive: true, force: true })
+  }
+})

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
+import { postgresLocation } from './connection-url.js'
 import { checkKey, checkTtl, decodeValue, encodeValue } from './codec.js'
 import { createPgPool, inLockedTransaction, type PgPoolOptions } from './pg-pool.js'
 import { checkSqlIdentifier } from './sql-identifier.js'
@@ -41,8 +42,7 @@ export class PostgresStore implements KeyValueStore {
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.table = checkSqlIdentifier('table', options.table ?? 'wxmp_kv', true)
-    const target = new URL(url)
-    this.where = `PostgreSQL at ${target.host}${target.pathname} (table ${this.table})`
+    this.where = `PostgreSQL at ${postgresLocation(url)} (table ${this.table})`
     this.purgeIntervalMs = options.purgeIntervalMs ?? 60_000
     this.pool = createPgPool(url, options)
     this.sql = statements(this.table)

@@ -10,14 +10,3 @@ export function storageError(where: string, operation: string, err: unknown, hin
   const message = `${where} failed on ${operation}: ${reason}${hint === undefined ? '' : ` (${hint})`}`
   return new WxmpError('WX_ERR_STORAGE', message, { cause: err, details: { backend: where, operation } })
 }
-
-/** A connection URL fit for logs and error messages: the password is never shown. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password !== '') parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return '<unparseable URL>'
-  }
-}

@@ -1,5 +1,5 @@
 import { WxmpError } from '../errors.js'
-import { redactUrl } from './storage-error.js'
+import { parseConnectionUrl, redactUrl } from './connection-url.js'
 
 /** A storage URL taken apart: which backend, and what to hand its driver. */
 export type StorageTarget =
@@ -12,7 +12,7 @@ const FORMS: Record<StorageTarget['kind'], string> = {
   memory: 'memory:',
   sqlite: 'sqlite:<file> (e.g. sqlite:./data/wxmp.db, or sqlite::memory: for a throwaway one)',
   redis: 'redis://[:password@]host:6379/<db> (rediss:// for TLS)',
-  postgres: 'postgres://user[:password]@host:5432/<database> (or postgresql://)',
+  postgres: 'postgres://user[:password]@host:5432/<database> (or postgresql://; postgres://user@/<database>?host=/var/run/postgresql for a Unix socket)',
 }
 
 /**
@@ -65,12 +65,10 @@ function classify(value: string): StorageTarget | undefined {
   }
 }
 
-/** An empty host is allowed: the drivers then use localhost or the Unix socket (PGHOST). */
+/**
+ * An empty host is allowed: the drivers then use localhost or the Unix socket (PGHOST, or
+ * `?host=/var/run/postgresql`), also after a user name (`postgres://me@/db`, src/storage/connection-url.ts).
+ */
 function parses(url: string): boolean {
-  try {
-    new URL(url)
-    return true
-  } catch {
-    return false
-  }
+  return parseConnectionUrl(url) !== undefined
 }

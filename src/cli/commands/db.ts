@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { openRecords, type Records } from '../../records/open-records.js'
 import type { MessageRecord } from '../../records/message-log.js'
 import { parseStorageUrl } from '../../storage/storage-url.js'
-import { redactUrl } from '../../storage/storage-error.js'
+import { redactUrl } from '../../storage/connection-url.js'
 import { logFilterOf, type CliAccount } from '../account-option.js'
 
 /** What these commands read from the server configuration. */
