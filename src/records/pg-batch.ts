@@ -233,19 +233,30 @@ export class PgMessageBatch {
   }
 }
 
-/** The INSERT of these rows; with the outcome columns when one of them has its outcome. */
+/**
+ * The INSERT of these rows; with the outcome columns when one of them has its outcome. Built
+ * once per row count and shape: the same string each time, so the database layer's lookup of
+ * its prepared statement hashes nothing new (bounded by MAX_ROWS, as the statements are).
+ */
 function insertSql(chunk: Inbound[]): string {
   const withOutcome = chunk.some((p) => p.outcome !== undefined)
-  const placeholders = `(${'?, '.repeat(withOutcome ? 16 : 10)}?)`
-  const values = chunk.map(() => placeholders).join(', ')
-  return withOutcome
-    ? `INSERT INTO wxmp_messages (${INSERT_COLUMNS}, ${OUTCOME_COLUMNS.join(', ')}) VALUES ${values}
+  const shape = chunk.length * 2 + (withOutcome ? 1 : 0)
+  let sql = insertTexts.get(shape)
+  if (sql === undefined) {
+    const placeholders = `(${'?, '.repeat(withOutcome ? 16 : 10)}?)`
+    const values = chunk.map(() => placeholders).join(', ')
+    sql = withOutcome
+      ? `INSERT INTO wxmp_messages (${INSERT_COLUMNS}, ${OUTCOME_COLUMNS.join(', ')}) VALUES ${values}
       ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1, ${KEEP_OR_TAKE_OUTCOME}
       RETURNING id, app_id, msg_key`
-    : `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES ${values}
+      : `INSERT INTO wxmp_messages (${INSERT_COLUMNS}) VALUES ${values}
       ON CONFLICT (app_id, msg_key) DO UPDATE SET deliveries = wxmp_messages.deliveries + 1
       RETURNING id, app_id, msg_key`
+    insertTexts.set(shape, sql)
+  }
+  return sql
 }
+const insertTexts = new Map<number, string>()
 
 const NO_OUTCOME: SqlParam[] = [null, null, null, null, null, null]
 
