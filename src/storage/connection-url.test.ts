@@ -23,7 +23,8 @@ test('where a PostgreSQL URL points: host and database, or the socket folder', (
   assert.equal(postgresLocation('postgres://me:pw@127.0.0.1:5432/wxmp'), '127.0.0.1:5432/wxmp')
   assert.equal(postgresLocation('postgres://me@/wxmp?host=/var/run/postgresql'), '/var/run/postgresql/wxmp')
   assert.equal(postgresLocation('postgres://%2Fvar%2Frun%2Fpostgresql/wxmp'), '/var/run/postgresql/wxmp')
-  assert.equal(postgresLocation('postgres:///wxmp'), 'PGHOST or localhost/wxmp')
+  assert.equal(postgresLocation('postgres:///wxmp', {}), 'localhost/wxmp')
+  assert.equal(postgresLocation('postgres://me@/wxmp', { PGHOST: '/run/pg' }), '/run/pg/wxmp')
   assert.equal(postgresLocation('not a url'), '<unparseable URL>')
 })
 

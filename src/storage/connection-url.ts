@@ -37,15 +37,15 @@ export function redactUrl(raw: string): string {
 
 /**
  * Where a PostgreSQL URL points, for messages: `host:port/database`, or the socket folder
- * (`?host=/var/run/postgresql`) and the database. Without a host node-postgres takes PGHOST,
- * else localhost.
+ * (`?host=/var/run/postgresql`) and the database. Without a host node-postgres takes PGHOST
+ * from `env`, else localhost.
  */
-export function postgresLocation(raw: string): string {
+export function postgresLocation(raw: string, env: Record<string, string | undefined> = process.env): string {
   const parsed = parseConnectionUrl(raw)
   if (parsed === undefined) return '<unparseable URL>'
   const { url, emptyHost } = parsed
   const socket = url.searchParams.get('host')
-  const host = socket !== null && socket !== '' ? socket : emptyHost ? 'PGHOST or localhost' : decodeURIComponent(url.host)
+  const host = socket !== null && socket !== '' ? socket : emptyHost ? env.PGHOST || 'localhost' : decodeURIComponent(url.host)
   // a socket folder written as the host, percent-encoded (`postgres://%2Fvar%2Frun%2Fpostgresql/db`)
   return `${host.replace(/\/+$/, '')}${url.pathname}`
 }
