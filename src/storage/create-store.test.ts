@@ -33,7 +33,7 @@ test('sqlite URLs accept relative, absolute and // forms', () => {
 })
 
 test('an unknown or malformed URL is WX_ERR_CONFIG naming the variable and the accepted forms', () => {
-  for (const bad of ['', '   ', 'mysql://root@db/wxmp', './data/wxmp.db', 'sqlite:', 'redis//host', 'memory:extra', 'http://x']) {
+  for (const bad of ['', '   ', 'mysql://root@db/wxmp', './data/wxmp.db', 'sqlite:', 'redis//host', 'redis://:pw@/0', 'memory:extra', 'http://x']) {
     assert.throws(
       () => createStore(bad, { variable: 'WXMP_STORE_URL' }),
       (err: unknown) =>

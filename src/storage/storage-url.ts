@@ -56,19 +56,25 @@ function classify(value: string): StorageTarget | undefined {
     }
     case 'redis':
     case 'rediss':
-      return parses(value) ? { kind: 'redis', url: value } : undefined
+      return parsesStrictly(value) ? { kind: 'redis', url: value } : undefined
     case 'postgres':
     case 'postgresql':
-      return parses(value) ? { kind: 'postgres', url: value } : undefined
+      return parseConnectionUrl(value) !== undefined ? { kind: 'postgres', url: value } : undefined
     default:
       return undefined
   }
 }
 
 /**
- * An empty host is allowed: the drivers then use localhost or the Unix socket (PGHOST, or
- * `?host=/var/run/postgresql`), also after a user name (`postgres://me@/db`, src/storage/connection-url.ts).
+ * A URL by WHATWG's rules. An empty host is allowed (`redis:///0`): the driver then uses
+ * localhost. PostgreSQL URLs also take a user before an empty host, the Unix-socket form
+ * (src/storage/connection-url.ts); ioredis has no such form, so Redis URLs do not.
  */
-function parses(url: string): boolean {
-  return parseConnectionUrl(url) !== undefined
+function parsesStrictly(url: string): boolean {
+  try {
+    new URL(url)
+    return true
+  } catch {
+    return false
+  }
 }
