@@ -56,25 +56,13 @@ function classify(value: string): StorageTarget | undefined {
     }
     case 'redis':
     case 'rediss':
-      return parsesStrictly(value) ? { kind: 'redis', url: value } : undefined
+      // by WHATWG's rules only (an empty host, `redis:///0`, is localhost to ioredis): the
+      // user-before-empty-host form PostgreSQL takes (src/storage/connection-url.ts) has no ioredis twin
+      return URL.canParse(value) ? { kind: 'redis', url: value } : undefined
     case 'postgres':
     case 'postgresql':
       return parseConnectionUrl(value) !== undefined ? { kind: 'postgres', url: value } : undefined
     default:
       return undefined
-  }
-}
-
-/**
- * A URL by WHATWG's rules. An empty host is allowed (`redis:///0`): the driver then uses
- * localhost. PostgreSQL URLs also take a user before an empty host, the Unix-socket form
- * (src/storage/connection-url.ts); ioredis has no such form, so Redis URLs do not.
- */
-function parsesStrictly(url: string): boolean {
-  try {
-    new URL(url)
-    return true
-  } catch {
-    return false
   }
 }
