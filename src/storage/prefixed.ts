@@ -10,10 +10,6 @@ import type { KeyValueStore, LocalStore } from './types.js'
  * const store = prefixed(createStore('redis://127.0.0.1:6379/0'), `wxmp:${appId}:`)
  */
 export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
-  const full = (key: string) => {
-    checkKey(key)
-    return prefix + key
-  }
   const inner = store.local
   const local: LocalStore | undefined =
     inner === undefined
@@ -28,11 +24,49 @@ export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
   return {
     kind: store.kind,
     ...(local === undefined ? {} : { local }),
-    get: async (key) => store.get(full(key)),
-    set: async (key, value, ttlMs) => store.set(full(key), value, ttlMs),
-    delete: async (key) => store.delete(full(key)),
-    add: async (key, value, ttlMs) => store.add(full(key), value, ttlMs),
-    deleteIf: async (key, expected) => store.deleteIf(full(key), expected),
+    // Not async wrappers: every request's replay check, dedup claim and stored answer pass through
+    // here, and an async arrow adds a promise and its reaction to each, alive for the round trip
+    // on a network store. A refused key, or a store that throws, still gives a rejected promise.
+    get: (key) => {
+      try {
+        checkKey(key)
+        return store.get(prefix + key)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    },
+    set: (key, value, ttlMs) => {
+      try {
+        checkKey(key)
+        return store.set(prefix + key, value, ttlMs)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    },
+    delete: (key) => {
+      try {
+        checkKey(key)
+        return store.delete(prefix + key)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    },
+    add: (key, value, ttlMs) => {
+      try {
+        checkKey(key)
+        return store.add(prefix + key, value, ttlMs)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    },
+    deleteIf: (key, expected) => {
+      try {
+        checkKey(key)
+        return store.deleteIf(prefix + key, expected)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    },
     close: () => store.close(),
     ping: () => store.ping(),
     ...(store.wouldRemember === undefined ? {} : { wouldRemember: (key: string, at: number) => store.wouldRemember!(prefix + key, at) }),

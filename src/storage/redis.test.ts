@@ -35,6 +35,30 @@ test('redis store writes JSON text with a millisecond expiry', { skip: !availabl
   }
 })
 
+test('redis store: a value that is not JSON fails that get alone; bad input is a rejected promise, not a throw', { skip: !available && 'Redis is not reachable' }, async () => {
+  const store = new RedisStore(REDIS_URL)
+  const raw = new Redis(REDIS_URL)
+  try {
+    await raw.set(`${prefix}not-json`, '{broken')
+    await store.set(`${prefix}fine`, [1, '二'], 5000)
+    const [broken, fine, missing] = await Promise.allSettled([store.get(`${prefix}not-json`), store.get(`${prefix}fine`), store.get(`${prefix}missing`)])
+    assert.equal(broken.status, 'rejected')
+    assert.ok((broken as PromiseRejectedResult).reason instanceof SyntaxError)
+    assert.deepEqual(fine, { status: 'fulfilled', value: [1, '二'] }, 'the same turn\'s other operations are answered')
+    assert.deepEqual(missing, { status: 'fulfilled', value: undefined })
+    for (const call of [() => store.set(`${prefix}u`, undefined), () => store.add('', 1), () => store.set(`${prefix}t`, 1, -5), () => store.deleteIf(`${prefix}f`, () => 1)]) {
+      const result = call()
+      assert.ok(result instanceof Promise)
+      await assert.rejects(result, (err: unknown) => err instanceof TypeError || err instanceof RangeError)
+    }
+    assert.equal(await store.add(`${prefix}fine`, 'again', 5000), false)
+    assert.equal(await store.deleteIf(`${prefix}fine`, [1, '二']), true)
+  } finally {
+    await store.close()
+    await raw.quit()
+  }
+})
+
 test('a Redis that is down fails fast with WX_ERR_STORAGE naming the address and the reason', async () => {
   // Port 1 on loopback: nothing listens, the connection is refused at once.
   const errors: Error[] = []

@@ -62,34 +62,52 @@ export class RedisStore implements KeyValueStore {
     this.client = client as WithTurn
   }
 
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    checkKey(key)
-    const json = (await this.command({ op: 'get', key })) as string | null
-    return json === null ? undefined : decodeValue<T>(json)
+  // Not async methods: each request's replay check, dedup claim and stored answer come through
+  // here and wait for the turn's round trip, so each is one promise (the queued operation's),
+  // not an async function's besides. Bad input still comes back as a rejected promise.
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    try {
+      checkKey(key)
+      return this.command({ op: 'get', key }, decodeReply) as Promise<T | undefined>
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
-  async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    checkKey(key)
-    const json = encodeValue(key, value)
-    await this.command({ op: 'set', key, json, ttlMs: checkTtl(ttlMs) })
+  set(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    try {
+      checkKey(key)
+      return this.command({ op: 'set', key, json: encodeValue(key, value), ttlMs: checkTtl(ttlMs) }, nothing) as Promise<void>
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
-  async delete(key: string): Promise<void> {
-    checkKey(key)
-    await this.command({ op: 'delete', key })
+  delete(key: string): Promise<void> {
+    try {
+      checkKey(key)
+      return this.command({ op: 'delete', key }, nothing) as Promise<void>
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
-  async add(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
-    checkKey(key)
-    const json = encodeValue(key, value)
-    const reply = await this.command({ op: 'add', key, json, ttlMs: checkTtl(ttlMs) })
-    return reply === 'OK'
+  add(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
+    try {
+      checkKey(key)
+      return this.command({ op: 'add', key, json: encodeValue(key, value), ttlMs: checkTtl(ttlMs) }, isOk) as Promise<boolean>
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
-  async deleteIf(key: string, expected: unknown): Promise<boolean> {
-    checkKey(key)
-    const json = encodeValue(key, expected)
-    return (await this.command({ op: 'deleteIf', key, json })) === 1
+  deleteIf(key: string, expected: unknown): Promise<boolean> {
+    try {
+      checkKey(key)
+      return this.command({ op: 'deleteIf', key, json: encodeValue(key, expected) }, isOne) as Promise<boolean>
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   async ping(): Promise<void> {
@@ -112,14 +130,14 @@ export class RedisStore implements KeyValueStore {
    * (bench/README.md). Here every operation of the turn goes in one call, one write, at its end.
    * Each operation keeps its own answer and its own error, as with separate calls.
    */
-  private command(operation: TurnOperation): Promise<unknown> {
+  private command(operation: TurnOperation, answer: (reply: unknown) => unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ operation, resolve, reject })
+      this.queue.push({ operation, answer, resolve, reject })
       if (this.queue.length === 1) setImmediate(this.sendQueued)
     })
   }
 
-  private queue: Array<{ operation: TurnOperation; resolve(value: unknown): void; reject(err: unknown): void }> = []
+  private queue: Array<{ operation: TurnOperation; answer(reply: unknown): unknown; resolve(value: unknown): void; reject(err: unknown): void }> = []
 
   private readonly sendQueued = () => {
     const queued = this.queue
@@ -133,7 +151,7 @@ export class RedisStore implements KeyValueStore {
         queued.forEach((entry, i) => {
           const reply = Array.isArray(replies) && i < replies.length ? replies[i] : new Error('no answer for this operation in the turn script')
           if (reply instanceof Error) entry.reject(this.failure(entry.operation.op, this.reasonFor(reply)))
-          else entry.resolve(reply) // the script's false (a nil reply) arrives as null
+          else settleWith(entry, reply) // the script's false (a nil reply) arrives as null
         })
       },
       (err: unknown) => {
@@ -169,5 +187,20 @@ export class RedisStore implements KeyValueStore {
       })
     }
     if (this.connecting !== undefined) await this.connecting
+  }
+}
+
+/** What each operation's caller gets from its reply. */
+const decodeReply = (reply: unknown) => (reply === null ? undefined : decodeValue(reply as string))
+const nothing = () => undefined
+const isOk = (reply: unknown) => reply === 'OK'
+const isOne = (reply: unknown) => reply === 1
+
+/** Resolves with the operation's answer, or rejects when that cannot be read (a value not JSON). */
+function settleWith(entry: { answer(reply: unknown): unknown; resolve(value: unknown): void; reject(err: unknown): void }, reply: unknown): void {
+  try {
+    entry.resolve(entry.answer(reply))
+  } catch (err) {
+    entry.reject(err)
   }
 }

@@ -9,13 +9,17 @@ import type { KeyValueStore } from './types.js'
 /** A backend that can be switched off (every call fails like a dropped Redis) or made to hang. */
 class SwitchableStore implements KeyValueStore {
   readonly kind = 'redis'
-  mode: 'up' | 'down' | 'hang' = 'up'
+  mode: 'up' | 'down' | 'hang' | 'throws' | 'late' = 'up'
   calls = 0
   readonly inner = new MemoryStore()
   private gate<R>(fn: () => Promise<R>): Promise<R> {
     this.calls++
     if (this.mode === 'down') return Promise.reject(new WxmpError('WX_ERR_STORAGE', 'Redis at 127.0.0.1:6379 failed: not connected (ECONNREFUSED)'))
     if (this.mode === 'hang') return new Promise(() => {})
+    // a backend that throws where it should reject (a custom store, a driver's bug)
+    if (this.mode === 'throws') throw new Error('socket closed before the command was written')
+    // answers, but only after the caller's deadline
+    if (this.mode === 'late') return new Promise((resolve, reject) => setTimeout(() => fn().then(resolve, reject), 60))
     return fn()
   }
   get<T>(key: string) {
@@ -111,6 +115,39 @@ describe('ResilientStore', () => {
       await assert.rejects(store.set('k', undefined), TypeError)
       await assert.rejects(store.set('k', 1, -5), RangeError)
       assert.equal(store.degraded, false)
+    } finally {
+      await store.close()
+    }
+  })
+
+  test('a backend that throws instead of rejecting counts as down: the fallback answers, nothing escapes as a throw', async () => {
+    const backend = new SwitchableStore()
+    const { lines, logger } = captureLog()
+    const store = new ResilientStore(backend, { logger, probeIntervalMs: 60_000 })
+    try {
+      backend.mode = 'throws'
+      const added = store.add('k', 1, 60_000)
+      assert.ok(added instanceof Promise, 'a promise, not a synchronous throw')
+      assert.equal(await added, true)
+      assert.equal(await store.get('k'), 1)
+      assert.equal(store.degraded, true)
+      assert.equal(lines.filter((l) => l.level === 'warn').length, 1)
+    } finally {
+      await store.close()
+    }
+  })
+
+  test('an answer that comes after the deadline is ignored: the fallback\'s stands, and is not mirrored twice', async () => {
+    const backend = new SwitchableStore()
+    const store = new ResilientStore(backend, { operationTimeoutMs: 20, probeIntervalMs: 60_000 })
+    try {
+      await store.set('k', 'before', 60_000)
+      backend.mode = 'late'
+      assert.equal(await store.add('fresh', 'from fallback', 60_000), true, 'the fallback took it once the deadline passed')
+      await new Promise((resolve) => setTimeout(resolve, 80)) // the backend's late answer arrives meanwhile
+      assert.equal(store.degraded, true)
+      assert.equal(await store.get('fresh'), 'from fallback')
+      assert.equal(await store.get('k'), 'before', 'the mirror still serves what was written while the backend was up')
     } finally {
       await store.close()
     }
