@@ -27,48 +27,31 @@ export function prefixed(store: KeyValueStore, prefix: string): KeyValueStore {
     // Not async wrappers: every request's replay check, dedup claim and stored answer pass through
     // here, and an async arrow adds a promise and its reaction to each, alive for the round trip
     // on a network store. A refused key, or a store that throws, still gives a rejected promise.
-    get: (key) => {
-      try {
-        checkKey(key)
-        return store.get(prefix + key)
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    },
-    set: (key, value, ttlMs) => {
-      try {
-        checkKey(key)
-        return store.set(prefix + key, value, ttlMs)
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    },
-    delete: (key) => {
-      try {
-        checkKey(key)
-        return store.delete(prefix + key)
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    },
-    add: (key, value, ttlMs) => {
-      try {
-        checkKey(key)
-        return store.add(prefix + key, value, ttlMs)
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    },
-    deleteIf: (key, expected) => {
-      try {
-        checkKey(key)
-        return store.deleteIf(prefix + key, expected)
-      } catch (err) {
-        return Promise.reject(err)
-      }
-    },
+    get: <T>(key: string) => call(store, prefix, key, GET, undefined, undefined) as Promise<T | undefined>,
+    set: (key, value, ttlMs) => call(store, prefix, key, SET, value, ttlMs),
+    delete: (key) => call(store, prefix, key, DELETE, undefined, undefined),
+    add: (key, value, ttlMs) => call(store, prefix, key, ADD, value, ttlMs),
+    deleteIf: (key, expected) => call(store, prefix, key, DELETE_IF, expected, undefined),
     close: () => store.close(),
     ping: () => store.ping(),
     ...(store.wouldRemember === undefined ? {} : { wouldRemember: (key: string, at: number) => store.wouldRemember!(prefix + key, at) }),
+  }
+}
+
+type Operation<R> = (store: KeyValueStore, key: string, value: unknown, ttlMs: number | undefined) => Promise<R>
+// one function per operation, made once: a call passes its arguments on, no closure per call
+const GET: Operation<unknown> = (store, key) => store.get(key)
+const SET: Operation<void> = (store, key, value, ttlMs) => store.set(key, value, ttlMs)
+const DELETE: Operation<void> = (store, key) => store.delete(key)
+const ADD: Operation<boolean> = (store, key, value, ttlMs) => store.add(key, value, ttlMs)
+const DELETE_IF: Operation<boolean> = (store, key, expected) => store.deleteIf(key, expected)
+
+/** The operation on the prefixed key, or a rejected promise when the key is refused or the store throws. */
+function call<R>(store: KeyValueStore, prefix: string, key: string, operation: Operation<R>, value: unknown, ttlMs: number | undefined): Promise<R> {
+  try {
+    checkKey(key)
+    return operation(store, prefix + key, value, ttlMs)
+  } catch (err) {
+    return Promise.reject(err)
   }
 }

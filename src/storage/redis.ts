@@ -66,48 +66,23 @@ export class RedisStore implements KeyValueStore {
   // here and wait for the turn's round trip, so each is one promise (the queued operation's),
   // not an async function's besides. Bad input still comes back as a rejected promise.
   get<T = unknown>(key: string): Promise<T | undefined> {
-    try {
-      checkKey(key)
-      return this.command({ op: 'get', key }, decodeReply) as Promise<T | undefined>
-    } catch (err) {
-      return Promise.reject(err)
-    }
+    return this.queued('get', key, undefined, undefined, decodeReply) as Promise<T | undefined>
   }
 
   set(key: string, value: unknown, ttlMs?: number): Promise<void> {
-    try {
-      checkKey(key)
-      return this.command({ op: 'set', key, json: encodeValue(key, value), ttlMs: checkTtl(ttlMs) }, nothing) as Promise<void>
-    } catch (err) {
-      return Promise.reject(err)
-    }
+    return this.queued('set', key, value, ttlMs, nothing) as Promise<void>
   }
 
   delete(key: string): Promise<void> {
-    try {
-      checkKey(key)
-      return this.command({ op: 'delete', key }, nothing) as Promise<void>
-    } catch (err) {
-      return Promise.reject(err)
-    }
+    return this.queued('delete', key, undefined, undefined, nothing) as Promise<void>
   }
 
   add(key: string, value: unknown, ttlMs?: number): Promise<boolean> {
-    try {
-      checkKey(key)
-      return this.command({ op: 'add', key, json: encodeValue(key, value), ttlMs: checkTtl(ttlMs) }, isOk) as Promise<boolean>
-    } catch (err) {
-      return Promise.reject(err)
-    }
+    return this.queued('add', key, value, ttlMs, isOk) as Promise<boolean>
   }
 
   deleteIf(key: string, expected: unknown): Promise<boolean> {
-    try {
-      checkKey(key)
-      return this.command({ op: 'deleteIf', key, json: encodeValue(key, expected) }, isOne) as Promise<boolean>
-    } catch (err) {
-      return Promise.reject(err)
-    }
+    return this.queued('deleteIf', key, expected, undefined, isOne) as Promise<boolean>
   }
 
   async ping(): Promise<void> {
@@ -130,6 +105,16 @@ export class RedisStore implements KeyValueStore {
    * (bench/README.md). Here every operation of the turn goes in one call, one write, at its end.
    * Each operation keeps its own answer and its own error, as with separate calls.
    */
+  /** The operation checked and queued for this turn's call; a rejected promise when its input is refused. */
+  private queued(op: TurnOperation['op'], key: string, value: unknown, ttlMs: number | undefined, answer: (reply: unknown) => unknown): Promise<unknown> {
+    try {
+      checkKey(key)
+      return this.command(turnOperation(op, key, value, ttlMs), answer)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
   private command(operation: TurnOperation, answer: (reply: unknown) => unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.queue.push({ operation, answer, resolve, reject })
@@ -187,6 +172,20 @@ export class RedisStore implements KeyValueStore {
       })
     }
     if (this.connecting !== undefined) await this.connecting
+  }
+}
+
+/** The script's operation, its value encoded and its TTL checked (the errors every backend gives). */
+function turnOperation(op: TurnOperation['op'], key: string, value: unknown, ttlMs: number | undefined): TurnOperation {
+  switch (op) {
+    case 'get':
+    case 'delete':
+      return { op, key }
+    case 'deleteIf':
+      return { op, key, json: encodeValue(key, value) }
+    case 'set':
+    case 'add':
+      return { op, key, json: encodeValue(key, value), ttlMs: checkTtl(ttlMs) }
   }
 }
 
