@@ -97,14 +97,6 @@ export class RedisStore implements KeyValueStore {
     }
   }
 
-  /**
-   * Queues an operation for this event-loop turn's script call (src/storage/redis-turn.ts says
-   * why a script). Why not ioredis's auto-pipelining: it flushes on process.nextTick, that is
-   * after each request's own callback, so every request's replay check and dedup claim went out
-   * in a write of their own; a write to a local socket costs the writer the reader's wake-up
-   * (bench/README.md). Here every operation of the turn goes in one call, one write, at its end.
-   * Each operation keeps its own answer and its own error, as with separate calls.
-   */
   /** The operation checked and queued for this turn's call; a rejected promise when its input is refused. */
   private queued(op: TurnOperation['op'], key: string, value: unknown, ttlMs: number | undefined, answer: (reply: unknown) => unknown): Promise<unknown> {
     try {
@@ -115,6 +107,14 @@ export class RedisStore implements KeyValueStore {
     }
   }
 
+  /**
+   * Queues an operation for this event-loop turn's script call (src/storage/redis-turn.ts says
+   * why a script). Why not ioredis's auto-pipelining: it flushes on process.nextTick, that is
+   * after each request's own callback, so every request's replay check and dedup claim went out
+   * in a write of their own; a write to a local socket costs the writer the reader's wake-up
+   * (bench/README.md). Here every operation of the turn goes in one call, one write, at its end.
+   * Each operation keeps its own answer and its own error, as with separate calls.
+   */
   private command(operation: TurnOperation, answer: (reply: unknown) => unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
       this.queue.push({ operation, answer, resolve, reject })
